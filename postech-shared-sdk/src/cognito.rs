@@ -1,0 +1,329 @@
+//! Customer and admin identities in Amazon Cognito, as the identity contract describes them.
+//!
+//! A customer's username is their CPF as 11 digits, with the attributes `name`, `email` and
+//! `custom:customer_id` (the app's customer UUID). Customers are looked up with
+//! `AdminGetUser` only: custom attributes are not searchable and `ListUsers` pages stop at 60.
+//! Admins are users of the group [`ADMIN_GROUP`] who log in with a password
+//! (`ADMIN_USER_PASSWORD_AUTH`, so the app client must allow that flow and have no secret).
+
+mod error;
+
+pub use error::CognitoError;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::cpf::Cpf;
+use crate::ids::CustomerId;
+use error::SdkFailure;
+
+/// The Cognito group whose members are administrators.
+pub const ADMIN_GROUP: &str = "admin";
+
+/// The custom attribute holding the app's customer UUID.
+pub const CUSTOMER_ID_ATTRIBUTE: &str = "custom:customer_id";
+
+/// A customer to register in Cognito when the app creates the customer row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomerIdentity {
+    /// The customer's CPF; it becomes the Cognito username.
+    pub cpf: Cpf,
+    /// The app's id of the customer, stored as `custom:customer_id`.
+    pub customer_id: CustomerId,
+    /// Full name, stored as the standard `name` attribute when given.
+    pub name: Option<String>,
+    /// E-mail, stored as the standard `email` attribute when given.
+    pub email: Option<String>,
+}
+
+/// A customer as Cognito knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerIdentity {
+    /// The app's id of the customer (`custom:customer_id`).
+    pub customer_id: CustomerId,
+    /// The `name` attribute, if set.
+    pub name: Option<String>,
+    /// The `email` attribute, if set.
+    pub email: Option<String>,
+    /// Whether the user is enabled. Always `true` from
+    /// [`CognitoClient::find_customer_by_cpf`], which reports a disabled user as
+    /// [`CognitoError::Disabled`].
+    pub enabled: bool,
+}
+
+/// An administrator whose password and group membership were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminIdentity {
+    /// The Cognito username of the admin; it becomes the token's `sub`.
+    pub username: String,
+}
+
+/// The postech operations on one Cognito user pool.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use postech_shared_sdk::cognito::CognitoClient;
+/// use postech_shared_sdk::cpf::Cpf;
+///
+/// let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+/// let cognito = CognitoClient::new(&sdk_config, "us-east-1_ExamplePool", "example-client-id");
+/// let identity = cognito.find_customer_by_cpf(&Cpf::parse("529.982.247-25")?).await?;
+/// println!("customer {}", identity.customer_id);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CognitoClient {
+    client: Client,
+    user_pool_id: String,
+    app_client_id: String,
+}
+
+impl CognitoClient {
+    /// Builds a client from a loaded AWS configuration (region, credentials, endpoint).
+    pub fn new(
+        sdk_config: &aws_config::SdkConfig,
+        user_pool_id: impl Into<String>,
+        app_client_id: impl Into<String>,
+    ) -> Self {
+        Self::from_client(Client::new(sdk_config), user_pool_id, app_client_id)
+    }
+
+    /// Wraps an existing SDK client, e.g. one shared with other code of the process.
+    pub fn from_client(
+        client: Client,
+        user_pool_id: impl Into<String>,
+        app_client_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            user_pool_id: user_pool_id.into(),
+            app_client_id: app_client_id.into(),
+        }
+    }
+
+    /// The user pool this client works on.
+    pub fn user_pool_id(&self) -> &str {
+        &self.user_pool_id
+    }
+
+    /// Creates the customer's Cognito user, without sending any invitation message.
+    ///
+    /// Idempotent for one customer: when the user already exists with the same
+    /// `custom:customer_id` (a retry after a partial failure) this succeeds without changing
+    /// it; with another customer id it fails with [`CognitoError::AlreadyRegistered`].
+    #[tracing::instrument(name = "cognito.register_customer", skip_all,
+        fields(cpf = %identity.cpf.masked(), customer_id = %identity.customer_id))]
+    pub async fn register_customer(
+        &self,
+        identity: &NewCustomerIdentity,
+    ) -> Result<(), CognitoError> {
+        let attributes = customer_attributes(identity)?;
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(identity.cpf.as_digits())
+            .set_user_attributes(Some(attributes))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await;
+        let failure = match created {
+            Ok(_) => {
+                tracing::info!("customer identity registered");
+                return Ok(());
+            }
+            Err(error) => SdkFailure::classify("AdminCreateUser", &error, Some(&identity.cpf)),
+        };
+        match failure {
+            SdkFailure::UsernameExists => {
+                let existing = self.get_customer(&identity.cpf).await?;
+                if existing.customer_id == identity.customer_id {
+                    tracing::info!("customer identity already registered by an earlier attempt");
+                    Ok(())
+                } else {
+                    Err(CognitoError::AlreadyRegistered)
+                }
+            }
+            other => Err(other.into_default_error()),
+        }
+    }
+
+    /// Finds the customer whose username is this CPF, with `AdminGetUser`.
+    ///
+    /// Unknown → [`CognitoError::NotFound`], disabled → [`CognitoError::Disabled`].
+    #[tracing::instrument(name = "cognito.find_customer_by_cpf", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn find_customer_by_cpf(&self, cpf: &Cpf) -> Result<CustomerIdentity, CognitoError> {
+        let identity = self.get_customer(cpf).await?;
+        if identity.enabled {
+            Ok(identity)
+        } else {
+            Err(CognitoError::Disabled)
+        }
+    }
+
+    /// Deletes the customer's user: the compensation when the app's transaction fails after
+    /// the registration. Deleting a user that does not exist succeeds.
+    #[tracing::instrument(name = "cognito.delete_customer", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn delete_customer(&self, cpf: &Cpf) -> Result<(), CognitoError> {
+        let deleted = self
+            .client
+            .admin_delete_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(cpf.as_digits())
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(error) => match SdkFailure::classify("AdminDeleteUser", &error, Some(cpf)) {
+                SdkFailure::UserNotFound => Ok(()),
+                other => Err(other.into_default_error()),
+            },
+        }
+    }
+
+    /// Checks an admin's password (`AdminInitiateAuth` with `ADMIN_USER_PASSWORD_AUTH`) and
+    /// membership of [`ADMIN_GROUP`].
+    ///
+    /// Unknown user, wrong password, disabled user or a pending `NEW_PASSWORD_REQUIRED`
+    /// challenge → [`CognitoError::InvalidCredentials`]; right password but not in the group →
+    /// [`CognitoError::NotAdmin`]. The Cognito tokens of the login are discarded: postech
+    /// issues its own.
+    #[tracing::instrument(name = "cognito.authenticate_admin", skip_all,
+        fields(username = %username))]
+    pub async fn authenticate_admin(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<AdminIdentity, CognitoError> {
+        let login = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password.expose_secret())
+            .send()
+            .await;
+        let login = match login {
+            Ok(output) => output,
+            Err(error) => {
+                return Err(
+                    match SdkFailure::classify("AdminInitiateAuth", &error, None) {
+                        SdkFailure::UserNotFound | SdkFailure::LoginRefused => {
+                            CognitoError::InvalidCredentials
+                        }
+                        other => other.into_default_error(),
+                    },
+                );
+            }
+        };
+        if let Some(challenge) = login.challenge_name() {
+            // Only a completed login proves the password is usable; a temporary password
+            // awaiting change (NEW_PASSWORD_REQUIRED) or an MFA step is not one.
+            tracing::info!(challenge = %challenge.as_str(), "admin login stopped at a challenge");
+            return Err(CognitoError::InvalidCredentials);
+        }
+        if login.authentication_result().is_none() {
+            return Err(CognitoError::Unavailable(
+                "AdminInitiateAuth: neither a challenge nor an authentication result".into(),
+            ));
+        }
+        if self.is_admin(username).await? {
+            Ok(AdminIdentity {
+                username: username.to_owned(),
+            })
+        } else {
+            tracing::warn!("valid login of a user outside the admin group");
+            Err(CognitoError::NotAdmin)
+        }
+    }
+
+    async fn is_admin(&self, username: &str) -> Result<bool, CognitoError> {
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.user_pool_id)
+                .username(username)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|error| {
+                    SdkFailure::classify("AdminListGroupsForUser", &error, None)
+                        .into_default_error()
+                })?;
+            if page
+                .groups()
+                .iter()
+                .any(|group| group.group_name() == Some(ADMIN_GROUP))
+            {
+                return Ok(true);
+            }
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(false),
+            }
+        }
+    }
+
+    /// `AdminGetUser`, enabled or not.
+    async fn get_customer(&self, cpf: &Cpf) -> Result<CustomerIdentity, CognitoError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(cpf.as_digits())
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::classify("AdminGetUser", &error, Some(cpf)).into_default_error()
+            })?;
+        let attribute = |name: &str| {
+            user.user_attributes()
+                .iter()
+                .find(|attribute| attribute.name() == name)
+                .and_then(|attribute| attribute.value())
+                .map(str::to_owned)
+        };
+        let customer_id = attribute(CUSTOMER_ID_ATTRIBUTE)
+            .ok_or_else(|| {
+                CognitoError::InconsistentRecord(format!("{CUSTOMER_ID_ATTRIBUTE} is missing"))
+            })?
+            .parse::<CustomerId>()
+            .map_err(|_| {
+                CognitoError::InconsistentRecord(format!("{CUSTOMER_ID_ATTRIBUTE} is not a UUID"))
+            })?;
+        Ok(CustomerIdentity {
+            customer_id,
+            name: attribute("name"),
+            email: attribute("email"),
+            enabled: user.enabled(),
+        })
+    }
+}
+
+fn customer_attributes(identity: &NewCustomerIdentity) -> Result<Vec<AttributeType>, CognitoError> {
+    let mut attributes = vec![(CUSTOMER_ID_ATTRIBUTE, identity.customer_id.to_string())];
+    if let Some(name) = &identity.name {
+        attributes.push(("name", name.clone()));
+    }
+    if let Some(email) = &identity.email {
+        attributes.push(("email", email.clone()));
+    }
+    attributes
+        .into_iter()
+        .map(|(name, value)| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|error| CognitoError::Unavailable(format!("attribute {name}: {error}")))
+        })
+        .collect()
+}

@@ -1,0 +1,293 @@
+//! A local AWS for tests and the local run (feature `local-aws`): a moto server, a user pool
+//! shaped like production's, admins, and secrets.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use postech_shared_sdk::local_aws::{self, MotoServer};
+//!
+//! let moto = MotoServer::shared()?;
+//! let sdk_config = local_aws::sdk_config(moto.endpoint()).await;
+//! let pool = local_aws::provision_user_pool(&sdk_config, &local_aws::unique_name("test")).await?;
+//! let password = local_aws::generate_password();
+//! local_aws::create_admin(&sdk_config, &pool, "admin", &password).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod moto;
+
+pub use moto::{MOTO_ENDPOINT_ENV, MOTO_SERVER_BIN_ENV, MotoServer};
+
+use std::path::PathBuf;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cognitoidentityprovider::types::{
+    AdminCreateUserConfigType, AttributeDataType, ExplicitAuthFlowsType, MessageActionType,
+    SchemaAttributeType, StringAttributeConstraintsType,
+};
+use aws_sdk_secretsmanager::config::Credentials;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::cognito::ADMIN_GROUP;
+use crate::token::SigningKeyMaterial;
+
+/// The region of every local resource.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+// moto accepts any credentials; these are the fake values its documentation uses. They are
+// not secrets and open nothing: they only satisfy the SDK's request signing.
+const MOTO_ACCESS_KEY_ID: &str = "testing";
+const MOTO_SECRET_ACCESS_KEY: &str = "testing";
+
+/// Why provisioning the local AWS failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalAwsError {
+    /// No `moto_server` executable was found.
+    #[error("moto server is not installed: {detail}")]
+    MotoNotInstalled {
+        /// Where it was looked for and how to install it.
+        detail: String,
+    },
+    /// `moto_server` was started but did not answer.
+    #[error("moto server {binary} did not start: {reason}", binary = binary.display())]
+    MotoStartFailed {
+        /// The executable that was started.
+        binary: PathBuf,
+        /// What was observed, with the end of moto's log.
+        reason: String,
+    },
+    /// The server named by `POSTECH_MOTO_ENDPOINT` does not answer.
+    #[error("moto server at {endpoint} is unreachable: {reason}")]
+    MotoUnreachable {
+        /// The configured endpoint.
+        endpoint: String,
+        /// Why it is considered unreachable.
+        reason: String,
+    },
+    /// A local I/O step failed.
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An AWS call to moto failed.
+    #[error("{operation} failed: {reason}")]
+    Aws {
+        /// The AWS operation.
+        operation: &'static str,
+        /// The SDK's description of the failure.
+        reason: String,
+    },
+}
+
+/// A user pool provisioned for local use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalUserPool {
+    /// The pool id, e.g. `us-east-1_abc123`.
+    pub user_pool_id: String,
+    /// The app client allowed to use `ADMIN_USER_PASSWORD_AUTH`, without a client secret.
+    pub client_id: String,
+}
+
+/// An AWS configuration pointing at a local endpoint: region [`LOCAL_REGION`] and moto's
+/// conventional fake credentials, whatever the environment says.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(LOCAL_REGION))
+        .credentials_provider(Credentials::new(
+            MOTO_ACCESS_KEY_ID,
+            MOTO_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "postech-local-aws",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// A short random suffix, so tests sharing one moto server never collide on names.
+pub fn unique_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// `<prefix>-<random suffix>`.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}-{}", unique_suffix())
+}
+
+/// A random password meeting Cognito's default policy (upper and lower case, digit, symbol):
+/// `Pt-` followed by a v4 UUID's 32 hex digits (122 random bits from the OS generator).
+pub fn generate_password() -> SecretString {
+    format!("Pt-{}", uuid::Uuid::new_v4().simple()).into()
+}
+
+/// Creates a user pool as the identity contract wants it: usernames are CPFs (no alias
+/// attributes), the custom attribute `customer_id`, no self sign-up, an app client allowing
+/// `ADMIN_USER_PASSWORD_AUTH`, and the group [`ADMIN_GROUP`].
+pub async fn provision_user_pool(
+    config: &SdkConfig,
+    name: &str,
+) -> Result<LocalUserPool, LocalAwsError> {
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(config);
+    let customer_id = SchemaAttributeType::builder()
+        .name("customer_id")
+        .attribute_data_type(AttributeDataType::String)
+        .mutable(false)
+        .string_attribute_constraints(
+            StringAttributeConstraintsType::builder()
+                .min_length("36")
+                .max_length("36")
+                .build(),
+        )
+        .build();
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(name)
+        .schema(customer_id)
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| aws_error("CreateUserPool", &error))?;
+    let user_pool_id = pool
+        .user_pool()
+        .and_then(|pool| pool.id())
+        .ok_or_else(|| missing("CreateUserPool", "UserPool.Id"))?
+        .to_owned();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&user_pool_id)
+        .client_name(format!("{name}-client"))
+        .generate_secret(false)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .map_err(|error| aws_error("CreateUserPoolClient", &error))?;
+    let client_id = client
+        .user_pool_client()
+        .and_then(|client| client.client_id())
+        .ok_or_else(|| missing("CreateUserPoolClient", "UserPoolClient.ClientId"))?
+        .to_owned();
+    cognito
+        .create_group()
+        .user_pool_id(&user_pool_id)
+        .group_name(ADMIN_GROUP)
+        .description("postech administrators")
+        .send()
+        .await
+        .map_err(|error| aws_error("CreateGroup", &error))?;
+    Ok(LocalUserPool {
+        user_pool_id,
+        client_id,
+    })
+}
+
+/// Creates a confirmed user with a permanent password, in no group.
+pub async fn create_password_user(
+    config: &SdkConfig,
+    pool: &LocalUserPool,
+    username: &str,
+    password: &SecretString,
+) -> Result<(), LocalAwsError> {
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(config);
+    cognito
+        .admin_create_user()
+        .user_pool_id(&pool.user_pool_id)
+        .username(username)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .map_err(|error| aws_error("AdminCreateUser", &error))?;
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool.user_pool_id)
+        .username(username)
+        .password(password.expose_secret())
+        .permanent(true)
+        .send()
+        .await
+        .map_err(|error| aws_error("AdminSetUserPassword", &error))?;
+    Ok(())
+}
+
+/// Creates an administrator: a user with a permanent password in the group [`ADMIN_GROUP`].
+pub async fn create_admin(
+    config: &SdkConfig,
+    pool: &LocalUserPool,
+    username: &str,
+    password: &SecretString,
+) -> Result<(), LocalAwsError> {
+    create_password_user(config, pool, username, password).await?;
+    aws_sdk_cognitoidentityprovider::Client::new(config)
+        .admin_add_user_to_group()
+        .user_pool_id(&pool.user_pool_id)
+        .username(username)
+        .group_name(ADMIN_GROUP)
+        .send()
+        .await
+        .map_err(|error| aws_error("AdminAddUserToGroup", &error))?;
+    Ok(())
+}
+
+/// Stores a text secret, creating it or adding a new version when it already exists.
+pub async fn put_secret_string(
+    config: &SdkConfig,
+    secret_id: &str,
+    value: &SecretString,
+) -> Result<(), LocalAwsError> {
+    let secrets = aws_sdk_secretsmanager::Client::new(config);
+    let created = secrets
+        .create_secret()
+        .name(secret_id)
+        .secret_string(value.expose_secret())
+        .send()
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some("ResourceExistsException") => {
+            secrets
+                .put_secret_value()
+                .secret_id(secret_id)
+                .secret_string(value.expose_secret())
+                .send()
+                .await
+                .map_err(|error| aws_error("PutSecretValue", &error))?;
+            Ok(())
+        }
+        Err(error) => Err(aws_error("CreateSecret", &error)),
+    }
+}
+
+/// Stores a signing key as the `jwt-signing-key` secret expects it.
+pub async fn store_signing_key(
+    config: &SdkConfig,
+    secret_id: &str,
+    key: &SigningKeyMaterial,
+) -> Result<(), LocalAwsError> {
+    put_secret_string(config, secret_id, &key.to_secret_json()).await
+}
+
+fn aws_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &'static str,
+    error: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>,
+) -> LocalAwsError {
+    LocalAwsError::Aws {
+        operation,
+        reason: DisplayErrorContext(error).to_string(),
+    }
+}
+
+fn missing(operation: &'static str, field: &str) -> LocalAwsError {
+    LocalAwsError::Aws {
+        operation,
+        reason: format!("the response has no {field}"),
+    }
+}
