@@ -56,6 +56,7 @@ postech is running locally (Ctrl-C stops everything):
 Try it (another terminal):
   curl -s -X POST $AWS_ENDPOINT_URL/ -H 'X-Amz-Target: AWSCognitoIdentityProviderService.AdminGetUser' \\
        -H 'Content-Type: application/x-amz-json-1.1' \\
+       -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/$AWS_REGION/cognito-idp/aws4_request' \\
        -d '{"UserPoolId":"$COGNITO_USER_POOL_ID","Username":"$DEMO_ADMIN_USERNAME"}'
 
 Not yet part of the local stack: the migrator, the auth function and the ordering API (see the
