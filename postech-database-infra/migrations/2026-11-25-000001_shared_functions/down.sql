@@ -1,0 +1,1 @@
+DROP FUNCTION postech_set_updated_at();

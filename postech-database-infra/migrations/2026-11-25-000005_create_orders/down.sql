@@ -1,0 +1,2 @@
+-- Dropping the table drops order_number_seq too (OWNED BY).
+DROP TABLE orders;

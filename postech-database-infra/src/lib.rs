@@ -1,0 +1,36 @@
+//! The postech PostgreSQL schema and its migrator.
+//!
+//! * [`MIGRATIONS`] — the SQL migrations of `migrations/`, embedded; [`run_pending`],
+//!   [`status`], [`revert_to`] and [`verify`] apply and inspect them under a PostgreSQL
+//!   advisory lock ([`lock`]), so concurrent migrators apply each migration exactly once.
+//! * [`schema`] — the diesel `table!` definitions the app queries with.
+//! * [`codes`] — the status codes stored in the status columns.
+//! * [`kitchen`] — the kitchen list's query, in the form its partial index serves.
+//! * [`ensure_app_role`] — the app's least-privileged role, its password sent as a SCRAM
+//!   verifier ([`scram`]).
+//! * `test_support` (feature `test-support`) — `TestDatabase`, a fresh database per test.
+//!
+//! Every function takes a connection URL (`postgres://user[:password]@host:port/db?...`);
+//! libpq's `PG*` variables (e.g. `PGPASSWORD`, `PGSSLMODE`) fill what the URL leaves out.
+
+#![deny(missing_docs)]
+
+pub mod app_role;
+pub mod codes;
+pub mod error;
+pub mod kitchen;
+pub mod lock;
+pub mod migrator;
+#[allow(missing_docs)] // diesel's `table!` generates undocumented column types.
+pub mod schema;
+pub mod schema_check;
+pub mod scram;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use app_role::ensure_app_role;
+pub use error::MigratorError;
+pub use migrator::{
+    MIGRATIONS, MigrationId, MigrationState, MigrationStatus, VerificationReport, connect,
+    embedded_migrations, revert_to, run_pending, status, verify,
+};

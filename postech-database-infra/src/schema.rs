@@ -1,0 +1,127 @@
+//! Diesel table definitions of the schema the migrations in `migrations/` build.
+//!
+//! Written to match `diesel print-schema` against a migrated database; the test
+//! `schema_rs_matches_the_migrated_database` (and `postech-migrator verify`) fails when a
+//! migration and this file disagree on a table, a column, its type or its nullability.
+//!
+//! Status columns hold the English codes of [`crate::codes`]. Generated columns
+//! (`orders.kitchen_priority`, `order_items.line_total`) are readable but must be left out
+//! of `Insertable`/`AsChangeset` structs: PostgreSQL computes them.
+
+diesel::table! {
+    /// The four fixed menu categories (seeded; ids are part of the v1 contract).
+    categories (id) {
+        id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The menu. Deactivated (`active = false`), never deleted.
+    products (id) {
+        id -> Uuid,
+        category_id -> Uuid,
+        name -> Text,
+        description -> Text,
+        price -> Numeric,
+        image_url -> Nullable<Text>,
+        stock_available -> Int4,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Customers, named or anonymous. `cpf` is 11 digits or NULL.
+    customers (id) {
+        id -> Uuid,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        cpf -> Nullable<Bpchar>,
+        cognito_username -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Orders; `number` comes from `order_number_seq`, `kitchen_priority` is generated.
+    orders (id) {
+        id -> Uuid,
+        number -> Int8,
+        customer_id -> Nullable<Uuid>,
+        status -> Text,
+        total -> Numeric,
+        notes -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_fingerprint -> Nullable<Text>,
+        kitchen_priority -> Int2,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Order lines with the product's name and price as they were at checkout.
+    order_items (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        product_id -> Uuid,
+        position -> Int2,
+        product_name -> Text,
+        unit_price -> Numeric,
+        quantity -> Int4,
+        line_total -> Numeric,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// Every status change of an order; `from_status` is NULL for the creation row.
+    order_status_history (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        changed_at -> Timestamptz,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    /// Payment attempts; at most one `pending` and one `approved` per order.
+    payments (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        provider -> Text,
+        provider_payment_id -> Nullable<Text>,
+        provider_reference -> Nullable<Text>,
+        status -> Text,
+        amount -> Numeric,
+        qr_data -> Nullable<Text>,
+        qr_code_url -> Nullable<Text>,
+        expires_at -> Nullable<Timestamptz>,
+        confirmed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(products -> categories (category_id));
+diesel::joinable!(orders -> customers (customer_id));
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(order_items -> products (product_id));
+diesel::joinable!(order_status_history -> orders (order_id));
+diesel::joinable!(payments -> orders (order_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    products,
+    customers,
+    orders,
+    order_items,
+    order_status_history,
+    payments,
+);

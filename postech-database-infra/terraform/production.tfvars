@@ -1,0 +1,10 @@
+stage                           = "production"
+instance_class                  = "db.m6g.large"
+allocated_storage_gib           = 50
+max_allocated_storage_gib       = 200
+multi_az                        = true
+deletion_protection             = true
+skip_final_snapshot             = false
+backup_retention_days           = 14
+max_connections_alarm_threshold = 600
+log_retention_days              = 365

@@ -1,0 +1,118 @@
+variable "identifier" {
+  description = "RDS instance identifier; also names the key, security group, alarms and topic."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the instance."
+  type        = string
+}
+
+variable "allowed_security_group_id" {
+  description = "Security group of the EKS workloads: the only source admitted on 5432."
+  type        = string
+}
+
+variable "db_subnet_group_name" {
+  description = "DB subnet group (private subnets), from ../subnet-groups."
+  type        = string
+}
+
+variable "parameter_group_name" {
+  description = "DB parameter group, from ../parameter-groups."
+  type        = string
+}
+
+variable "engine_version" {
+  description = "PostgreSQL engine version."
+  type        = string
+}
+
+variable "parameter_group_family" {
+  description = "Parameter group family (the module records it; the group itself comes from ../parameter-groups)."
+  type        = string
+}
+
+variable "instance_class" {
+  description = "RDS instance class."
+  type        = string
+}
+
+variable "allocated_storage_gib" {
+  description = "Initial gp3 storage in GiB."
+  type        = number
+}
+
+variable "max_allocated_storage_gib" {
+  description = "Storage autoscaling ceiling in GiB."
+  type        = number
+}
+
+variable "multi_az" {
+  description = "Synchronous standby in a second availability zone."
+  type        = bool
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the instance."
+  type        = bool
+}
+
+variable "skip_final_snapshot" {
+  description = "Delete without a final snapshot."
+  type        = bool
+}
+
+variable "backup_retention_days" {
+  description = "Automated backups and point-in-time recovery window, in days (7-35)."
+  type        = number
+}
+
+variable "database_name" {
+  description = "Database RDS creates."
+  type        = string
+}
+
+variable "master_username" {
+  description = "Master user; RDS generates its password and keeps it in Secrets Manager."
+  type        = string
+}
+
+variable "monitoring_interval_seconds" {
+  description = "Enhanced Monitoring interval in seconds (0 disables)."
+  type        = number
+}
+
+variable "monitoring_role_arn" {
+  description = "Existing Enhanced Monitoring role; null creates one."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Retention of the exported PostgreSQL logs."
+  type        = number
+}
+
+variable "alarm_email" {
+  description = "E-mail subscribed to the alarm topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "max_connections_alarm_threshold" {
+  description = "Connection count that raises the connections alarm."
+  type        = number
+}
+
+variable "cpu_alarm_threshold_percent" {
+  description = "CPU utilisation that, sustained for 5 minutes, raises the CPU alarm."
+  type        = number
+  default     = 80
+}
+
+variable "free_storage_alarm_fraction" {
+  description = "Fraction of the allocated storage below which free space raises the storage alarm."
+  type        = number
+  default     = 0.1
+}

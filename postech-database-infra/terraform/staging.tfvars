@@ -1,0 +1,10 @@
+stage                           = "staging"
+instance_class                  = "db.t4g.medium"
+allocated_storage_gib           = 20
+max_allocated_storage_gib       = 50
+multi_az                        = false
+deletion_protection             = false
+skip_final_snapshot             = true
+backup_retention_days           = 7
+max_connections_alarm_threshold = 300
+log_retention_days              = 365

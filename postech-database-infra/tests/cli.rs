@@ -1,0 +1,248 @@
+//! The `postech-migrator` binary, run as a process: output, exit codes, and the app role
+//! read from Secrets Manager (a real moto server).
+// Test code: a failed expectation panics, that is how a test fails.
+#![allow(clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{TestRole, recompute, stored_verifier, text};
+use postech_database::test_support::TestDatabase;
+use postech_shared_sdk::local_aws::{self, MotoServer};
+use secrecy::{ExposeSecret, SecretString};
+
+fn migrator(database_url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_postech-migrator"));
+    command
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("APP_DATABASE_SECRET_ID")
+        .env_remove("APP_DATABASE_URL");
+    command
+}
+
+fn run(mut command: Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the migrator binary runs");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+#[test]
+fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
+    let database = TestDatabase::create().expect("test database");
+    let (code, first, stderr) = run(migrator(database.url(), &["up"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        first.starts_with("Applied 8 migration(s):\n  2026-11-25-000001_shared_functions\n"),
+        "{first}"
+    );
+    assert!(
+        first.contains("  2026-11-25-000008_create_payments\nThe database is at 20261125000008.\n"),
+        "{first}"
+    );
+
+    let (code, second, stderr) = run(migrator(database.url(), &["up"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        second.starts_with(
+            "Nothing pending: all 8 migrations were already applied (latest 20261125000008).\n"
+        ),
+        "{second}"
+    );
+}
+
+#[test]
+fn status_down_and_verify_report_and_exit_accordingly() {
+    let database = TestDatabase::create_migrated().expect("test database");
+    let (code, verified, _) = run(migrator(database.url(), &["verify"]));
+    assert_eq!(
+        (code, verified.as_str()),
+        (0, "The schema matches the migrations and src/schema.rs.\n")
+    );
+
+    let (code, reverted, stderr) = run(migrator(
+        database.url(),
+        &["down", "--to", "2026-11-25-000007"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        reverted,
+        "Reverted 1 migration(s):\n  2026-11-25-000008_create_payments\n"
+    );
+
+    let (code, listed, _) = run(migrator(database.url(), &["status"]));
+    assert_eq!(code, 0);
+    assert!(
+        listed.contains("applied  2026-11-25-000007_create_order_status_history\n"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("pending  2026-11-25-000008_create_payments\n"),
+        "{listed}"
+    );
+
+    let (code, mismatch, _) = run(migrator(database.url(), &["verify"]));
+    assert_eq!(code, 1, "verify fails while a migration is pending");
+    assert!(
+        mismatch.contains("pending migration 2026-11-25-000008_create_payments"),
+        "{mismatch}"
+    );
+}
+
+#[test]
+fn failing_migration_exits_1_naming_it_and_keeps_the_earlier_ones() {
+    let database = TestDatabase::create().expect("test database");
+    let mut connection = database.connect().expect("connection");
+    common::exec(&mut connection, "CREATE TABLE products (id INTEGER)");
+
+    let (code, stdout, stderr) = run(migrator(database.url(), &["up"]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains("applying migration 2026-11-25-000003_create_products failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(
+        text(
+            &mut connection,
+            "SELECT count(*)::text AS value FROM __diesel_schema_migrations"
+        ),
+        "2",
+        "the two migrations before the failing one stay applied; the failing one left nothing"
+    );
+}
+
+#[test]
+fn unreachable_database_exits_1_without_printing_the_password() {
+    let (code, _, stderr) = run(migrator(
+        "postgres://postgres:do-not-print-me@127.0.0.1:1/postech",
+        &["up"],
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: migrating the database: cannot connect to the database:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("do-not-print-me"), "{stderr}");
+}
+
+#[test]
+fn unknown_version_exits_1_listing_the_known_ones() {
+    let database = TestDatabase::create_migrated().expect("test database");
+    let (code, _, stderr) = run(migrator(database.url(), &["down", "--to", "42"]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("unknown migration version `42`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("20261125000008"), "{stderr}");
+}
+
+#[test]
+fn missing_database_url_is_a_usage_error() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_postech-migrator"));
+    command.arg("up").env_remove("DATABASE_URL");
+    let (code, _, stderr) = run(command);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--database-url"), "{stderr}");
+}
+
+#[test]
+fn ensure_app_role_without_credentials_exits_1_saying_what_to_set() {
+    let database = TestDatabase::create_migrated().expect("test database");
+    let (code, _, stderr) = run(migrator(database.url(), &["ensure-app-role"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("APP_DATABASE_SECRET_ID"), "{stderr}");
+}
+
+#[test]
+fn up_creates_the_app_role_from_app_database_url() {
+    let role = TestRole::new();
+    let database = TestDatabase::create().expect("test database");
+    let password = common::throwaway_password();
+    let app_url = format!("postgres://{}:{password}@127.0.0.1:5432/postech", role.name);
+    let mut command = migrator(database.url(), &["up"]);
+    command.env("APP_DATABASE_URL", &app_url);
+    let (code, stdout, stderr) = run(command);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("App role: `{}` can log in", role.name)),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&password) && !stderr.contains(&password));
+
+    let mut admin = database.connect().expect("admin connection");
+    let verifier = stored_verifier(&mut admin, &role.name);
+    assert_eq!(recompute(&verifier, &password), verifier);
+}
+
+#[test]
+fn up_creates_the_app_role_from_the_secrets_manager_secret() {
+    let moto = MotoServer::shared()
+        .expect("a moto server is required: install moto[server] (tools/requirements-dev.txt)");
+    let role = TestRole::new();
+    let database = TestDatabase::create().expect("test database");
+    let secret_id = local_aws::unique_name("postech/test/app-database");
+    let password: SecretString = local_aws::generate_password();
+    let secret = serde_json::json!({
+        "username": role.name, "password": password.expose_secret(),
+        "host": "db.internal", "port": 5432, "dbname": "postech",
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let config = local_aws::sdk_config(moto.endpoint()).await;
+        local_aws::put_secret_string(&config, &secret_id, &secret.to_string().into())
+            .await
+            .expect("secret stored in moto");
+    });
+
+    let mut command = migrator(database.url(), &["up"]);
+    command
+        .env("APP_DATABASE_SECRET_ID", &secret_id)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_REGION", local_aws::LOCAL_REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE");
+    let (code, stdout, stderr) = run(command);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("(from secret {secret_id})")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(password.expose_secret()) && !stderr.contains(password.expose_secret())
+    );
+
+    let mut admin = database.connect().expect("admin connection");
+    let verifier = stored_verifier(&mut admin, &role.name);
+    assert_eq!(recompute(&verifier, password.expose_secret()), verifier);
+}
+
+#[test]
+fn unknown_secret_exits_1_naming_the_secret() {
+    let moto = MotoServer::shared()
+        .expect("a moto server is required: install moto[server] (tools/requirements-dev.txt)");
+    let database = TestDatabase::create().expect("test database");
+    let mut command = migrator(database.url(), &["up"]);
+    command
+        .env("APP_DATABASE_SECRET_ID", "postech/test/does-not-exist")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_REGION", local_aws::LOCAL_REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let (code, _, stderr) = run(command);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("postech/test/does-not-exist"), "{stderr}");
+}
