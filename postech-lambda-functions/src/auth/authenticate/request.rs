@@ -1,0 +1,159 @@
+//! Reading the login bodies: `{"cpf"}` for customers; `username`/`password` as JSON or as a
+//! urlencoded form (what v1 clients send) for admins.
+
+use lambda_http::http::header;
+use lambda_http::{Body, Request};
+use postech_shared_sdk::cpf::{Cpf, CpfError};
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+
+use super::response::{ApiError, FieldError};
+
+const REQUIRED: &str = "Campo obrigatório";
+
+/// Admin credentials. The password is a [`SecretString`]: it never prints.
+#[derive(Debug)]
+pub struct AdminCredentials {
+    /// The Cognito username.
+    pub username: String,
+    /// The password, as typed.
+    pub password: SecretString,
+}
+
+/// The CPF of `POST /auth`, normalised and checked (422 otherwise).
+pub fn customer_cpf(request: &Request) -> Result<Cpf, ApiError> {
+    let object = json_object(request)?;
+    let text = match object.get("cpf") {
+        None | Some(Value::Null) => return Err(one("cpf", "missing", REQUIRED)),
+        Some(Value::String(text)) => text,
+        Some(_) => return Err(one("cpf", "string_type", "O CPF deve ser um texto")),
+    };
+    Cpf::parse(text).map_err(|error| one("cpf", "value_error", cpf_message(error)))
+}
+
+/// The credentials of an admin login, from JSON or from a urlencoded form.
+pub fn admin_credentials(request: &Request) -> Result<AdminCredentials, ApiError> {
+    let (username, password) = if is_form(request) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body_bytes(request.body()))
+            .map_err(|_| {
+                ApiError::Validation(vec![FieldError::in_body(
+                    None,
+                    "value_error",
+                    "Formulário inválido",
+                )])
+            })?;
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        (field("username"), field("password"))
+    } else if accepts_json(request) {
+        let object = json_object(request)?;
+        let field = |name: &str| match object.get(name) {
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => Err(FieldError::in_body(
+                Some(name),
+                "string_type",
+                "O valor deve ser um texto",
+            )),
+        };
+        let username = field("username");
+        let password = field("password");
+        let errors: Vec<FieldError> = [&username, &password]
+            .into_iter()
+            .filter_map(|field| field.as_ref().err().cloned())
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        (username.ok().flatten(), password.ok().flatten())
+    } else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    match (username, password) {
+        (Some(username), Some(password)) => Ok(AdminCredentials {
+            username,
+            password: SecretString::from(password),
+        }),
+        (username, password) => {
+            let mut missing = Vec::new();
+            if username.is_none() {
+                missing.push(FieldError::in_body(Some("username"), "missing", REQUIRED));
+            }
+            if password.is_none() {
+                missing.push(FieldError::in_body(Some("password"), "missing", REQUIRED));
+            }
+            Err(ApiError::Validation(missing))
+        }
+    }
+}
+
+fn cpf_message(error: CpfError) -> &'static str {
+    match error {
+        CpfError::InvalidFormat => {
+            "CPF inválido: informe 11 dígitos, com ou sem a máscara 000.000.000-00"
+        }
+        CpfError::AllDigitsEqual => "CPF inválido: todos os dígitos são iguais",
+        CpfError::WrongCheckDigits => "CPF inválido: os dígitos verificadores não conferem",
+    }
+}
+
+fn one(field: &str, kind: &'static str, msg: &str) -> ApiError {
+    ApiError::Validation(vec![FieldError::in_body(Some(field), kind, msg)])
+}
+
+fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body_bytes(request.body());
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Validation(vec![FieldError::in_body(
+            None, "missing", REQUIRED,
+        )]));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::Validation(vec![FieldError::in_body(
+            None,
+            "model_attributes_type",
+            "O corpo deve ser um objeto JSON",
+        )])),
+        Err(_) => Err(ApiError::Validation(vec![FieldError::in_body(
+            None,
+            "json_invalid",
+            "JSON inválido",
+        )])),
+    }
+}
+
+fn body_bytes(body: &Body) -> &[u8] {
+    body.as_ref()
+}
+
+fn content_type(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+fn is_form(request: &Request) -> bool {
+    content_type(request).as_deref() == Some("application/x-www-form-urlencoded")
+}
+
+/// JSON is assumed when no content type is given, as FastAPI does for JSON bodies.
+fn accepts_json(request: &Request) -> bool {
+    match content_type(request) {
+        None => true,
+        Some(kind) => kind == "application/json" || kind.ends_with("+json"),
+    }
+}

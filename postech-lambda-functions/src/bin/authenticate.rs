@@ -1,0 +1,27 @@
+//! The `authenticate` Lambda function: `POST /auth`, `POST /auth/admin`,
+//! `POST /v1/api/admin/login`.
+
+use lambda_http::{Error, Request, service_fn};
+use postech_lambda_functions::auth::authenticate::Authenticator;
+use postech_lambda_functions::aws::load_sdk_config;
+use postech_shared_sdk::secrets::ProcessEnv;
+use postech_shared_sdk::telemetry::{self, TelemetryConfig};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let _telemetry = telemetry::init(TelemetryConfig::from_env(
+        "postech-authenticate",
+        env!("CARGO_PKG_VERSION"),
+    ))?;
+    // Built once per cold start and borrowed by every invocation.
+    let sdk_config = load_sdk_config().await;
+    let authenticator = Authenticator::from_env(&ProcessEnv, &sdk_config)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "authenticate cannot start"))?;
+    tracing::info!("authenticate ready");
+    let authenticator = &authenticator;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(authenticator.handle(request).await)
+    }))
+    .await
+}

@@ -1,0 +1,32 @@
+//! `authenticate` over plain HTTP on a loopback port, for the local stack.
+//!
+//! Configured like the Lambda function (`COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID`,
+//! `JWT_SIGNING_KEY_SECRET_ID` or the plain `JWT_*` variables, `AWS_ENDPOINT_URL` for moto)
+//! plus `POSTECH_AUTH_LOCAL_ADDR` (default 127.0.0.1:9000).
+
+use std::sync::Arc;
+
+use postech_lambda_functions::auth::authenticate::Authenticator;
+use postech_lambda_functions::aws::load_sdk_config;
+use postech_lambda_functions::config::local_listen_addr;
+use postech_lambda_functions::local_http::LocalServer;
+use postech_shared_sdk::secrets::ProcessEnv;
+use postech_shared_sdk::telemetry::{self, TelemetryConfig};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _telemetry = telemetry::init(TelemetryConfig::from_env(
+        "postech-auth-local",
+        env!("CARGO_PKG_VERSION"),
+    ))?;
+    let addr = local_listen_addr(&ProcessEnv)?;
+    let sdk_config = load_sdk_config().await;
+    let authenticator = Arc::new(Authenticator::from_env(&ProcessEnv, &sdk_config).await?);
+    let server = LocalServer::bind(addr, authenticator).await?;
+    tracing::info!(addr = %server.local_addr()?, "postech-auth-local listening (POST /auth, POST /auth/admin, POST /v1/api/admin/login)");
+    tokio::select! {
+        served = server.serve() => served?,
+        _ = tokio::signal::ctrl_c() => tracing::info!("postech-auth-local stopping"),
+    }
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! The Ed25519 keys of postech tokens, read from the `jwt-signing-key` secret.
+//!
+//! Both sides re-read the secret, so writing a new `{kid, private_key_pem, public_key_pem}`
+//! (scripts/rotate-signing-key.sh) rotates the key without a redeploy:
+//! [`SigningKeys`] signs with the new key once its refresh interval has passed, and
+//! [`VerificationKeys`] trusts the new `kid` as soon as a token carrying it arrives, while
+//! still accepting tokens signed with the keys it knew before.
+
+mod signing;
+mod verification;
+
+pub use signing::SigningKeys;
+pub use verification::{KEPT_KEYS, VerificationKeys};
+
+use postech_shared_sdk::secrets::SecretsError;
+use postech_shared_sdk::token::TokenError;
+
+/// Why no key could be used. Messages never contain key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The secret could not be read or parsed.
+    #[error(transparent)]
+    Secret(#[from] SecretsError),
+    /// The secret was read but its key material is unusable.
+    #[error("the signing-key secret holds unusable key material: {0}")]
+    Material(#[from] TokenError),
+}

@@ -1,0 +1,19 @@
+//! postech's auth edge on AWS Lambda.
+//!
+//! * [`auth::authenticate`] — `POST /auth` (customer login by CPF), `POST /auth/admin` and
+//!   `POST /v1/api/admin/login` (admin login): Cognito checks the identity, the function signs
+//!   a postech JWT.
+//! * [`auth::validate_jwt`] — the HTTP API REQUEST authorizer: public routes pass, protected
+//!   routes need a valid token, admin routes need `role=admin`.
+//! * [`keys`] — the signing key and the verification keys, re-read from Secrets Manager so a
+//!   rotation needs no redeploy.
+//! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.
+//!
+//! The binaries in `src/bin` only wire these together: `authenticate` and `validate_jwt` are
+//! the Lambda functions, `postech-auth-local` the local server.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod keys;
+pub mod local_http;

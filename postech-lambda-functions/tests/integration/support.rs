@@ -1,0 +1,204 @@
+//! What the integration tests share: a moto-backed local AWS per test (own user pool, own
+//! secret), handlers wired exactly as the binaries wire them, and event fixtures.
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use lambda_http::{Body, Request, Response};
+use postech_lambda_functions::auth::authenticate::Authenticator;
+use postech_lambda_functions::auth::validate_jwt::Authorizer;
+use postech_shared_sdk::cognito::{CognitoClient, NewCustomerIdentity};
+use postech_shared_sdk::cpf::Cpf;
+use postech_shared_sdk::ids::CustomerId;
+use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
+use postech_shared_sdk::token::{SigningKeyMaterial, TokenVerifier};
+use secrecy::SecretString;
+use serde_json::Value;
+
+/// One test's slice of the local AWS.
+pub struct LocalAws {
+    pub sdk_config: SdkConfig,
+    pub pool: LocalUserPool,
+    pub secret_id: String,
+    pub key: SigningKeyMaterial,
+}
+
+impl LocalAws {
+    /// A fresh user pool (with group `admin`) and a signing-key secret on the shared moto.
+    pub async fn provision() -> Self {
+        let moto = tokio::task::spawn_blocking(MotoServer::shared)
+            .await
+            .expect("moto start task")
+            .expect("moto server must be installed (pip install 'moto[server]') and start");
+        let sdk_config = local_aws::sdk_config(moto.endpoint()).await;
+        let pool = local_aws::provision_user_pool(&sdk_config, &local_aws::unique_name("auth"))
+            .await
+            .expect("user pool");
+        let secret_id = format!(
+            "postech/test-{}/jwt-signing-key",
+            local_aws::unique_suffix()
+        );
+        let key = SigningKeyMaterial::generate(format!("kid-{}", local_aws::unique_suffix()));
+        local_aws::store_signing_key(&sdk_config, &secret_id, &key)
+            .await
+            .expect("signing key stored");
+        Self {
+            sdk_config,
+            pool,
+            secret_id,
+            key,
+        }
+    }
+
+    /// The environment the deployed functions get, pointing at this slice.
+    pub fn function_env(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+        let mut vars = HashMap::from([
+            (
+                "COGNITO_USER_POOL_ID".to_owned(),
+                self.pool.user_pool_id.clone(),
+            ),
+            ("COGNITO_CLIENT_ID".to_owned(), self.pool.client_id.clone()),
+            (
+                "JWT_SIGNING_KEY_SECRET_ID".to_owned(),
+                self.secret_id.clone(),
+            ),
+        ]);
+        for (name, value) in extra {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
+        move |name: &str| vars.get(name).cloned()
+    }
+
+    /// `authenticate` as the binary builds it.
+    pub async fn authenticator(&self) -> Authenticator<CognitoClient> {
+        Authenticator::from_env(&self.function_env(&[]), &self.sdk_config)
+            .await
+            .expect("authenticate starts")
+    }
+
+    /// `validate_jwt` as the binary builds it.
+    pub async fn authorizer(&self) -> Authorizer {
+        Authorizer::from_env(&self.function_env(&[]), &self.sdk_config)
+            .await
+            .expect("validate_jwt starts")
+    }
+
+    /// A verifier trusting this slice's key, as the app would hold it.
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::from_public_pems([(&self.key.kid, &self.key.public_key_pem)])
+            .expect("public key")
+    }
+
+    pub fn cognito(&self) -> CognitoClient {
+        CognitoClient::new(
+            &self.sdk_config,
+            &self.pool.user_pool_id,
+            &self.pool.client_id,
+        )
+    }
+
+    /// Registers a customer the way postech-app does; returns their id.
+    pub async fn register_customer(&self, cpf: &Cpf) -> CustomerId {
+        let customer_id = CustomerId::new_random();
+        self.cognito()
+            .register_customer(&NewCustomerIdentity {
+                cpf: cpf.clone(),
+                customer_id,
+                name: Some("Maria Teste".into()),
+                email: None,
+            })
+            .await
+            .expect("customer registered");
+        customer_id
+    }
+
+    pub async fn disable_user(&self, username: &str) {
+        aws_sdk_cognitoidentityprovider::Client::new(&self.sdk_config)
+            .admin_disable_user()
+            .user_pool_id(&self.pool.user_pool_id)
+            .username(username)
+            .send()
+            .await
+            .expect("user disabled");
+    }
+
+    /// An admin (group `admin`) with a random password.
+    pub async fn create_admin(&self, username: &str) -> SecretString {
+        let password = local_aws::generate_password();
+        local_aws::create_admin(&self.sdk_config, &self.pool, username, &password)
+            .await
+            .expect("admin created");
+        password
+    }
+
+    /// A user with a password but outside group `admin`.
+    pub async fn create_non_admin(&self, username: &str) -> SecretString {
+        let password = local_aws::generate_password();
+        local_aws::create_password_user(&self.sdk_config, &self.pool, username, &password)
+            .await
+            .expect("user created");
+        password
+    }
+}
+
+/// A valid CPF nobody else in the run uses.
+pub fn unique_cpf() -> Cpf {
+    loop {
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let mut base = [0u8; 9];
+        for (digit, byte) in base.iter_mut().zip(bytes) {
+            *digit = byte % 10;
+        }
+        if let Ok(cpf) = Cpf::from_base_digits(base) {
+            return cpf;
+        }
+    }
+}
+
+/// A fixture from tests/fixtures as JSON, to adjust before use.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// The request lambda_http builds from an API Gateway event.
+pub fn http_request(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).expect("API Gateway event")
+}
+
+/// An API Gateway v2 `POST /auth` event with this JSON body.
+pub fn customer_login_event(body: &Value) -> Request {
+    let mut event = fixture("apigw_v2_post_auth.json");
+    event["body"] = Value::String(body.to_string());
+    http_request(&event)
+}
+
+/// The response's status and JSON body.
+pub fn status_and_json(response: &Response<Body>) -> (u16, Value) {
+    let json = serde_json::from_slice(response.body().as_ref()).expect("JSON body");
+    (response.status().as_u16(), json)
+}
+
+/// The claims of a JWT, decoded without verification (to inspect what the token carries).
+pub fn unverified_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("three JWT parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// The header of a JWT, decoded without verification.
+pub fn unverified_header(token: &str) -> Value {
+    use base64::Engine as _;
+    let header = token.split('.').next().expect("JWT header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("base64url header");
+    serde_json::from_slice(&bytes).expect("JSON header")
+}

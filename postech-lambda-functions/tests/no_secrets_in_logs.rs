@@ -1,0 +1,148 @@
+//! Every log line written while logging in and authorising is free of CPFs, passwords and
+//! tokens (LGPD, and tokens are credentials). Its own test binary: it installs the global
+//! subscriber exactly as the functions do, with a writer the test can read.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+// Shared with the integration tests; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "integration/support.rs"]
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use postech_shared_sdk::telemetry::{self, TelemetryConfig};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use support::{LocalAws, customer_login_event, fixture, http_request, status_and_json, unique_cpf};
+
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn no_cpf_password_or_token_appears_in_any_log_line() {
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    // Everything at its most verbose, the AWS SDK's request tracing included: no level a
+    // deployment could set may leak.
+    let _telemetry = telemetry::init_with_writer(
+        TelemetryConfig {
+            service_name: "log-capture-test".into(),
+            service_version: "0".into(),
+            log_filter: "trace".into(),
+            otlp_endpoint: None,
+        },
+        move || writer.clone(),
+    )
+    .expect("telemetry installed");
+
+    let aws = LocalAws::provision().await;
+    let registered = unique_cpf();
+    let disabled = unique_cpf();
+    let unknown = unique_cpf();
+    aws.register_customer(&registered).await;
+    aws.register_customer(&disabled).await;
+    aws.disable_user(disabled.as_digits()).await;
+    let password = aws.create_admin("gerente").await;
+    let clerk_password = aws.create_non_admin("caixa").await;
+    let authenticator = aws.authenticator().await;
+    let authorizer = aws.authorizer().await;
+
+    let mut tokens = Vec::new();
+    for cpf in [&registered, &disabled, &unknown] {
+        for text in [cpf.as_digits().to_owned(), cpf.to_string()] {
+            let response = authenticator
+                .handle(customer_login_event(&json!({ "cpf": text })))
+                .await;
+            let (_, body) = status_and_json(&response);
+            tokens.extend(body["access_token"].as_str().map(str::to_owned));
+        }
+    }
+    let malformed = "529.982.247-26";
+    authenticator
+        .handle(customer_login_event(&json!({ "cpf": malformed })))
+        .await;
+    let wrong_password = format!("{}-wrong", password.expose_secret());
+    for (username, secret) in [
+        ("gerente", password.expose_secret()),
+        ("gerente", wrong_password.as_str()),
+        ("caixa", clerk_password.expose_secret()),
+    ] {
+        let mut event = fixture("apigw_v1_post_v1_admin_login_form.json");
+        event["body"] = Value::String(
+            serde_urlencoded::to_string([("username", username), ("password", secret)]).unwrap(),
+        );
+        let response = authenticator.handle(http_request(&event)).await;
+        let (_, body) = status_and_json(&response);
+        tokens.extend(body["access_token"].as_str().map(str::to_owned));
+    }
+    assert_eq!(
+        tokens.len(),
+        3,
+        "two customer logins and one admin login succeed"
+    );
+    for (path, token) in [
+        ("/v1/api/clientes/me", tokens[0].clone()),
+        ("/v1/api/admin/produtos/", tokens[0].clone()),
+        ("/v1/api/admin/produtos/", tokens[2].clone()),
+        ("/v1/api/admin/produtos/", format!("{}x", tokens[2])),
+    ] {
+        let mut event = fixture("authorizer_v2_request.json");
+        event["rawPath"] = json!(path);
+        event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+        authorizer
+            .authorize(&serde_json::from_value(event).unwrap())
+            .await;
+    }
+
+    let logs = logs.text();
+    // The capture works: the outcomes are logged, with the CPF masked.
+    assert!(logs.contains("customer token issued"), "{logs}");
+    assert!(logs.contains("customer login refused"), "{logs}");
+    assert!(logs.contains("admin login refused"), "{logs}");
+    assert!(logs.contains("request denied"), "{logs}");
+    assert!(logs.contains(&registered.masked()), "{logs}");
+    let mut forbidden: Vec<String> = vec![
+        password.expose_secret().to_owned(),
+        wrong_password.clone(),
+        clerk_password.expose_secret().to_owned(),
+        malformed.to_owned(),
+        malformed.replace(['.', '-'], ""),
+    ];
+    for cpf in [&registered, &disabled, &unknown] {
+        forbidden.push(cpf.as_digits().to_owned());
+        forbidden.push(cpf.to_string());
+    }
+    for token in &tokens {
+        forbidden.push(token.clone());
+        // Any one part of a token is enough to replay or forge: none may appear either.
+        forbidden.extend(token.split('.').skip(1).map(str::to_owned));
+    }
+    for line in logs.lines() {
+        for secret in &forbidden {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a log line leaks a secret: {line}"
+            );
+        }
+    }
+}
