@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Checks of the rendered overlays that neither checkov nor the schemas know about.
+
+Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml ...]
+
+1. Every image is a commit tag (`:sha-<7-40 hex>`), never `:latest` or untagged.
+2. The app: startup and liveness probes on /health, readiness on /ready; no `replicas` (the
+   HPA owns the count); requests and limits; non-root, read-only root, no privilege
+   escalation, ALL capabilities dropped, seccomp RuntimeDefault.
+3. The migration Job runs `postech-migrator up`.
+4. Every object carries `postech.io/phase` (prepare, migrate, rollout): the deploy applies by it.
+5. The manifests agree with Terraform: namespace, container port, NodePort, ServiceAccount
+   names (terraform/variables.tf and terraform/iam/variables.tf defaults).
+6. The stage's secret ids are its own, and nothing hands the app the JWT signing key.
+7. The overlays differ in HPA bounds and resources.
+
+Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
+Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import hcl2
+import yaml
+
+IMAGE_TAG = re.compile(r"^[^@\s]+:sha-[0-9a-f]{7,40}$")
+PHASES = {"prepare", "migrate", "rollout"}
+
+
+def defaults(folder: Path) -> dict[str, object]:
+    values: dict[str, object] = {}
+    with (folder / "variables.tf").open(encoding="utf-8") as handle:
+        for block in hcl2.load(handle).get("variable", []):
+            for name, body in block.items():
+                if "default" in body:
+                    default = body["default"]
+                    # python-hcl2 keeps the quotes of strings: '"postech"'.
+                    if isinstance(default, str) and len(default) >= 2 and default[0] == default[-1] == '"':
+                        default = default[1:-1]
+                    values[name.strip('"')] = default
+    return values
+
+
+class ManifestChecker:
+    def __init__(self, terraform: Path) -> None:
+        self.root = defaults(terraform)
+        self.iam = defaults(terraform / "iam")
+        self.passed = 0
+        self.failures: list[str] = []
+
+    def check(self, ok: bool, message: str) -> None:
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(message)
+
+    def stage(self, stage: str, path: Path) -> dict:
+        objects = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+        by_kind: dict[tuple[str, str], dict] = {}
+        for obj in objects:
+            name = obj["metadata"]["name"]
+            where = f"{stage}: {obj['kind']}/{name}"
+            phase = obj["metadata"].get("labels", {}).get("postech.io/phase")
+            self.check(phase in PHASES, f"{where} has no postech.io/phase label in {sorted(PHASES)}")
+            if obj["kind"] != "Namespace":
+                self.check(
+                    obj["metadata"].get("namespace") == self.root["app_namespace"],
+                    f"{where} is not in namespace {self.root['app_namespace']} (terraform app_namespace)",
+                )
+            for container in self.containers(obj):
+                self.check(
+                    bool(IMAGE_TAG.match(container.get("image", ""))),
+                    f"{where}: image {container.get('image')!r} is not a commit tag (:sha-<hex>)",
+                )
+            key = (obj["kind"], re.sub(r"-[a-z0-9]{10}$", "", name) if obj["kind"] == "ConfigMap" else name)
+            by_kind[key] = obj
+        self.check_app(stage, by_kind)
+        self.check_job(stage, by_kind)
+        self.check_config(stage, by_kind)
+        return by_kind
+
+    @staticmethod
+    def containers(obj: dict) -> list[dict]:
+        spec = obj.get("spec", {}).get("template", {}).get("spec", {})
+        return spec.get("containers", []) + spec.get("initContainers", [])
+
+    def check_app(self, stage: str, objects: dict) -> None:
+        deployment = objects.get(("Deployment", "postech-app"))
+        self.check(deployment is not None, f"{stage}: no Deployment postech-app")
+        if deployment is None:
+            return
+        where = f"{stage}: Deployment/postech-app"
+        self.check("replicas" not in deployment["spec"], f"{where} sets replicas; the HPA owns the count")
+        pod = deployment["spec"]["template"]["spec"]
+        self.check(
+            pod.get("securityContext", {}).get("seccompProfile", {}).get("type") == "RuntimeDefault",
+            f"{where}: pod seccompProfile is not RuntimeDefault",
+        )
+        self.check(pod.get("serviceAccountName") == self.iam["app_service_account"], f"{where}: ServiceAccount differs from terraform/iam")
+        container = pod["containers"][0]
+        for probe, path in (("startupProbe", "/health"), ("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+            got = container.get(probe, {}).get("httpGet", {}).get("path")
+            self.check(got == path, f"{where}: {probe} must GET {path}, got {got!r}")
+        ports = [port["containerPort"] for port in container.get("ports", [])]
+        self.check(ports == [self.root["app_port"]], f"{where}: container ports {ports} differ from terraform app_port")
+        resources = container.get("resources", {})
+        for kind in ("requests", "limits"):
+            self.check({"cpu", "memory"} <= set(resources.get(kind, {})), f"{where}: {kind} for cpu and memory missing")
+        context = container.get("securityContext", {})
+        self.check(context.get("runAsNonRoot") is True, f"{where}: runAsNonRoot is not true")
+        self.check(context.get("readOnlyRootFilesystem") is True, f"{where}: root filesystem is writable")
+        self.check(context.get("allowPrivilegeEscalation") is False, f"{where}: privilege escalation allowed")
+        self.check(context.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: capabilities not dropped")
+        service = objects.get(("Service", "postech-app"), {})
+        node_ports = [port.get("nodePort") for port in service.get("spec", {}).get("ports", [])]
+        self.check(node_ports == [self.root["app_node_port"]], f"{stage}: Service nodePort {node_ports} differs from terraform app_node_port")
+
+    def check_job(self, stage: str, objects: dict) -> None:
+        job = objects.get(("Job", "postech-migrate"))
+        self.check(job is not None, f"{stage}: no migration Job postech-migrate")
+        if job is None:
+            return
+        pod = job["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        command = container.get("command", []) + container.get("args", [])
+        self.check(
+            len(command) == 2 and command[0].endswith("postech-migrator") and command[1] == "up",
+            f"{stage}: the Job runs {command}, not `postech-migrator up`",
+        )
+        self.check(pod.get("serviceAccountName") == self.iam["migrator_service_account"], f"{stage}: Job ServiceAccount differs from terraform/iam")
+
+    def check_config(self, stage: str, objects: dict) -> None:
+        config = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {})
+        expected = {
+            "APP_DATABASE_SECRET_ID": f"postech/{stage}/app-database",
+            "MERCADOPAGO_SECRET_ID": f"postech/{stage}/mercadopago",
+            "APP_PORT": str(self.root["app_port"]),
+        }
+        for key, value in expected.items():
+            self.check(config.get(key) == value, f"{stage}: ConfigMap {key}={config.get(key)!r}, expected {value!r}")
+        for (kind, name), obj in objects.items():
+            if kind == "ConfigMap":
+                self.check(
+                    "JWT_SIGNING_KEY_SECRET_ID" not in obj.get("data", {}),
+                    f"{stage}: ConfigMap {name} hands out the JWT signing key id; the app gets the public key only",
+                )
+
+    def compare(self, stages: dict[str, dict]) -> None:
+        if len(stages) < 2:
+            return
+        def shape(objects: dict) -> tuple:
+            hpa = objects.get(("HorizontalPodAutoscaler", "postech-app"), {}).get("spec", {})
+            deployment = objects.get(("Deployment", "postech-app"), {})
+            resources = deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])[0].get("resources")
+            return (hpa.get("minReplicas"), hpa.get("maxReplicas")), resources
+        shapes = {stage: shape(objects) for stage, objects in stages.items()}
+        values = list(shapes.values())
+        self.check(values[0][0] != values[1][0], f"overlays share HPA bounds {values[0][0]}; stages should differ")
+        self.check(values[0][1] != values[1][1], "overlays share container resources; stages should differ")
+
+    def run(self, rendered: dict[str, Path]) -> int:
+        stages = {stage: self.stage(stage, path) for stage, path in rendered.items()}
+        self.compare(stages)
+        for failure in self.failures:
+            print(f"FAILED {failure}")
+        total = self.passed + len(self.failures)
+        if self.failures:
+            print(f"manifest checks: {len(self.failures)} of {total} checks FAILED")
+            return 1
+        print(f"manifest checks: all {total} checks passed ({', '.join(rendered)})")
+        return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    pairs = dict(argument.split("=", 1) for argument in sys.argv[2:])
+    sys.exit(ManifestChecker(Path(sys.argv[1])).run({stage: Path(path) for stage, path in pairs.items()}))

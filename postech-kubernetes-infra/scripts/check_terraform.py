@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Offline checks of the Terraform tree that `terraform validate` would need providers for.
+
+1. Every .tf, .tfvars and .tfbackend file parses with python-hcl2.
+2. Every variable has a description and a type (CONVENTIONS.md).
+3. Every variable set in a .tfvars file is declared in that folder's variables, and every
+   variable without a default is set by each .tfvars file of the folder.
+4. Every call of a local module (source "./...") passes only variables the module declares,
+   and all those it requires.
+5. No ingress rule admits an address range: every hop (VPC link -> load balancer -> nodes) is
+   admitted by security group only (checkov does not inspect aws_vpc_security_group_ingress_rule
+   for open CIDRs).
+6. Every folder pins Terraform and the AWS provider in its versions.tf; every registry module
+   is pinned to an exact version.
+7. ssm.tf writes every SSM parameter the other repositories read (README.md, "SSM contract"):
+   renaming one would break postech-database-infra or postech-lambda-functions silently.
+
+Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
+deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
+test command sums such lines as test counts.)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+try:
+    import hcl2  # python-hcl2 (tools/requirements-hcl2.txt), put on PYTHONPATH by validate-terraform.sh
+except ImportError:
+    sys.exit("python-hcl2 is not importable: run scripts/validate-terraform.sh, which installs it")
+
+# Read by postech-database-infra and postech-lambda-functions; the names are theirs.
+SSM_CONTRACT = {
+    "vpc/id": "String",
+    "vpc/private-subnet-ids": "StringList",
+    "eks/workload-security-group-id": "String",
+    "eks/cluster-name": "String",
+    "eks/vpc-link-security-group-id": "String",
+    "eks/app-listener-arn": "String",
+}
+EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+MODULE_META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
+ADDRESS_RANGE_ARGUMENTS = {"cidr_ipv4", "cidr_ipv6", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_id", "prefix_list_ids"}
+
+
+def label(text: str) -> str:
+    """python-hcl2 keeps the quotes of block labels: '"name"' -> 'name'."""
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def unquote(value: object) -> object:
+    return label(value) if isinstance(value, str) else value
+
+
+class Checker:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.passed = 0
+        self.failures: list[str] = []
+        self.parsed: dict[Path, dict] = {}
+
+    def check(self, ok: bool, message: str) -> None:
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(message)
+
+    def parse_all(self) -> None:
+        files = sorted(
+            path
+            for pattern in ("*.tf", "*.tfvars", "*.tfbackend")
+            for path in self.root.rglob(pattern)
+            if ".terraform" not in path.parts
+        )
+        self.check(bool(files), f"no Terraform files under {self.root}")
+        for path in files:
+            try:
+                with path.open(encoding="utf-8") as handle:
+                    self.parsed[path] = hcl2.load(handle)
+                self.check(True, "")
+            except Exception as error:  # noqa: BLE001 - any parse error is a failed check
+                self.check(False, f"{self.relative(path)}: does not parse: {error}")
+
+    def relative(self, path: Path) -> str:
+        return str(path.relative_to(self.root.parent))
+
+    def variables(self, folder: Path) -> dict[str, dict]:
+        declared: dict[str, dict] = {}
+        for path, document in self.parsed.items():
+            if path.parent != folder or path.suffix != ".tf":
+                continue
+            for block in document.get("variable", []):
+                for name, body in block.items():
+                    declared[label(name)] = body
+        return declared
+
+    def check_variables_documented(self, folder: Path) -> None:
+        for name, body in self.variables(folder).items():
+            where = f"{self.relative(folder)}: variable {name}"
+            self.check(bool(unquote(body.get("description", ""))), f"{where} has no description")
+            self.check("type" in body, f"{where} has no type")
+
+    def check_tfvars(self, folder: Path) -> None:
+        declared = self.variables(folder)
+        required = {name for name, body in declared.items() if "default" not in body}
+        for path, document in self.parsed.items():
+            if path.parent != folder or path.suffix != ".tfvars":
+                continue
+            for name in document:
+                self.check(
+                    name in declared,
+                    f"{self.relative(path)}: sets `{name}`, which {self.relative(folder)} does not declare",
+                )
+            for name in sorted(required - set(document)):
+                self.check(False, f"{self.relative(path)}: does not set required variable `{name}`")
+            self.passed += len(required & set(document))
+
+    def check_local_module_calls(self, folder: Path) -> None:
+        for path, document in self.parsed.items():
+            if path.parent != folder or path.suffix != ".tf":
+                continue
+            for block in document.get("module", []):
+                for name, body in block.items():
+                    source = unquote(body.get("source", ""))
+                    if not isinstance(source, str) or not source.startswith("./"):
+                        continue
+                    child = (folder / source).resolve()
+                    declared = self.variables(child)
+                    where = f"{self.relative(path)}: module {label(name)} ({source})"
+                    self.check(bool(declared) or child.is_dir(), f"{where}: no such module folder")
+                    passed = {key for key in body if key not in MODULE_META_ARGUMENTS and not key.startswith("__")}
+                    for argument in sorted(passed):
+                        self.check(argument in declared, f"{where}: passes `{argument}`, which the module does not declare")
+                    for variable, spec in sorted(declared.items()):
+                        if "default" not in spec:
+                            self.check(variable in passed, f"{where}: does not pass required variable `{variable}`")
+
+    def check_ingress_from_security_groups_only(self) -> None:
+        for path, document in self.parsed.items():
+            for block in document.get("resource", []):
+                for kind, instances in block.items():
+                    kind = label(kind)
+                    for name, body in instances.items():
+                        if kind == "aws_vpc_security_group_ingress_rule":
+                            rules = [body]
+                        elif kind == "aws_security_group_rule" and unquote(body.get("type")) == "ingress":
+                            rules = [body]
+                        elif kind == "aws_security_group":
+                            rules = body.get("ingress", [])
+                        else:
+                            continue
+                        for rule in rules:
+                            ranges = sorted(ADDRESS_RANGE_ARGUMENTS & set(rule))
+                            self.check(
+                                not ranges,
+                                f"{self.relative(path)}: {kind}.{label(name)} admits an address range ({', '.join(ranges)}); "
+                                "admit security groups only",
+                            )
+
+    def check_versions_pinned(self, folder: Path) -> None:
+        if not any(path.parent == folder and path.suffix == ".tf" for path in self.parsed):
+            return
+        where = self.relative(folder)
+        blocks = [
+            block
+            for path, document in self.parsed.items()
+            if path.parent == folder and path.suffix == ".tf"
+            for block in document.get("terraform", [])
+        ]
+        self.check(any("required_version" in block for block in blocks), f"{where}: no required_version in a terraform block")
+        providers = [entry for block in blocks for entry in block.get("required_providers", [])]
+        aws = next((entry["aws"] for entry in providers if "aws" in entry), None)
+        self.check(
+            isinstance(aws, dict) and bool(unquote(aws.get("version", ""))),
+            f"{where}: the aws provider is not pinned in required_providers",
+        )
+
+    def check_registry_modules_pinned(self) -> None:
+        for path, document in self.parsed.items():
+            for block in document.get("module", []):
+                for name, body in block.items():
+                    source = unquote(body.get("source", ""))
+                    if not isinstance(source, str) or source.startswith("./"):
+                        continue
+                    version = unquote(body.get("version", ""))
+                    self.check(
+                        isinstance(version, str) and bool(EXACT_VERSION.match(version)),
+                        f"{self.relative(path)}: module {label(name)} ({source}) is not pinned to an exact version",
+                    )
+
+    def check_ssm_contract(self) -> None:
+        ssm = self.parsed.get(self.root / "ssm.tf")
+        self.check(ssm is not None, "ssm.tf is missing: nothing writes the SSM contract")
+        if ssm is None:
+            return
+        written: dict = {}
+        for block in ssm.get("locals", []):
+            written.update({label(key): value for key, value in block.get("ssm_out", {}).items()})
+        for name, kind in sorted(SSM_CONTRACT.items()):
+            entry = written.get(name)
+            self.check(entry is not None, f"ssm.tf: does not write /postech/<stage>/{name}, which other repositories read")
+            if entry is not None:
+                self.check(
+                    unquote(entry.get("type")) == kind,
+                    f"ssm.tf: /postech/<stage>/{name} must be a {kind} parameter (its readers expect it)",
+                )
+
+    def run(self) -> int:
+        self.parse_all()
+        self.check_ingress_from_security_groups_only()
+        self.check_registry_modules_pinned()
+        self.check_ssm_contract()
+        folders = sorted({path.parent for path in self.parsed})
+        for folder in folders:
+            self.check_variables_documented(folder)
+            self.check_tfvars(folder)
+            self.check_local_module_calls(folder)
+            self.check_versions_pinned(folder)
+        for failure in self.failures:
+            print(f"FAILED {failure}")
+        total = self.passed + len(self.failures)
+        if self.failures:
+            print(f"terraform static checks: {len(self.failures)} of {total} checks FAILED")
+            return 1
+        print(f"terraform static checks: all {total} checks passed ({len(self.parsed)} files parsed)")
+        return 0
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "terraform").resolve()
+    sys.exit(Checker(root).run())

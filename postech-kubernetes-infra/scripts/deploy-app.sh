@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Rolls postech-app out to a stage: render the overlay with the release's values, run the
+# migration Job, then roll the Deployment. Called by postech-app's deploy workflow (it checks
+# this repository out beside it) after the image is pushed to ECR:
+#
+#   scripts/deploy-app.sh <staging|production> sha-<commit>
+#
+# Needs AWS credentials (a principal listed in namespace_deployer_principal_arns), aws, jq,
+# kubectl and kustomize on PATH. Reads only SSM parameters and Secrets Manager; writes no file
+# of this checkout (it edits a temporary copy of k8s/). Secret values never reach stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stage=${1:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
+tag=${2:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
+[[ $stage =~ ^(staging|production)$ ]] || { echo "unknown stage $stage" >&2; exit 2; }
+[[ $tag =~ ^sha-[0-9a-f]{7,40}$ ]] || { echo "tag must be sha-<commit hex>, got $tag" >&2; exit 2; }
+for tool in aws jq kubectl kustomize; do
+  command -v "$tool" >/dev/null || { echo "deploy-app: $tool is required" >&2; exit 1; }
+done
+
+ssm() { aws ssm get-parameter --name "/postech/$stage/$1" --query Parameter.Value --output text; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r k8s "$work/"
+overlay="$work/k8s/overlays/$stage"
+
+# ---- Release values into the overlay copy -------------------------------------------------
+app_repository=$(ssm ecr/postech-app-repository)
+migrator_repository=$(ssm ecr/postech-migrator-repository)
+(cd "$overlay" && kustomize edit set image "postech-app=$app_repository:$tag" "postech-migrator=$migrator_repository:$tag")
+
+(cd "$overlay" && kustomize edit set configmap postech-app-config \
+  --from-literal="COGNITO_USER_POOL_ID=$(ssm cognito/user-pool-id)" \
+  --from-literal="COGNITO_CLIENT_ID=$(ssm cognito/client-id)")
+
+# The public half of the signing key only (the app never holds the private key). Until the
+# auth stack publishes the public key on its own, the deployer extracts it here.
+signing_key=$(aws secretsmanager get-secret-value --secret-id "postech/$stage/jwt-signing-key" --query SecretString --output text)
+jq -r '.public_key_pem' <<<"$signing_key" > "$work/jwt-public-key.pem"
+kid=$(jq -r '.kid' <<<"$signing_key")
+unset signing_key
+[ "$kid" != "unset" ] && grep -q "BEGIN PUBLIC KEY" "$work/jwt-public-key.pem" \
+  || { echo "deploy-app: postech/$stage/jwt-signing-key holds no key yet (deploy postech-lambda-functions first)" >&2; exit 1; }
+(cd "$overlay" && kustomize edit add configmap postech-app-jwt --behavior=replace \
+  --from-literal="JWT_KEY_ID=$kid" --from-file="JWT_PUBLIC_KEY_PEM=$work/jwt-public-key.pem")
+
+for account in app migrator; do
+  role=$(ssm "eks/$account-role-arn")
+  if [ "$role" = "none" ]; then  # AWS Academy fallback: pods use the node role
+    patch='[{"op":"remove","path":"/metadata/annotations/eks.amazonaws.com~1role-arn"}]'
+  else
+    patch=$(jq -cn --arg role "$role" '[{op:"replace",path:"/metadata/annotations/eks.amazonaws.com~1role-arn",value:$role}]')
+  fi
+  (cd "$overlay" && kustomize edit add patch --kind ServiceAccount --name "postech-$account" --patch "$patch")
+done
+
+rendered="$work/rendered.yaml"
+kubectl kustomize "$overlay" > "$rendered"
+if grep -nE 'set-by-deploy|000000000000|sha-0000000' "$rendered"; then
+  echo "deploy-app: placeholders left in the rendered manifests (above)" >&2
+  exit 1
+fi
+
+# ---- Apply in phases -------------------------------------------------------------------
+region=${AWS_REGION:-us-east-1}
+aws eks update-kubeconfig --region "$region" --name "$(ssm eks/cluster-name)" --kubeconfig "${KUBECONFIG:=$work/kubeconfig}" >/dev/null
+export KUBECONFIG
+namespace=postech
+
+kubectl apply -l postech.io/phase=prepare -f "$rendered"
+
+# The schema owner's URL for the Job, from the RDS-managed master secret; deleted afterwards.
+master=$(aws secretsmanager get-secret-value --secret-id "$(ssm rds/master-secret-arn)" --query SecretString --output text)
+database_url=$(jq -r --arg host "$(ssm rds/endpoint)" --arg port "$(ssm rds/port)" --arg db "$(ssm rds/db-name)" \
+  '"postgres://\(.username | @uri):\(.password | @uri)@\($host):\($port)/\($db)?sslmode=require"' <<<"$master")
+unset master
+trap 'kubectl delete secret -n "$namespace" postech-migrator-database --ignore-not-found >/dev/null || true; rm -rf "$work"' EXIT
+printf '%s' "$database_url" | kubectl create secret generic postech-migrator-database -n "$namespace" \
+  --from-file=database-url=/dev/stdin --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+unset database_url
+
+kubectl delete job -n "$namespace" postech-migrate --ignore-not-found
+kubectl apply -l postech.io/phase=migrate -f "$rendered"
+if ! kubectl wait -n "$namespace" --for=condition=complete job/postech-migrate --timeout=600s; then
+  kubectl logs -n "$namespace" job/postech-migrate --tail=100 || true
+  echo "deploy-app: the migration Job did not complete; the app was not rolled out" >&2
+  exit 1
+fi
+
+kubectl apply -l postech.io/phase=rollout -f "$rendered"
+kubectl rollout status -n "$namespace" deployment/postech-app --timeout=600s
+echo "deploy-app: postech-app $tag is live on $stage"

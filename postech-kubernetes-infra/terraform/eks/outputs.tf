@@ -1,0 +1,34 @@
+output "cluster_name" {
+  description = "EKS cluster name."
+  value       = module.eks.cluster_name
+}
+
+output "cluster_endpoint" {
+  description = "EKS API endpoint."
+  value       = module.eks.cluster_endpoint
+}
+
+output "oidc_provider_arn" {
+  description = "IRSA OIDC provider (null without IRSA)."
+  value       = module.eks.oidc_provider_arn
+}
+
+output "node_security_group_id" {
+  description = "Security group the EKS module gives every node (node-to-node, control plane)."
+  value       = module.eks.node_security_group_id
+}
+
+output "workload_security_group_id" {
+  description = "Security group every app node also carries; the database admits 5432 from it."
+  value       = aws_security_group.workload.id
+}
+
+output "node_autoscaling_group_name" {
+  description = "Auto Scaling group of the app node group (registered in the internal load balancer's target group)."
+  value       = module.eks.eks_managed_node_groups["app"].node_group_autoscaling_group_names[0]
+}
+
+output "kms_key_arn" {
+  description = "Key of the Kubernetes secrets and control-plane logs."
+  value       = aws_kms_key.cluster.arn
+}

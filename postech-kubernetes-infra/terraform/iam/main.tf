@@ -1,0 +1,144 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account = data.aws_caller_identity.current.account_id
+  region  = data.aws_region.current.name
+
+  # The OIDC issuer host, as IRSA condition keys spell it (the provider ARN without its prefix).
+  oidc_issuer = replace(var.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]+:oidc-provider\\//", "")
+
+  # Secrets Manager appends a random 6-character suffix to every secret ARN.
+  secret_arn = {
+    app_database = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/app-database-??????"
+    mercadopago  = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/mercadopago-??????"
+  }
+}
+
+# ---- The app (ServiceAccount postech-app) ------------------------------------------------
+# Reads its database credentials and the Mercado Pago credentials, nothing else: never the
+# JWT signing key (postech/<stage>/jwt-signing-key) — the app verifies tokens with the public
+# key it gets as configuration (k8s/base, JWT_KEY_ID / JWT_PUBLIC_KEY_PEM).
+resource "aws_iam_role" "app" {
+  name                 = "${var.name}-app"
+  description          = "postech-app pods (IRSA: ${var.namespace}/${var.app_service_account})"
+  assume_role_policy   = data.aws_iam_policy_document.trust["app"].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid       = "ReadOwnSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [local.secret_arn.app_database, local.secret_arn.mercadopago]
+  }
+
+  # The secrets' KMS keys belong to other repositories and are created after this one, so
+  # the key is not named: decryption is allowed only through Secrets Manager and only for
+  # these two secrets (the encryption context names the secret).
+  statement {
+    sid       = "DecryptOwnSecretsThroughSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:${local.region}:${local.account}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SecretARN"
+      values   = [local.secret_arn.app_database, local.secret_arn.mercadopago]
+    }
+  }
+
+  # Customer registration writes the Cognito user (and deletes it if the database write
+  # fails). The pool is created by postech-lambda-functions, after this repository, hence the
+  # account's pools rather than one ARN; narrow with cognito_user_pool_arns once it exists.
+  statement {
+    sid       = "ManageCustomerIdentities"
+    actions   = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser"]
+    resources = coalescelist(var.cognito_user_pool_arns, ["arn:aws:cognito-idp:${local.region}:${local.account}:userpool/*"])
+  }
+}
+
+resource "aws_iam_role_policy" "app" {
+  name   = "postech-app"
+  role   = aws_iam_role.app.id
+  policy = data.aws_iam_policy_document.app.json
+}
+
+# ---- The migrator (ServiceAccount postech-migrator, the migration Job) --------------------
+# `postech-migrator up` reads postech/<stage>/app-database to create or update the app's
+# role with that password. Its own schema-owner URL comes from a Kubernetes Secret the
+# deploy creates from the RDS-managed master secret (k8s/base/migration-job.yaml).
+resource "aws_iam_role" "migrator" {
+  name                 = "${var.name}-migrator"
+  description          = "postech-migrator Job (IRSA: ${var.namespace}/${var.migrator_service_account})"
+  assume_role_policy   = data.aws_iam_policy_document.trust["migrator"].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "migrator" {
+  statement {
+    sid       = "ReadAppDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [local.secret_arn.app_database]
+  }
+
+  statement {
+    sid       = "DecryptAppDatabaseSecretThroughSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:${local.region}:${local.account}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SecretARN"
+      values   = [local.secret_arn.app_database]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "migrator" {
+  name   = "postech-migrator"
+  role   = aws_iam_role.migrator.id
+  policy = data.aws_iam_policy_document.migrator.json
+}
+
+# ---- IRSA trust: one ServiceAccount per role ---------------------------------------------
+data "aws_iam_policy_document" "trust" {
+  for_each = {
+    app      = var.app_service_account
+    migrator = var.migrator_service_account
+  }
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:${var.namespace}:${each.value}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}

@@ -1,0 +1,37 @@
+variable "name" {
+  description = "Role name prefix (postech-<stage>)."
+  type        = string
+}
+
+variable "stage" {
+  description = "Stage whose secrets (postech/<stage>/...) the roles may read."
+  type        = string
+}
+
+variable "oidc_provider_arn" {
+  description = "The cluster's IRSA OIDC provider."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Namespace of the ServiceAccounts."
+  type        = string
+}
+
+variable "app_service_account" {
+  description = "ServiceAccount of the app (k8s/base/service-account.yaml)."
+  type        = string
+  default     = "postech-app"
+}
+
+variable "migrator_service_account" {
+  description = "ServiceAccount of the migration Job (k8s/base/migration-job.yaml)."
+  type        = string
+  default     = "postech-migrator"
+}
+
+variable "cognito_user_pool_arns" {
+  description = "Customer user pools the app may manage; empty allows the account's pools in the region (the pool is created after this repository)."
+  type        = list(string)
+  default     = []
+}

@@ -1,0 +1,70 @@
+# The stage's platform: network, cluster, image registry, workload IAM and the internal load
+# balancer that API Gateway's VPC link reaches, each in its folder. ssm.tf publishes what
+# the other repositories read.
+
+locals {
+  name = "postech-${var.stage}"
+}
+
+module "network" {
+  source = "./network"
+
+  name               = local.name
+  cluster_name       = local.name
+  cidr               = var.vpc_cidr
+  availability_zones = var.availability_zones
+  single_nat_gateway = var.single_nat_gateway
+  log_retention_days = var.log_retention_days
+  flow_log_role_arn  = var.lab_role_arn
+}
+
+module "eks" {
+  source = "./eks"
+
+  cluster_name                      = local.name
+  kubernetes_version                = var.kubernetes_version
+  vpc_id                            = module.network.vpc_id
+  private_subnet_ids                = module.network.private_subnet_ids
+  public_access_cidrs               = var.cluster_public_access_cidrs
+  node_instance_types               = var.node_instance_types
+  node_capacity_type                = var.node_capacity_type
+  node_min_size                     = var.node_min_size
+  node_max_size                     = var.node_max_size
+  node_desired_size                 = var.node_desired_size
+  log_retention_days                = var.log_retention_days
+  app_namespace                     = var.app_namespace
+  cluster_admin_principal_arns      = var.cluster_admin_principal_arns
+  namespace_deployer_principal_arns = var.namespace_deployer_principal_arns
+  existing_role_arn                 = var.lab_role_arn
+}
+
+module "ecr" {
+  source = "./ecr"
+
+  name_prefix           = local.name
+  repository_names      = ["postech-app", "postech-migrator"]
+  image_retention_count = var.image_retention_count
+}
+
+module "iam" {
+  source = "./iam"
+
+  count = var.lab_role_arn == null ? 1 : 0
+
+  name              = local.name
+  stage             = var.stage
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  namespace         = var.app_namespace
+}
+
+module "vpc_link" {
+  source = "./vpc-link"
+
+  name                        = local.name
+  vpc_id                      = module.network.vpc_id
+  private_subnet_ids          = module.network.private_subnet_ids
+  node_security_group_id      = module.eks.node_security_group_id
+  node_autoscaling_group_name = module.eks.node_autoscaling_group_name
+  node_port                   = var.app_node_port
+  deletion_protection         = var.load_balancer_deletion_protection
+}

@@ -1,0 +1,54 @@
+output "vpc_id" {
+  description = "The stage's VPC."
+  value       = module.network.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets (nodes, RDS, the VPC link, the internal load balancer)."
+  value       = module.network.private_subnet_ids
+}
+
+output "cluster_name" {
+  description = "EKS cluster name (aws eks update-kubeconfig --name ...)."
+  value       = module.eks.cluster_name
+}
+
+output "cluster_endpoint" {
+  description = "EKS API endpoint."
+  value       = module.eks.cluster_endpoint
+}
+
+output "workload_security_group_id" {
+  description = "Security group every app node carries: the only source RDS admits on 5432."
+  value       = module.eks.workload_security_group_id
+}
+
+output "app_listener_arn" {
+  description = "Listener of the internal load balancer in front of the app (API Gateway VPC link integration)."
+  value       = module.vpc_link.listener_arn
+}
+
+output "vpc_link_security_group_id" {
+  description = "Security group for API Gateway's VPC link."
+  value       = module.vpc_link.vpc_link_security_group_id
+}
+
+output "repository_urls" {
+  description = "ECR repository URLs by image name."
+  value       = module.ecr.repository_urls
+}
+
+output "app_role_arn" {
+  description = "IRSA role of the app's ServiceAccount (\"none\" under the AWS Academy fallback)."
+  value       = local.workload_role_arns.app
+}
+
+output "migrator_role_arn" {
+  description = "IRSA role of the migration Job's ServiceAccount (\"none\" under the AWS Academy fallback)."
+  value       = local.workload_role_arns.migrator
+}
+
+output "ssm_parameter_names" {
+  description = "SSM parameters written for the other repositories and the app's deploy."
+  value       = [for parameter in aws_ssm_parameter.platform : parameter.name]
+}

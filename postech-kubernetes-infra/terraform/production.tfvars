@@ -1,0 +1,13 @@
+stage                             = "production"
+vpc_cidr                          = "10.30.0.0/16"
+availability_zones                = ["us-east-1a", "us-east-1b", "us-east-1c"]
+single_nat_gateway                = false
+kubernetes_version                = "1.33"
+node_instance_types               = ["m6i.large", "m5.large"]
+node_capacity_type                = "ON_DEMAND"
+node_min_size                     = 3
+node_max_size                     = 9
+node_desired_size                 = 3
+log_retention_days                = 365
+load_balancer_deletion_protection = true
+image_retention_count             = 100

@@ -1,0 +1,13 @@
+stage                             = "staging"
+vpc_cidr                          = "10.20.0.0/16"
+availability_zones                = ["us-east-1a", "us-east-1b"]
+single_nat_gateway                = true
+kubernetes_version                = "1.33"
+node_instance_types               = ["t3.medium"]
+node_capacity_type                = "ON_DEMAND"
+node_min_size                     = 2
+node_max_size                     = 4
+node_desired_size                 = 2
+log_retention_days                = 365
+load_balancer_deletion_protection = false
+image_retention_count             = 30
