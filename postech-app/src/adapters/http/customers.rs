@@ -1,0 +1,201 @@
+//! Customer routes: registration, the customer's own profile and orders, staff lookups.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::adapters::http::auth::{AdminCaller, CustomerCaller};
+use crate::adapters::http::error::{ApiError, ErrorBody, Location, ValidationErrorBody};
+use crate::adapters::http::extract::parse_json;
+use crate::adapters::http::orders::OrderBody;
+use crate::adapters::http::state::AppState;
+use crate::application::customers::Registration;
+use crate::application::error::UseCaseError;
+use crate::domain::customer::Customer;
+
+/// Header with the total number of customers on paginated admin lists.
+pub const TOTAL_COUNT_HEADER: &str = "x-total-count";
+const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// A registration. Every field is optional; an empty body registers an anonymous customer.
+#[derive(Deserialize, Default, ToSchema)]
+pub struct RegistrationInput {
+    /// Display name.
+    nome: Option<String>,
+    /// Email; unique, case-insensitive.
+    email: Option<String>,
+    /// CPF, formatted (`123.456.789-09`) or 11 digits; unique.
+    cpf: Option<String>,
+}
+
+/// A customer. `cpf` is the 11 digits.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerBody {
+    id: Uuid,
+    nome: Option<String>,
+    email: Option<String>,
+    #[schema(example = "52998224725")]
+    cpf: Option<String>,
+}
+
+impl From<Customer> for CustomerBody {
+    fn from(customer: Customer) -> Self {
+        Self {
+            id: customer.id.into_uuid(),
+            nome: customer.name,
+            email: customer.email,
+            cpf: customer.cpf.map(|cpf| cpf.as_digits().to_owned()),
+        }
+    }
+}
+
+/// Pagination of the admin customer list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–100 (default 50).
+    limite: Option<u32>,
+    /// Page number from 1 (default 1).
+    pagina: Option<u32>,
+}
+
+/// Registers a customer (row and Cognito identity together).
+#[utoipa::path(
+    tag = "clientes",
+    request_body(content = RegistrationInput, description = "May be empty"),
+    responses(
+        (status = 201, body = CustomerBody),
+        (status = 409, description = "CPF or email already registered", body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+#[post("/v1/api/clientes")]
+async fn register(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    // v1 accepted a request with no body at all as an anonymous registration.
+    let input: RegistrationInput = if body.iter().all(u8::is_ascii_whitespace) {
+        RegistrationInput::default()
+    } else {
+        parse_json(&body)?
+    };
+    let customer = state
+        .customers
+        .register(Registration {
+            name: input.nome,
+            email: input.email,
+            cpf: input.cpf,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CustomerBody::from(customer)))
+}
+
+/// The calling customer's profile.
+#[utoipa::path(
+    tag = "clientes",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CustomerBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/v1/api/clientes/me")]
+async fn my_profile(
+    CustomerCaller(customer): CustomerCaller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<CustomerBody>, ApiError> {
+    Ok(web::Json(state.customers.profile(customer).await?.into()))
+}
+
+/// The calling customer's orders, newest first.
+#[utoipa::path(
+    tag = "clientes",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [OrderBody]),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/v1/api/clientes/me/pedidos")]
+async fn my_orders(
+    CustomerCaller(customer): CustomerCaller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
+    let orders = state.orders.of_customer(customer).await?;
+    Ok(web::Json(orders.into_iter().map(OrderBody::from).collect()))
+}
+
+/// Customers, paginated; the total is in `X-Total-Count`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = [CustomerBody]),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+    )
+)]
+#[get("/v1/api/admin/clientes")]
+async fn admin_list_customers(
+    _admin: AdminCaller,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .customers
+        .list(
+            query.limite.unwrap_or(DEFAULT_PAGE_SIZE),
+            query.pagina.unwrap_or(1),
+        )
+        .await?;
+    let body: Vec<CustomerBody> = page.customers.into_iter().map(CustomerBody::from).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((TOTAL_COUNT_HEADER, page.total.to_string()))
+        .json(body))
+}
+
+/// A customer by CPF (either format).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("cpf" = String, Path, description = "CPF, formatted or 11 digits")),
+    responses(
+        (status = 200, body = CustomerBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+    )
+)]
+#[get("/v1/api/admin/clientes/{cpf}")]
+async fn admin_customer_by_cpf(
+    _admin: AdminCaller,
+    state: web::Data<AppState>,
+    cpf: web::Path<String>,
+) -> Result<web::Json<CustomerBody>, ApiError> {
+    match state.customers.by_cpf(&cpf).await {
+        Ok(customer) => Ok(web::Json(customer.into())),
+        Err(UseCaseError::Invalid(_)) => Err(ApiError::invalid(
+            vec!["path".into(), Location::Field("cpf".to_owned())],
+            "CPF inválido",
+            "value_error",
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Registers the customer routes.
+pub fn routes(config: &mut ServiceConfig) {
+    config
+        .service(register)
+        .service(my_profile)
+        .service(my_orders)
+        .service(admin_list_customers)
+        .service(admin_customer_by_cpf);
+}

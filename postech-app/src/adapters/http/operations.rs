@@ -1,0 +1,74 @@
+//! Operational routes: liveness, readiness and metrics.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::adapters::http::error::ApiError;
+use crate::adapters::http::state::AppState;
+
+/// Liveness and readiness answers.
+#[derive(Serialize, ToSchema)]
+pub struct HealthBody {
+    /// `healthy`, `ready` or `unavailable`.
+    status: &'static str,
+    /// The app's version.
+    version: &'static str,
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Liveness: the process answers. Never touches the database, so a database outage does
+/// not make Kubernetes restart every pod.
+#[utoipa::path(tag = "operacao", responses((status = 200, body = HealthBody)))]
+#[get("/health")]
+async fn health() -> web::Json<HealthBody> {
+    web::Json(HealthBody {
+        status: "healthy",
+        version: VERSION,
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(
+    tag = "operacao",
+    responses((status = 200, body = HealthBody), (status = 503, body = HealthBody))
+)]
+#[get("/ready")]
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match state.readiness.check().await {
+        Ok(()) => HttpResponse::Ok().json(HealthBody {
+            status: "ready",
+            version: VERSION,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            HttpResponse::ServiceUnavailable().json(HealthBody {
+                status: "unavailable",
+                version: VERSION,
+            })
+        }
+    }
+}
+
+/// Prometheus text exposition: request counter and latency histogram by route pattern.
+#[utoipa::path(
+    tag = "operacao",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let body = state
+        .metrics
+        .render()
+        .map_err(|error| ApiError::Internal(format!("metrics: {error}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+/// Registers the operational routes.
+pub fn routes(config: &mut ServiceConfig) {
+    config.service(health).service(ready).service(metrics);
+}

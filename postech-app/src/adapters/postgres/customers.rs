@@ -1,0 +1,189 @@
+//! Customers in PostgreSQL.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
+use postech_database::schema::customers;
+use uuid::Uuid;
+
+use super::{PgPool, connection, unexpected, violated_constraint};
+use crate::application::error::PortError;
+use crate::application::ports::{CustomerRepository, IdentityError, RegistrationError};
+use crate::domain::cpf::Cpf;
+use crate::domain::customer::Customer;
+use crate::domain::ids::CustomerId;
+
+/// The constraints whose violation means "this person is already registered".
+const DUPLICATE_CUSTOMER_CONSTRAINTS: [&str; 3] = [
+    "customers_cpf_key",
+    "customers_email_lower_key",
+    "customers_cognito_username_key",
+];
+
+/// A `customers` row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+struct CustomerRow {
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+    cpf: Option<String>,
+}
+
+impl CustomerRow {
+    fn into_customer(self) -> Result<Customer, PortError> {
+        let cpf = self
+            .cpf
+            .map(|digits| Cpf::parse(&digits))
+            .transpose()
+            .map_err(|error| PortError::Unexpected {
+                dependency: "database",
+                cause: format!(
+                    "customer {} has a stored CPF that is invalid: {error}",
+                    self.id
+                ),
+            })?;
+        Ok(Customer {
+            id: CustomerId::from(self.id),
+            name: self.name,
+            email: self.email,
+            cpf,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = customers)]
+struct NewCustomerRow<'a> {
+    id: Uuid,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    cpf: Option<&'a str>,
+    cognito_username: Option<&'a str>,
+}
+
+/// How the registration transaction ended, before it is mapped to the port's error.
+enum Failure {
+    Database(DieselError),
+    Confirmation(IdentityError),
+}
+
+impl From<DieselError> for Failure {
+    fn from(error: DieselError) -> Self {
+        Failure::Database(error)
+    }
+}
+
+/// [`CustomerRepository`] over PostgreSQL.
+#[derive(Clone)]
+pub struct PgCustomerRepository {
+    pool: PgPool,
+}
+
+impl PgCustomerRepository {
+    /// The repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl CustomerRepository for PgCustomerRepository {
+    async fn insert_confirmed(
+        &self,
+        customer: &Customer,
+        confirmation: Option<BoxFuture<'_, Result<(), IdentityError>>>,
+    ) -> Result<(), RegistrationError> {
+        let mut connection = connection(&self.pool).await?;
+        let digits = customer.cpf.as_ref().map(Cpf::as_digits);
+        let row = NewCustomerRow {
+            id: customer.id.into_uuid(),
+            name: customer.name.as_deref(),
+            email: customer.email.as_deref(),
+            cpf: digits,
+            // The Cognito username of a customer is their CPF (ARCHITECTURE.md).
+            cognito_username: digits,
+        };
+        let mut confirmed = false;
+        let confirmed_flag = &mut confirmed;
+        let outcome = connection
+            .transaction::<(), Failure, _>(async move |connection| {
+                diesel::insert_into(customers::table)
+                    .values(&row)
+                    .execute(connection)
+                    .await?;
+                if let Some(confirmation) = confirmation {
+                    confirmation.await.map_err(Failure::Confirmation)?;
+                    *confirmed_flag = true;
+                }
+                Ok(())
+            })
+            .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(Failure::Confirmation(error)) => Err(RegistrationError::ConfirmationFailed(error)),
+            Err(Failure::Database(error)) if is_duplicate(&error) => {
+                Err(RegistrationError::AlreadyRegistered)
+            }
+            Err(Failure::Database(error)) if confirmed => Err(
+                RegistrationError::CommitFailedAfterConfirmation(unexpected(error)),
+            ),
+            Err(Failure::Database(error)) => Err(RegistrationError::Port(unexpected(error))),
+        }
+    }
+
+    async fn find_by_id(&self, id: CustomerId) -> Result<Option<Customer>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        customers::table
+            .find(id.into_uuid())
+            .select(CustomerRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(unexpected)?
+            .map(CustomerRow::into_customer)
+            .transpose()
+    }
+
+    async fn find_by_cpf(&self, cpf: &Cpf) -> Result<Option<Customer>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        customers::table
+            .filter(customers::cpf.eq(cpf.as_digits()))
+            .select(CustomerRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(unexpected)?
+            .map(CustomerRow::into_customer)
+            .transpose()
+    }
+
+    async fn list(&self, limit: u32, offset: u64) -> Result<(Vec<Customer>, u64), PortError> {
+        let mut connection = connection(&self.pool).await?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = customers::table
+            .select(CustomerRow::as_select())
+            .order((customers::created_at.asc(), customers::id.asc()))
+            .limit(i64::from(limit))
+            .offset(offset)
+            .load(&mut connection)
+            .await
+            .map_err(unexpected)?;
+        let total: i64 = customers::table
+            .count()
+            .get_result(&mut connection)
+            .await
+            .map_err(unexpected)?;
+        let customers = rows
+            .into_iter()
+            .map(CustomerRow::into_customer)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((customers, u64::try_from(total).unwrap_or(0)))
+    }
+}
+
+fn is_duplicate(error: &DieselError) -> bool {
+    violated_constraint(error).is_some_and(|name| DUPLICATE_CUSTOMER_CONSTRAINTS.contains(&name))
+}

@@ -1,0 +1,138 @@
+//! PostgreSQL adapters: the repositories of the use cases, over diesel-async and a deadpool
+//! pool, on the schema of the `postech-database` crate.
+
+mod codes;
+mod customers;
+mod money;
+mod orders;
+mod products;
+pub mod seed;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::AsyncPgConnection;
+use diesel_async::RunQueryDsl;
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+
+use crate::application::error::PortError;
+use crate::application::ports::HealthProbe;
+
+pub use customers::PgCustomerRepository;
+pub use orders::PgOrderRepository;
+pub use products::PgProductRepository;
+
+const DEPENDENCY: &str = "database";
+
+/// A pool of connections shared by every repository.
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// Why the pool could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the database pool: {0}")]
+pub struct PoolSetupError(String);
+
+/// Opens one connection (the URL argument of diesel-async's callback is unused: credentials
+/// come from the callback's own source, so rotations reach new connections).
+pub type EstablishConnection = diesel_async::pooled_connection::SetupCallback<AsyncPgConnection>;
+
+/// Builds the pool. Connections are opened lazily, so the app starts (and `/health` answers)
+/// while the database is still coming up; `/ready` tells when it answers.
+pub fn connection_pool(
+    max_size: usize,
+    acquire_timeout: Duration,
+    establish: EstablishConnection,
+) -> Result<PgPool, PoolSetupError> {
+    let mut config = ManagerConfig::default();
+    // `Verified` would spend one round trip per checkout on `SELECT 1`; a broken connection
+    // shows up as an error on first use instead and is dropped by the pool.
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = establish;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config("", config);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(acquire_timeout))
+        .create_timeout(Some(acquire_timeout))
+        .build()
+        .map_err(|error| PoolSetupError(error.to_string()))
+}
+
+pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection>, PortError> {
+    pool.get().await.map_err(|error| match error {
+        PoolError::Backend(error) => PortError::Unavailable {
+            dependency: DEPENDENCY,
+            cause: error.to_string(),
+        },
+        other => PortError::Unavailable {
+            dependency: DEPENDENCY,
+            cause: other.to_string(),
+        },
+    })
+}
+
+/// Maps a diesel error no caller expected. Connection-level failures are "unavailable"
+/// (503), anything else "unexpected" (500).
+pub(crate) fn unexpected(error: DieselError) -> PortError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        | DieselError::BrokenTransactionManager => PortError::Unavailable {
+            dependency: DEPENDENCY,
+            cause: error.to_string(),
+        },
+        // The message is PostgreSQL's fixed text ("deadlock detected", "duplicate key value
+        // violates unique constraint …"); the values involved are in `details`, never logged.
+        DieselError::DatabaseError(kind, info) => PortError::Unexpected {
+            dependency: DEPENDENCY,
+            cause: format!(
+                "{kind:?}: {} (constraint {})",
+                info.message(),
+                info.constraint_name().unwrap_or("none")
+            ),
+        },
+        _ => PortError::Unexpected {
+            dependency: DEPENDENCY,
+            cause: error.to_string(),
+        },
+    }
+}
+
+/// The name of the constraint a unique or foreign-key violation hit, if that is the error.
+pub(crate) fn violated_constraint(error: &DieselError) -> Option<&str> {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+            info,
+        ) => info.constraint_name(),
+        _ => None,
+    }
+}
+
+/// Readiness probe: one trivial query through the pool.
+#[derive(Clone)]
+pub struct PgHealthProbe {
+    pool: PgPool,
+}
+
+impl PgHealthProbe {
+    /// The probe over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl HealthProbe for PgHealthProbe {
+    async fn check(&self) -> Result<(), PortError> {
+        let mut connection = connection(&self.pool).await?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut connection)
+            .await
+            .map(|_| ())
+            .map_err(unexpected)
+    }
+}

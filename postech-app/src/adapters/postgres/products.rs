@@ -1,0 +1,161 @@
+//! The menu in PostgreSQL.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use postech_database::schema::products;
+use uuid::Uuid;
+
+use super::money::SqlMoney;
+use super::{PgPool, connection, unexpected};
+use crate::application::error::PortError;
+use crate::application::ports::ProductRepository;
+use crate::domain::catalog::{Category, Product};
+use crate::domain::ids::ProductId;
+
+/// A `products` row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
+pub(super) struct ProductRow {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub price: SqlMoney,
+    pub image_url: Option<String>,
+    pub stock_available: i32,
+    pub active: bool,
+}
+
+impl ProductRow {
+    pub(super) fn into_product(self) -> Result<Product, PortError> {
+        let category =
+            Category::from_id(self.category_id).ok_or_else(|| PortError::Unexpected {
+                dependency: "database",
+                cause: format!(
+                    "product {} has unknown category {}",
+                    self.id, self.category_id
+                ),
+            })?;
+        Ok(Product {
+            id: ProductId::from(self.id),
+            name: self.name,
+            description: self.description,
+            price: self.price.0,
+            category,
+            image_url: self.image_url,
+            stock_available: u32::try_from(self.stock_available).unwrap_or(0),
+            active: self.active,
+        })
+    }
+}
+
+/// The writable columns of a product (timestamps are the database's).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = products, treat_none_as_null = true)]
+struct ProductChanges<'a> {
+    category_id: Uuid,
+    name: &'a str,
+    description: &'a str,
+    price: SqlMoney,
+    image_url: Option<&'a str>,
+    stock_available: i32,
+    active: bool,
+}
+
+impl<'a> ProductChanges<'a> {
+    fn of(product: &'a Product) -> Self {
+        Self {
+            category_id: product.category.id(),
+            name: &product.name,
+            description: &product.description,
+            price: SqlMoney(product.price),
+            image_url: product.image_url.as_deref(),
+            // The domain caps stock at 10 000, far inside i32.
+            stock_available: i32::try_from(product.stock_available).unwrap_or(i32::MAX),
+            active: product.active,
+        }
+    }
+}
+
+/// [`ProductRepository`] over PostgreSQL.
+#[derive(Clone)]
+pub struct PgProductRepository {
+    pool: PgPool,
+}
+
+impl PgProductRepository {
+    /// The repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl ProductRepository for PgProductRepository {
+    async fn list(
+        &self,
+        category: Option<Category>,
+        only_active: bool,
+    ) -> Result<Vec<Product>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        let mut query = products::table
+            .select(ProductRow::as_select())
+            .order((products::name.asc(), products::id.asc()))
+            .into_boxed();
+        if let Some(category) = category {
+            query = query.filter(products::category_id.eq(category.id()));
+        }
+        if only_active {
+            query = query.filter(products::active.eq(true));
+        }
+        let rows = query.load(&mut connection).await.map_err(unexpected)?;
+        rows.into_iter().map(ProductRow::into_product).collect()
+    }
+
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        products::table
+            .find(id.into_uuid())
+            .select(ProductRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(unexpected)?
+            .map(ProductRow::into_product)
+            .transpose()
+    }
+
+    async fn insert(&self, product: &Product) -> Result<(), PortError> {
+        let mut connection = connection(&self.pool).await?;
+        diesel::insert_into(products::table)
+            .values((
+                products::id.eq(product.id.into_uuid()),
+                ProductChanges::of(product),
+            ))
+            .execute(&mut connection)
+            .await
+            .map(|_| ())
+            .map_err(unexpected)
+    }
+
+    async fn update(&self, product: &Product) -> Result<bool, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        diesel::update(products::table.find(product.id.into_uuid()))
+            .set(ProductChanges::of(product))
+            .execute(&mut connection)
+            .await
+            .map(|updated| updated == 1)
+            .map_err(unexpected)
+    }
+
+    async fn deactivate(&self, id: ProductId) -> Result<bool, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        diesel::update(products::table.find(id.into_uuid()))
+            .set(products::active.eq(false))
+            .execute(&mut connection)
+            .await
+            .map(|updated| updated == 1)
+            .map_err(unexpected)
+    }
+}

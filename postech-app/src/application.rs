@@ -1,0 +1,10 @@
+//! Use cases and the ports they need. No HTTP, no SQL: adapters plug in through
+//! [`ports`].
+
+pub mod caller;
+pub mod catalog;
+pub mod checkout;
+pub mod customers;
+pub mod error;
+pub mod orders;
+pub mod ports;

@@ -1,0 +1,139 @@
+//! Use cases of placed orders: reading them, the kitchen queue and the status changes.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::application::caller::Caller;
+use crate::application::error::{Conflict, Resource, UseCaseError};
+use crate::application::ports::{OrderRepository, TransitionOutcome};
+use crate::domain::ids::{CustomerId, OrderId};
+use crate::domain::order::{Order, OrderStatus};
+
+/// An order as stored, with its owner's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// The order with its items (snapshot prices, checkout order).
+    pub order: Order,
+    /// The owner's name, if the owner gave one.
+    pub customer_name: Option<String>,
+}
+
+impl OrderRecord {
+    /// The same order with the owner's name hidden unless `caller` may see it (the owner or
+    /// staff): order ids are handed to kiosks and screens, names are personal data.
+    pub fn as_seen_by(mut self, caller: &Caller) -> Self {
+        let may_see_name = caller.is_admin()
+            || (caller.customer_id().is_some() && caller.customer_id() == self.order.customer_id);
+        if !may_see_name {
+            self.customer_name = None;
+        }
+        self
+    }
+}
+
+/// One entry of an order's status history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status entered.
+    pub status: OrderStatus,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An order with its status history (staff view).
+#[derive(Clone, Debug)]
+pub struct OrderWithHistory {
+    /// The order.
+    pub record: OrderRecord,
+    /// Its status changes, oldest first.
+    pub history: Vec<StatusChange>,
+}
+
+/// The order use cases.
+#[derive(Clone)]
+pub struct Orders {
+    orders: Arc<dyn OrderRepository>,
+}
+
+impl Orders {
+    /// The use cases over `orders`.
+    pub fn new(orders: Arc<dyn OrderRepository>) -> Self {
+        Self { orders }
+    }
+
+    /// One order, as `caller` may see it.
+    pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
+        Ok(self.find(id).await?.as_seen_by(caller))
+    }
+
+    /// A customer's own orders, newest first.
+    pub async fn of_customer(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<OrderRecord>, UseCaseError> {
+        Ok(self.orders.list_for_customer(customer).await?)
+    }
+
+    /// Every open order, `Pronto` first, then `Em preparação`, `Pago`, `Recebido`, oldest
+    /// first within a status.
+    pub async fn kitchen_queue(&self) -> Result<Vec<OrderRecord>, UseCaseError> {
+        Ok(self.orders.kitchen_queue().await?)
+    }
+
+    /// One order with its status history (staff).
+    pub async fn with_history(&self, id: OrderId) -> Result<OrderWithHistory, UseCaseError> {
+        let record = self.find(id).await?;
+        let history = self.orders.history(id).await?;
+        Ok(OrderWithHistory { record, history })
+    }
+
+    /// Moves an order to `to` when the state machine allows it from its current status.
+    /// Cancelling releases the reserved stock in the same transaction.
+    pub async fn change_status(
+        &self,
+        caller: &Caller,
+        id: OrderId,
+        to: OrderStatus,
+    ) -> Result<OrderRecord, UseCaseError> {
+        let record = self.find(id).await?;
+        let from = record.order.status;
+        if let Err(refused) = from.transition_to(to) {
+            return Err(not_allowed(refused.from, refused.to));
+        }
+        let release_stock = to == OrderStatus::Cancelled;
+        match self
+            .orders
+            .transition(id, from, to, release_stock, &caller.actor())
+            .await?
+        {
+            TransitionOutcome::Done => self.find(id).await,
+            // Someone else moved it first; report the move from where it is now.
+            TransitionOutcome::StatusChanged(current) => Err(not_allowed(current, to)),
+        }
+    }
+
+    /// Cancels an order while `Recebido` or `Pago`; records are never erased.
+    pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
+        self.change_status(caller, id, OrderStatus::Cancelled).await
+    }
+
+    async fn find(&self, id: OrderId) -> Result<OrderRecord, UseCaseError> {
+        self.orders
+            .find(id)
+            .await?
+            .ok_or(UseCaseError::NotFound(Resource::Order))
+    }
+}
+
+fn not_allowed(from: OrderStatus, to: OrderStatus) -> UseCaseError {
+    UseCaseError::Conflict(Conflict::StatusTransitionNotAllowed {
+        from: from.wire_name(),
+        to: to.wire_name(),
+        allowed: from
+            .allowed_next()
+            .iter()
+            .map(|status| status.wire_name())
+            .collect(),
+    })
+}

@@ -1,0 +1,251 @@
+//! Typed settings, read from the environment (12-factor) with secrets from AWS Secrets
+//! Manager when their id is set. A missing required variable stops the start with a message
+//! naming it — there is no default secret anywhere (v1 fell back to a public constant).
+//!
+//! | Variable | Required | Meaning |
+//! |---|---|---|
+//! | `APP_HOST`, `APP_PORT` | no (`0.0.0.0`, `8000`) | listen address; port `0` picks a free one |
+//! | `APP_WORKERS` | no (CPU count) | actix worker threads |
+//! | `APP_SHUTDOWN_TIMEOUT_SECONDS` | no (`30`) | grace period for in-flight requests on SIGTERM |
+//! | `APP_DATABASE_SECRET_ID` or `DATABASE_URL` | one of them | the app's database role |
+//! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
+//! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
+//! | `JWT_SIGNING_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification key (public part only is used) |
+//! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created |
+//! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
+//! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
+//! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use postech_shared_sdk::secrets::{
+    AppDatabaseSecret, CachedSecret, EnvSource, JwtVerificationKeySecret, ProcessEnv, SecretsError,
+    load_secret,
+};
+
+/// How often secrets read from Secrets Manager are re-read (rotation reaches new
+/// connections within this time).
+const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Connections per process. Checkouts of the same products serialise on their stock rows;
+/// past a few connections per database core, extra ones only queue on those row locks
+/// (measured in docs/performance.md).
+pub const DEFAULT_POOL_SIZE: usize = 8;
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigurationError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("environment variable {variable} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        variable: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A secret could not be resolved (the message names the variable or the secret id).
+    #[error(transparent)]
+    Secret(#[from] SecretsError),
+}
+
+/// Where and how the HTTP server listens.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Interface to bind.
+    pub host: String,
+    /// Port; `0` picks a free one (tests).
+    pub port: u16,
+    /// Worker threads.
+    pub workers: usize,
+    /// Grace period for in-flight requests on SIGTERM.
+    pub shutdown_timeout: Duration,
+}
+
+/// The database connection.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// Credentials, re-read from Secrets Manager for each new connection when rotated.
+    pub connection: CachedSecret<AppDatabaseSecret>,
+    /// Pool size.
+    pub pool_size: usize,
+    /// How long a request waits for a connection.
+    pub acquire_timeout: Duration,
+}
+
+/// Token verification.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Key id of the signing key.
+    pub key_id: String,
+    /// Its Ed25519 public key (SPKI PEM).
+    pub public_key_pem: String,
+}
+
+/// The Cognito user pool of customers.
+#[derive(Clone, Debug)]
+pub struct CognitoSettings {
+    /// The pool id.
+    pub user_pool_id: String,
+    /// The app client id (not needed for what the app does; passed through to the client).
+    pub app_client_id: String,
+}
+
+/// Everything the app needs to start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// HTTP server.
+    pub http: HttpSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Tokens.
+    pub auth: AuthSettings,
+    /// Cognito.
+    pub cognito: CognitoSettings,
+    /// AWS SDK configuration (region, endpoint, credentials).
+    pub aws: aws_config::SdkConfig,
+}
+
+impl Settings {
+    /// Reads the process environment and resolves the secrets.
+    pub async fn from_env() -> Result<Self, ConfigurationError> {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_source(&ProcessEnv, aws).await
+    }
+
+    /// Reads `env` and resolves the secrets through `aws`.
+    pub async fn from_source(
+        env: &dyn EnvSource,
+        aws: aws_config::SdkConfig,
+    ) -> Result<Self, ConfigurationError> {
+        let http = HttpSettings {
+            host: optional(env, "APP_HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
+            port: parsed(env, "APP_PORT")?.unwrap_or(8000),
+            workers: parsed(env, "APP_WORKERS")?.unwrap_or_else(default_workers),
+            shutdown_timeout: Duration::from_secs(
+                parsed(env, "APP_SHUTDOWN_TIMEOUT_SECONDS")?.unwrap_or(30),
+            ),
+        };
+        let database = DatabaseSettings {
+            connection: load_secret(env, &aws, SECRET_REFRESH_INTERVAL).await?,
+            pool_size: parsed(env, "DATABASE_POOL_SIZE")?.unwrap_or(DEFAULT_POOL_SIZE),
+            acquire_timeout: Duration::from_secs(
+                parsed(env, "DATABASE_ACQUIRE_TIMEOUT_SECONDS")?.unwrap_or(5),
+            ),
+        };
+        let key: CachedSecret<JwtVerificationKeySecret> =
+            load_secret(env, &aws, SECRET_REFRESH_INTERVAL).await?;
+        let key = key.get().await?;
+        let auth = AuthSettings {
+            key_id: key.kid.clone(),
+            public_key_pem: key.public_key_pem.clone(),
+        };
+        let cognito = CognitoSettings {
+            user_pool_id: optional(env, "COGNITO_USER_POOL_ID")
+                .ok_or(ConfigurationError::Missing("COGNITO_USER_POOL_ID"))?,
+            app_client_id: optional(env, "COGNITO_CLIENT_ID").unwrap_or_default(),
+        };
+        Ok(Self {
+            http,
+            database,
+            auth,
+            cognito,
+            aws,
+        })
+    }
+}
+
+fn optional(env: &dyn EnvSource, variable: &str) -> Option<String> {
+    env.var(variable)
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+fn parsed<T>(env: &dyn EnvSource, variable: &'static str) -> Result<Option<T>, ConfigurationError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    optional(env, variable)
+        .map(|text| {
+            text.parse()
+                .map_err(|error: T::Err| ConfigurationError::Invalid {
+                    variable,
+                    reason: error.to_string(),
+                })
+        })
+        .transpose()
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws() -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_missing_database_url_is_named() {
+        let env = |name: &str| match name {
+            "JWT_KEY_ID" => Some("k1".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
+            "COGNITO_USER_POOL_ID" => Some("pool".to_owned()),
+            _ => None,
+        };
+        let error = Settings::from_source(&env, aws())
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("DATABASE_URL")),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_user_pool_is_named() {
+        let env = |name: &str| match name {
+            "DATABASE_URL" => Some("postgres://app@localhost/postech".to_owned()),
+            "JWT_KEY_ID" => Some("k1".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
+            _ => None,
+        };
+        let error = Settings::from_source(&env, aws())
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("COGNITO_USER_POOL_ID")),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_port_is_named() {
+        let env = |name: &str| (name == "APP_PORT").then(|| "eighty".to_owned());
+        let error = Settings::from_source(&env, aws())
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("APP_PORT")),
+            "{error:?}"
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! Wiring: settings → pool, adapters, use cases → an actix server on a bound listener.
+//! `Application::build` binds first (port 0 allowed) and exposes the port, so tests start the
+//! real app on a free port and talk HTTP to it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use diesel_async::AsyncPgConnection;
+use futures_util::FutureExt;
+use postech_shared_sdk::cognito::CognitoClient;
+use postech_shared_sdk::token::TokenVerifier;
+use secrecy::ExposeSecret;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::adapters::cognito::CognitoIdentityProvider;
+use crate::adapters::http::extract::{path_config, payload_config, query_config};
+use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
+use crate::adapters::http::openapi::ApiDoc;
+use crate::adapters::http::request_id::AssignRequestId;
+use crate::adapters::http::state::AppState;
+use crate::adapters::http::trailing_slash::TrimTrailingSlash;
+use crate::adapters::http::{not_found, routes};
+use crate::adapters::postgres::{
+    EstablishConnection, PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool,
+    PgProductRepository, connection_pool,
+};
+use crate::application::catalog::Catalog;
+use crate::application::checkout::Checkout;
+use crate::application::customers::Customers;
+use crate::application::orders::Orders;
+use crate::configuration::{DatabaseSettings, Settings};
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The listener could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// Host and port asked for.
+        address: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The server could not be created on the listener.
+    #[error("cannot start the HTTP server: {0}")]
+    Server(std::io::Error),
+    /// The verification key is unusable.
+    #[error("invalid JWT verification key: {0}")]
+    TokenKey(postech_shared_sdk::token::TokenError),
+    /// Something else in the wiring.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A running (not yet awaited) app.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener, builds the pool and the use cases, and starts the server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let address = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address, source })?
+            .port();
+        let pool = database_pool(&settings.database)?;
+        let verifier = TokenVerifier::from_public_pems([(
+            settings.auth.key_id.as_str(),
+            settings.auth.public_key_pem.as_str(),
+        )])
+        .map_err(StartupError::TokenKey)?;
+        let cognito = CognitoClient::new(
+            &settings.aws,
+            settings.cognito.user_pool_id.clone(),
+            settings.cognito.app_client_id.clone(),
+        );
+        let state = app_state(pool, cognito)?;
+        let state = web::Data::new(state);
+        let verifier = web::Data::new(verifier);
+        let server = HttpServer::new(move || {
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(path_config())
+                .app_data(query_config())
+                .app_data(payload_config())
+                .configure(routes)
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+                .default_service(web::to(not_found))
+                .wrap(TrimTrailingSlash)
+                .wrap(RecordMetrics(state.metrics.clone()))
+                .wrap(AssignRequestId)
+        })
+        .workers(settings.http.workers)
+        .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(StartupError::Server)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (tests; SIGTERM is handled by actix itself).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped; on SIGTERM, stops accepting and lets in-flight requests finish
+    /// within the shutdown timeout.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The pool; each new connection reads the current credentials, so a rotated password in
+/// Secrets Manager is picked up without a restart.
+pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError> {
+    let secret = settings.connection.clone();
+    let establish: EstablishConnection = Box::new(move |_url| {
+        let secret = secret.clone();
+        async move {
+            let credentials = secret.get().await.map_err(|error| {
+                diesel::ConnectionError::BadConnection(format!("database secret: {error}"))
+            })?;
+            let url = credentials.connection_url();
+            <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url.expose_secret())
+                .await
+        }
+        .boxed()
+    });
+    connection_pool(settings.pool_size, settings.acquire_timeout, establish)
+        .map_err(|error| StartupError::Setup(error.to_string()))
+}
+
+fn app_state(pool: PgPool, cognito: CognitoClient) -> Result<AppState, StartupError> {
+    let products = Arc::new(PgProductRepository::new(pool.clone()));
+    let customers = Arc::new(PgCustomerRepository::new(pool.clone()));
+    let orders = Arc::new(PgOrderRepository::new(pool.clone()));
+    let identities = Arc::new(CognitoIdentityProvider::new(cognito));
+    Ok(AppState {
+        catalog: Catalog::new(products),
+        customers: Customers::new(customers, identities),
+        checkout: Checkout::new(orders.clone()),
+        orders: Orders::new(orders),
+        readiness: Arc::new(PgHealthProbe::new(pool)),
+        metrics: HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?,
+    })
+}

@@ -1,0 +1,253 @@
+//! The test harness: a fresh migrated database, a Cognito user pool on the shared moto
+//! server, a signing key, and the real app on a free port, talked to over HTTP.
+
+use std::time::Duration;
+
+use postech_app::configuration::{
+    AuthSettings, CognitoSettings, DatabaseSettings, HttpSettings, Settings,
+};
+use postech_app::startup::Application;
+use postech_database::test_support::TestDatabase;
+use postech_shared_sdk::ids::CustomerId;
+use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
+use postech_shared_sdk::secrets::{AppDatabaseSecret, CachedSecret};
+use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// Category ids of the contract.
+pub const BURGERS: &str = "fcab78d9-c377-41f4-bf34-03d1a8bdbd89";
+pub const SIDES: &str = "e8b1d3d4-738b-4207-9b2b-2c087858d7a7";
+pub const DRINKS: &str = "6b2e43a7-8764-48ec-8f7a-65134c8c1b9e";
+pub const DESSERTS: &str = "d290f1ee-6c54-4b01-90e6-d701748f0851";
+
+/// Valid CPFs (check digits computed with the correct weights).
+pub const CPF_A: &str = "529.982.247-25";
+pub const CPF_A_DIGITS: &str = "52998224725";
+pub const CPF_B: &str = "123.456.789-09";
+pub const CPF_C: &str = "987.654.321-00";
+
+/// How a test wants the app wired.
+#[derive(Default)]
+pub struct Options {
+    /// Point the app at a user pool that does not exist (Cognito then fails every call).
+    pub missing_user_pool: bool,
+}
+
+/// A running app and what the test needs to talk to it and look behind it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+    pub aws: aws_config::SdkConfig,
+    pub user_pool: LocalUserPool,
+    issuer: TokenIssuer,
+    admin_token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
+            .await
+            .expect("database task")
+            .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)");
+        let moto = tokio::task::spawn_blocking(MotoServer::shared)
+            .await
+            .expect("moto task")
+            .expect("moto server (install `moto[server]` and put moto_server on PATH)");
+        let aws = local_aws::sdk_config(moto.endpoint()).await;
+        let user_pool = local_aws::provision_user_pool(&aws, &local_aws::unique_name("app"))
+            .await
+            .expect("user pool");
+        let key = SigningKeyMaterial::generate(local_aws::unique_name("kid"));
+        let issuer = TokenIssuer::from_material(&key).expect("issuer");
+        let settings = Settings {
+            http: HttpSettings {
+                host: "127.0.0.1".to_owned(),
+                port: 0,
+                workers: 2,
+                shutdown_timeout: Duration::from_secs(5),
+            },
+            database: DatabaseSettings {
+                connection: CachedSecret::fixed(
+                    AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
+                ),
+                pool_size: 10,
+                acquire_timeout: Duration::from_secs(10),
+            },
+            auth: AuthSettings {
+                key_id: key.kid.clone(),
+                public_key_pem: key.public_key_pem.clone(),
+            },
+            cognito: CognitoSettings {
+                user_pool_id: if options.missing_user_pool {
+                    "us-east-1_doesnotexist0".to_owned()
+                } else {
+                    user_pool.user_pool_id.clone()
+                },
+                app_client_id: user_pool.client_id.clone(),
+            },
+            aws: aws.clone(),
+        };
+        let application = Application::build(settings).await.expect("app starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        let admin_token = issuer.issue_admin("gerente").expect("token").access_token;
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database,
+            aws,
+            user_pool,
+            issuer,
+            admin_token,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub fn customer_token(&self, customer_id: &str) -> String {
+        let id: CustomerId = customer_id.parse().expect("customer id");
+        self.issuer
+            .issue_customer(&id)
+            .expect("customer token")
+            .access_token
+    }
+
+    pub fn as_admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(&self.admin_token)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a product through the admin API; returns its id.
+    pub async fn create_product(
+        &self,
+        name: &str,
+        price: &str,
+        category: &str,
+        stock: u32,
+    ) -> String {
+        let response = self
+            .as_admin(Method::POST, "/v1/api/admin/produtos/")
+            .json(&json!({
+                "nome": name,
+                "descricao": format!("Descrição de {name} para o cardápio"),
+                "preco": price,
+                "categoria_id": category,
+                "estoque_disponivel": stock,
+            }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {name}");
+        let body: Value = response.json().await.expect("json");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Registers a customer; returns its id.
+    pub async fn register(&self, body: Value) -> String {
+        let response = self.post_json("/v1/api/clientes/", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registering {body}");
+        let body: Value = response.json().await.expect("json");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Places an order anonymously; returns the response.
+    pub async fn checkout(&self, items: &[(&str, u32)]) -> Response {
+        self.post_json("/v1/api/pedidos/", &checkout_body(items))
+            .await
+    }
+
+    /// Places an order that must succeed; returns its body.
+    pub async fn place_order(&self, items: &[(&str, u32)]) -> Value {
+        let response = self.checkout(items).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("json")
+    }
+
+    /// Moves an order with the admin PATCH; returns the status code.
+    pub async fn set_status(&self, order_id: &str, status: &str) -> StatusCode {
+        self.as_admin(
+            Method::PATCH,
+            &format!("/v1/api/admin/pedidos/{order_id}/status"),
+        )
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .expect("request")
+        .status()
+    }
+
+    /// A product as the admin list shows it.
+    pub async fn admin_product(&self, id: &str) -> Value {
+        let products: Value = self
+            .as_admin(Method::GET, "/v1/api/admin/produtos")
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        products
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|product| product["id"] == id)
+            .cloned()
+            .expect("product listed")
+    }
+
+    /// Runs SQL directly against the test database (for looking behind the API).
+    pub fn sql_count(&self, query: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+        let mut connection = self.database.connect().expect("connection");
+        diesel::sql_query(query)
+            .get_result::<Count>(&mut connection)
+            .expect("count query")
+            .count
+    }
+}
+
+pub fn checkout_body(items: &[(&str, u32)]) -> Value {
+    json!({
+        "itens": items
+            .iter()
+            .map(|(product, quantity)| json!({ "produto_id": product, "quantidade": quantity }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The `detail` of an error body.
+pub async fn detail(response: Response) -> Value {
+    let body: Value = response.json().await.expect("json error body");
+    body["detail"].clone()
+}

@@ -1,0 +1,14 @@
+//! Black-box tests: the real app on a free port, a fresh PostgreSQL database per test, moto
+//! for Cognito. One test binary (linking is the slow part of building tests).
+
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin_orders;
+mod catalog;
+mod checkout;
+mod concurrency;
+mod customers;
+mod helpers;
+mod operations;
+mod repositories;

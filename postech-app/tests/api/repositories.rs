@@ -1,0 +1,234 @@
+//! Every query the PostgreSQL adapters send, run directly against a freshly migrated
+//! database: the app's side of the schema contract (the schema crate's own test checks that
+//! its `schema.rs` matches the migrations).
+
+use std::time::Duration;
+
+use postech_app::adapters::postgres::seed::{SAMPLE_MENU, seed_sample_menu};
+use postech_app::adapters::postgres::{
+    PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool, PgProductRepository,
+};
+use postech_app::application::checkout::{NewOrder, price_order};
+use postech_app::application::ports::{
+    CustomerRepository, HealthProbe, OrderRepository, PlaceOutcome, ProductRepository,
+    TransitionOutcome,
+};
+use postech_app::configuration::DatabaseSettings;
+use postech_app::startup::database_pool;
+use postech_database::test_support::TestDatabase;
+use postech_shared_sdk::catalog::{Category, Product};
+use postech_shared_sdk::cpf::Cpf;
+use postech_shared_sdk::customer::Customer;
+use postech_shared_sdk::ids::{CustomerId, OrderId, ProductId};
+use postech_shared_sdk::money::Money;
+use postech_shared_sdk::order::{OrderStatus, ValidatedLine};
+use postech_shared_sdk::secrets::{AppDatabaseSecret, CachedSecret};
+
+async fn pool() -> (TestDatabase, PgPool) {
+    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
+        .await
+        .unwrap()
+        .unwrap();
+    let pool = database_pool(&DatabaseSettings {
+        connection: CachedSecret::fixed(
+            AppDatabaseSecret::from_url(database.url(), "test").unwrap(),
+        ),
+        pool_size: 2,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    (database, pool)
+}
+
+fn product(name: &str, cents: i64, stock: u32) -> Product {
+    Product {
+        id: ProductId::new_random(),
+        name: name.to_owned(),
+        description: "Descrição de teste do produto".to_owned(),
+        price: Money::from_cents(cents),
+        category: Category::Burger,
+        image_url: Some("https://example.com/x.png".to_owned()),
+        stock_available: stock,
+        active: true,
+    }
+}
+
+#[tokio::test]
+async fn product_queries_round_trip_every_column() {
+    let (_database, pool) = pool().await;
+    let products = PgProductRepository::new(pool.clone());
+    let mut burger = product("X-Burguer", 1590, 7);
+    products.insert(&burger).await.unwrap();
+    assert_eq!(
+        products.find(burger.id).await.unwrap(),
+        Some(burger.clone())
+    );
+    burger.price = Money::from_cents(99_999);
+    burger.category = Category::Dessert;
+    assert!(products.update(&burger).await.unwrap());
+    assert_eq!(
+        products.list(Some(Category::Dessert), true).await.unwrap(),
+        vec![burger.clone()]
+    );
+    assert!(products.deactivate(burger.id).await.unwrap());
+    assert!(products.list(None, true).await.unwrap().is_empty());
+    assert_eq!(products.list(None, false).await.unwrap().len(), 1);
+    assert!(!products.deactivate(ProductId::new_random()).await.unwrap());
+    PgHealthProbe::new(pool).check().await.unwrap();
+}
+
+#[tokio::test]
+async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
+    let (_database, pool) = pool().await;
+    let customers = PgCustomerRepository::new(pool);
+    let customer = Customer {
+        id: CustomerId::new_random(),
+        name: Some("Ana".to_owned()),
+        email: Some("ana@example.com".to_owned()),
+        cpf: Some(Cpf::parse("529.982.247-25").unwrap()),
+    };
+    customers
+        .insert_confirmed(&customer, Some(Box::pin(async { Ok(()) })))
+        .await
+        .unwrap();
+    assert_eq!(
+        customers.find_by_id(customer.id).await.unwrap(),
+        Some(customer.clone())
+    );
+    assert_eq!(
+        customers
+            .find_by_cpf(customer.cpf.as_ref().unwrap())
+            .await
+            .unwrap(),
+        Some(customer.clone())
+    );
+
+    let refused = Customer {
+        id: CustomerId::new_random(),
+        name: None,
+        email: None,
+        cpf: Some(Cpf::parse("123.456.789-09").unwrap()),
+    };
+    let outcome = customers
+        .insert_confirmed(
+            &refused,
+            Some(Box::pin(async {
+                Err(postech_app::application::ports::IdentityError::AlreadyRegistered)
+            })),
+        )
+        .await;
+    assert!(outcome.is_err());
+    assert_eq!(customers.find_by_id(refused.id).await.unwrap(), None);
+    let (page, total) = customers.list(10, 0).await.unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+}
+
+#[tokio::test]
+async fn order_queries_place_read_list_and_transition() {
+    let (_database, pool) = pool().await;
+    let products = PgProductRepository::new(pool.clone());
+    let orders = PgOrderRepository::new(pool.clone());
+    let burger = product("X-Burguer", 1590, 5);
+    products.insert(&burger).await.unwrap();
+    let new_order = NewOrder {
+        id: OrderId::new_random(),
+        customer_id: None,
+        lines: vec![ValidatedLine {
+            product_id: burger.id,
+            quantity: 2,
+        }],
+        notes: Some("sem picles".to_owned()),
+        idempotency: None,
+        actor: "kiosk".to_owned(),
+    };
+    let placed = match orders.place(&new_order, &price_order).await.unwrap() {
+        PlaceOutcome::Placed(record) => record,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(placed.order.total().unwrap(), Money::from_cents(3180));
+    assert_eq!(
+        orders.find(new_order.id).await.unwrap(),
+        Some(placed.clone())
+    );
+    assert_eq!(orders.kitchen_queue().await.unwrap(), vec![placed.clone()]);
+    assert_eq!(
+        orders
+            .transition(
+                new_order.id,
+                OrderStatus::Received,
+                OrderStatus::Cancelled,
+                true,
+                "admin:test"
+            )
+            .await
+            .unwrap(),
+        TransitionOutcome::Done
+    );
+    assert_eq!(
+        orders
+            .transition(
+                new_order.id,
+                OrderStatus::Received,
+                OrderStatus::Paid,
+                false,
+                "admin:test"
+            )
+            .await
+            .unwrap(),
+        TransitionOutcome::StatusChanged(OrderStatus::Cancelled)
+    );
+    assert_eq!(
+        products
+            .find(burger.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .stock_available,
+        5
+    );
+    let history: Vec<OrderStatus> = orders
+        .history(new_order.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|change| change.status)
+        .collect();
+    assert_eq!(history, vec![OrderStatus::Received, OrderStatus::Cancelled]);
+    assert!(orders.kitchen_queue().await.unwrap().is_empty());
+    assert!(
+        orders
+            .list_for_customer(CustomerId::new_random())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(orders.find_by_idempotency_key("none").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn seeding_the_sample_menu_twice_inserts_it_once() {
+    let (_database, pool) = pool().await;
+    assert_eq!(seed_sample_menu(&pool).await.unwrap(), SAMPLE_MENU.len());
+    assert_eq!(seed_sample_menu(&pool).await.unwrap(), 0);
+    let menu = PgProductRepository::new(pool)
+        .list(None, true)
+        .await
+        .unwrap();
+    let mut prices: Vec<(String, String)> = menu
+        .iter()
+        .map(|product| (product.name.clone(), product.price.to_string()))
+        .collect();
+    prices.sort();
+    assert_eq!(
+        prices,
+        [
+            ("Batata Frita", "9.90"),
+            ("Refrigerante", "6.00"),
+            ("Sorvete", "8.00"),
+            ("Suco Natural", "7.50"),
+            ("X-Burguer", "15.90"),
+            ("X-Salada", "16.90")
+        ]
+        .map(|(name, price)| (name.to_owned(), price.to_owned()))
+    );
+}
