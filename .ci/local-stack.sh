@@ -1,65 +1,151 @@
 #!/usr/bin/env bash
 # The root run command (`make run`): the whole system on loopback with the same code paths as
-# production — PostgreSQL, moto server as the local AWS (Cognito + Secrets Manager), seeded with a
-# user pool, the admin group, a demo admin and a fresh signing key. Ctrl-C stops everything it started.
+# production — PostgreSQL, moto server as the local AWS (Cognito + Secrets Manager) seeded with a
+# user pool, the admin group, a demo admin and a fresh signing key; the migrator; the auth
+# function served over HTTP; the ordering API with the simulated payment provider. Prints the
+# URLs and a walkthrough; Ctrl-C stops everything it started.
+# POSTECH_RUN_SMOKE=1 runs the printed walkthrough itself and stops (how the test command proves
+# the walkthrough works by copy-paste).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$POSTECH_ROOT"
 
 MOTO_PORT=${POSTECH_MOTO_PORT:-4566}
+AUTH_PORT=${POSTECH_AUTH_PORT:-9000}
+APP_PORT=${POSTECH_APP_PORT:-8080}
+LOCAL_DB=${POSTECH_LOCAL_DB:-postech_local}
 STAGE=staging
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/postech-run.XXXXXX")
 pids=()
 stop_all() {
   trap - INT TERM EXIT
-  [ ${#pids[@]} -gt 0 ] && { log "stopping ${#pids[@]} processes"; kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; }
+  if [ ${#pids[@]} -gt 0 ]; then
+    log "stopping ${#pids[@]} processes"
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
   rm -rf "$run_dir"
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_http() { # url, name, pid
-  for _ in $(seq 1 100); do
+start() { # name, command...: runs in the background, output in $run_dir/<name>.log
+  local name=$1; shift
+  "$@" >"$run_dir/$name.log" 2>&1 &
+  pids+=($!)
+}
+wait_http() { # url, name
+  for _ in $(seq 1 150); do
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || die "$2 exited during start-up: see $run_dir/$2.log"
+    kill -0 "${pids[-1]}" 2>/dev/null || { tail -n 20 "$run_dir/$2.log" >&2; die "$2 exited during start-up"; }
     sleep 0.2
   done
-  die "$2 did not answer on $1: see $run_dir/$2.log"
+  tail -n 20 "$run_dir/$2.log" >&2; die "$2 did not answer on $1"
 }
 
+for port in "$MOTO_PORT" "$AUTH_PORT" "$APP_PORT"; do
+  port_free "$port" || die "port $port is taken (set POSTECH_MOTO_PORT, POSTECH_AUTH_PORT or POSTECH_APP_PORT)"
+done
 ensure_postgres
 sdk_tools=$(repo_venv_bin postech-shared-sdk)
 
-log "building the local binaries"
+log "building the local binaries (debug)"
 (cd postech-shared-sdk && cargo build --quiet --locked --features local-aws --bin postech-local-aws)
+(cd postech-database-infra && cargo build --quiet --locked --bin postech-migrator)
+(cd postech-lambda-functions && cargo build --quiet --locked --bin postech-auth-local)
+(cd postech-app && cargo build --quiet --locked --bin postech-app)
+bin=$CARGO_TARGET_DIR/debug
 
-port_free "$MOTO_PORT" || die "port $MOTO_PORT is taken: set POSTECH_MOTO_PORT to a free one"
-"$sdk_tools/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$run_dir/moto.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" moto $!
-
-"$CARGO_TARGET_DIR/debug/postech-local-aws" seed --endpoint "http://127.0.0.1:$MOTO_PORT" \
-  --stage "$STAGE" --admin-username admin --env-file "$run_dir/aws.env" >"$run_dir/seed.log"
+log "local AWS (moto) on 127.0.0.1:$MOTO_PORT"
+start moto "$sdk_tools/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/" moto
+"$bin/postech-local-aws" seed --endpoint "http://127.0.0.1:$MOTO_PORT" --stage "$STAGE" \
+  --admin-username admin --env-file "$run_dir/aws.env" >"$run_dir/seed.log"
+set -a
 # shellcheck disable=SC1091
-set -a; source "$run_dir/aws.env"; set +a
+source "$run_dir/aws.env"
+# moto checks that calls are signed, not by whom: fixed placeholder credentials, not a secret.
+AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+AWS_EC2_METADATA_DISABLED=true # nothing on loopback answers the instance-metadata probe
+set +a
+# The app holds the public key only, as configuration (in production: the deployment's ConfigMap).
+eval "$("$sdk_tools/python" - <<'PY'
+import json, os, shlex
+import boto3
+secrets = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+key = json.loads(secrets.get_secret_value(SecretId=os.environ["JWT_SIGNING_KEY_SECRET_ID"])["SecretString"])
+print(f"app_jwt_key_id={shlex.quote(key['kid'])} app_jwt_public_key_pem={shlex.quote(key['public_key_pem'])}")
+PY
+)"
+
+# moto keeps nothing between runs, so the local database starts empty too: a customer row
+# without its Cognito user could not log in.
+server_url=${DATABASE_URL%/*}
+owner_url="$server_url/$LOCAL_DB"
+psql "$DATABASE_URL" -qAtc "DROP DATABASE IF EXISTS $LOCAL_DB WITH (FORCE)" -c "CREATE DATABASE $LOCAL_DB" >/dev/null
+app_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+app_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1])
+print(u.urlunsplit((p.scheme, f"postech_app:{sys.argv[2]}@{p.hostname}:{p.port or 5432}", "/" + sys.argv[3], "", "")))' \
+  "$DATABASE_URL" "$app_password" "$LOCAL_DB")
+log "migrating $LOCAL_DB and creating the app's least-privileged role"
+DATABASE_URL=$owner_url APP_DATABASE_URL=$app_url "$bin/postech-migrator" up >"$run_dir/migrator.log"
+DATABASE_URL=$app_url "$bin/postech-app" seed-sample-menu >"$run_dir/seed-menu.log" 2>&1
+
+log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
+POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT start auth "$bin/postech-auth-local"
+DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT JWT_KEY_ID=$app_jwt_key_id \
+  JWT_PUBLIC_KEY_PEM=$app_jwt_public_key_pem start app "$bin/postech-app" serve
+wait_http "http://127.0.0.1:$APP_PORT/health" app
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AUTH_PORT") 2>/dev/null && break; sleep 0.2; done
+
+app=http://127.0.0.1:$APP_PORT auth=http://127.0.0.1:$AUTH_PORT
+walkthrough=$(cat <<WALK
+# 1. Register a customer (the app writes the row and the Cognito user together).
+curl -s -X POST $app/v1/api/clientes/ -H 'content-type: application/json' \\
+  -d '{"nome": "Maria Silva", "email": "maria@example.com", "cpf": "529.982.247-25"}'; echo
+# 2. Log in with the CPF at the auth function: a customer token.
+TOKEN=\$(curl -s -X POST $auth/auth -H 'content-type: application/json' -d '{"cpf": "52998224725"}' \\
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -s $app/v1/api/clientes/me -H "authorization: Bearer \$TOKEN"; echo
+# 3. The menu: categories, then the burgers.
+curl -s $app/v1/api/categorias/; echo
+BURGER=\$(curl -s "$app/v1/api/produtos/?categoria=lanche" \\
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+# 4. Checkout: two burgers; the order is Recebido, stock reserved, prices snapshotted.
+ORDER=\$(curl -s -X POST $app/v1/api/pedidos/ -H "authorization: Bearer \$TOKEN" \\
+  -H 'content-type: application/json' -H "idempotency-key: \$(python3 -c 'import uuid; print(uuid.uuid4())')" \\
+  -d "{\\"itens\\": [{\\"produto_id\\": \\"\$BURGER\\", \\"quantidade\\": 2}], \\"observacoes\\": \\"sem cebola\\"}" \\
+  | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["id"])')
+curl -s $app/v1/api/pedidos/\$ORDER -H "authorization: Bearer \$TOKEN"; echo
+# 5. The kitchen list, as the demo admin.
+ADMIN=\$(curl -s -X POST $auth/auth/admin -H 'content-type: application/json' \\
+  -d '{"username": "$DEMO_ADMIN_USERNAME", "password": "$DEMO_ADMIN_PASSWORD"}' \\
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -s $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$ADMIN"; echo
+WALK
+)
 
 cat <<INFO
 
-postech is running locally (Ctrl-C stops everything):
-  PostgreSQL         ${DATABASE_URL%%\?*}
+postech is running locally (Ctrl-C stops everything; logs in $run_dir):
+  ordering API       $app   (Swagger UI $app/docs, metrics $app/metrics)
+  auth function      $auth   (POST /auth, POST /auth/admin, POST /v1/api/admin/login)
+  PostgreSQL         $server_url/$LOCAL_DB   (the app connects as role postech_app)
   local AWS (moto)   $AWS_ENDPOINT_URL   (Cognito + Secrets Manager, region $AWS_REGION)
   user pool          $COGNITO_USER_POOL_ID   app client $COGNITO_CLIENT_ID
-  signing key        secret $JWT_SIGNING_KEY_SECRET_ID
+  signing key        secret $JWT_SIGNING_KEY_SECRET_ID (kid $app_jwt_key_id)
   demo admin         $DEMO_ADMIN_USERNAME / $DEMO_ADMIN_PASSWORD   (generated for this run)
 
-Try it (another terminal):
-  curl -s -X POST $AWS_ENDPOINT_URL/ -H 'X-Amz-Target: AWSCognitoIdentityProviderService.AdminGetUser' \\
-       -H 'Content-Type: application/x-amz-json-1.1' \\
-       -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/$AWS_REGION/cognito-idp/aws4_request' \\
-       -d '{"UserPoolId":"$COGNITO_USER_POOL_ID","Username":"$DEMO_ADMIN_USERNAME"}'
-
-Not yet part of the local stack: the migrator, the auth function and the ordering API (see the
-READMEs of postech-database-infra, postech-lambda-functions and postech-app).
+Walkthrough (paste into another terminal):
+$walkthrough
 INFO
+
+if [ "${POSTECH_RUN_SMOKE:-0}" = 1 ]; then
+  log "smoke: running the walkthrough"
+  bash -euo pipefail -c "$walkthrough" >"$run_dir/walkthrough.out" 2>&1 || { cat "$run_dir/walkthrough.out"; die "the walkthrough failed"; }
+  cat "$run_dir/walkthrough.out"; echo
+  echo "run walkthrough: 1 passed, 0 failed"
+  exit 0
+fi
 wait "${pids[0]}"
