@@ -118,11 +118,17 @@ ORDER=\$(curl -s -X POST $app/v1/api/pedidos/ -H "authorization: Bearer \$TOKEN"
   -d "{\\"itens\\": [{\\"produto_id\\": \\"\$BURGER\\", \\"quantidade\\": 2}], \\"observacoes\\": \\"sem cebola\\"}" \\
   | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["id"])')
 curl -s $app/v1/api/pedidos/\$ORDER -H "authorization: Bearer \$TOKEN"; echo
-# 5. The kitchen list, as the demo admin.
+# 5. Pay: the Pix QR code (simulated provider: nobody is charged), then the simulated
+#    approval, which sends a signed notification through the webhook's verification path.
+curl -s $app/v1/api/pagamentos/\$ORDER/qrcode; echo
+curl -s -X POST $app/v1/api/pagamentos/simulador/\$ORDER/aprovar; echo
+curl -s $app/v1/api/pagamentos/\$ORDER/status; echo
+# 6. The kitchen list, as the demo admin: the order is there as Pago.
 ADMIN=\$(curl -s -X POST $auth/auth/admin -H 'content-type: application/json' \\
   -d '{"username": "$DEMO_ADMIN_USERNAME", "password": "$DEMO_ADMIN_PASSWORD"}' \\
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-curl -s $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$ADMIN"; echo
+curl -s $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$ADMIN" \\
+  | python3 -c 'import json,sys; o=[o for o in json.load(sys.stdin) if o["id"]==sys.argv[1]][0]; print("pedido", o["numero"], o["status"], o["status_pagamento"]); assert o["status"]=="Pago"' \$ORDER
 WALK
 )
 

@@ -3,4 +3,8 @@
 
 pub mod cognito;
 pub mod http;
+pub mod mercadopago;
+pub mod payment_expiry;
+pub mod payment_metrics;
 pub mod postgres;
+pub mod simulated_payments;

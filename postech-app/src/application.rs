@@ -7,4 +7,5 @@ pub mod checkout;
 pub mod customers;
 pub mod error;
 pub mod orders;
+pub mod payments;
 pub mod ports;

@@ -15,6 +15,9 @@
 //! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
 //! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
 //! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
+//! | `PAYMENT_PROVIDER`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one |
+
+pub mod payments;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -105,6 +108,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Cognito.
     pub cognito: CognitoSettings,
+    /// Payments: provider, credentials, expiry.
+    pub payments: payments::PaymentSettings,
     /// AWS SDK configuration (region, endpoint, credentials).
     pub aws: aws_config::SdkConfig,
 }
@@ -148,11 +153,13 @@ impl Settings {
                 .ok_or(ConfigurationError::Missing("COGNITO_USER_POOL_ID"))?,
             app_client_id: optional(env, "COGNITO_CLIENT_ID").unwrap_or_default(),
         };
+        let payments = payments::PaymentSettings::from_source(env, &aws).await?;
         Ok(Self {
             http,
             database,
             auth,
             cognito,
+            payments,
             aws,
         })
     }

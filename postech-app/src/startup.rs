@@ -2,6 +2,8 @@
 //! `Application::build` binds first (port 0 allowed) and exposes the port, so tests start the
 //! real app on a free port and talk HTTP to it.
 
+mod payments;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use crate::adapters::http::request_id::AssignRequestId;
 use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
+use crate::adapters::payment_expiry;
 use crate::adapters::postgres::{
     EstablishConnection, PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool,
     PgProductRepository, connection_pool,
@@ -60,6 +63,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Expires unpaid charges while the server runs.
+    payment_expiry: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -85,7 +90,11 @@ impl Application {
             settings.cognito.user_pool_id.clone(),
             settings.cognito.app_client_id.clone(),
         );
-        let state = app_state(pool, cognito)?;
+        let state = app_state(pool.clone(), cognito)?;
+        let payments = payments::payments(&settings.payments, pool, state.metrics.registry())?;
+        let payment_expiry =
+            payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
+        let payments = web::Data::new(payments);
         let state = web::Data::new(state);
         let verifier = web::Data::new(verifier);
         let server = HttpServer::new(move || {
@@ -93,6 +102,7 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
+                .app_data(payments.clone())
                 .app_data(verifier.clone())
                 .app_data(path_config())
                 .app_data(query_config())
@@ -110,7 +120,11 @@ impl Application {
         .listen(listener)
         .map_err(StartupError::Server)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            payment_expiry,
+        })
     }
 
     /// The bound port.
@@ -126,7 +140,9 @@ impl Application {
     /// Serves until stopped; on SIGTERM, stops accepting and lets in-flight requests finish
     /// within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.payment_expiry.abort();
+        served
     }
 }
 

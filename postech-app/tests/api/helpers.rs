@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use postech_app::configuration::payments::PaymentSettings;
 use postech_app::configuration::{
     AuthSettings, CognitoSettings, DatabaseSettings, HttpSettings, Settings,
 };
@@ -91,6 +92,8 @@ impl TestApp {
                 },
                 app_client_id: user_pool.client_id.clone(),
             },
+            // The simulated provider, with a secret drawn per test.
+            payments: PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into()),
             aws: aws.clone(),
         };
         let application = Application::build(settings).await.expect("app starts");

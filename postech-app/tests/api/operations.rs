@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-/// Every route of API-V1.md this app serves (payments come with the next issue).
+/// Every route of API-V1.md this app serves.
 const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ready"),
@@ -32,6 +32,11 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/api/admin/pedidos/{order_id}"),
     ("patch", "/v1/api/admin/pedidos/{order_id}/status"),
     ("delete", "/v1/api/admin/pedidos/{order_id}"),
+    ("get", "/v1/api/pagamentos/{order_id}/qrcode"),
+    ("get", "/v1/api/pagamentos/{order_id}/status"),
+    ("post", "/v1/api/pagamentos/webhook"),
+    ("post", "/v1/api/pagamentos/simulador/{order_id}/aprovar"),
+    ("post", "/v1/api/pagamentos/simulador/{order_id}/rejeitar"),
 ];
 
 #[tokio::test]

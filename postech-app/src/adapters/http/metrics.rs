@@ -69,6 +69,11 @@ impl HttpMetrics {
         self.latency.with_label_values(&labels).observe(seconds);
     }
 
+    /// The registry `/metrics` renders, for other series (payments) to join.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The registry in the Prometheus text exposition format.
     pub fn render(&self) -> Result<String, prometheus::Error> {
         let mut buffer = Vec::new();

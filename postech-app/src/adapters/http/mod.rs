@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operations;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod request_id;
 pub mod state;
@@ -29,6 +30,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .configure(products::routes)
         .configure(customers::routes)
         .configure(orders::routes)
+        .configure(payments::routes)
         .configure(admin_orders::routes);
 }
 

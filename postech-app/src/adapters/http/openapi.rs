@@ -21,6 +21,7 @@ use crate::adapters::http::routes;
         (name = "catalogo", description = "Categories and products"),
         (name = "clientes", description = "Customer registration and profile"),
         (name = "pedidos", description = "Checkout and orders"),
+        (name = "pagamentos", description = "QR code (Pix via Mercado Pago), payment status, Mercado Pago webhook, local simulator"),
         (name = "admin", description = "Staff routes (admin token)"),
         (name = "operacao", description = "Health, readiness, metrics"),
     )

@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
+use crate::application::payments::Payments;
 
 /// Liveness and readiness answers.
 #[derive(Serialize, ToSchema)]
@@ -15,6 +16,10 @@ pub struct HealthBody {
     status: &'static str,
     /// The app's version.
     version: &'static str,
+    /// `/health` only: the payment provider, `mercadopago` or `simulado` (no credentials:
+    /// nobody is charged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagamentos: Option<&'static str>,
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -23,10 +28,15 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// not make Kubernetes restart every pod.
 #[utoipa::path(tag = "operacao", responses((status = 200, body = HealthBody)))]
 #[get("/health")]
-async fn health() -> web::Json<HealthBody> {
+async fn health(payments: web::Data<Payments>) -> web::Json<HealthBody> {
     web::Json(HealthBody {
         status: "healthy",
         version: VERSION,
+        pagamentos: Some(if payments.simulator_enabled() {
+            "simulado"
+        } else {
+            "mercadopago"
+        }),
     })
 }
 
@@ -41,12 +51,14 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(HealthBody {
             status: "ready",
             version: VERSION,
+            pagamentos: None,
         }),
         Err(error) => {
             tracing::warn!(%error, "not ready");
             HttpResponse::ServiceUnavailable().json(HealthBody {
                 status: "unavailable",
                 version: VERSION,
+                pagamentos: None,
             })
         }
     }

@@ -5,6 +5,7 @@ mod codes;
 mod customers;
 mod money;
 mod orders;
+pub mod payments;
 mod products;
 pub mod seed;
 

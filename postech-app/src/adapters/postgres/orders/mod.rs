@@ -2,7 +2,7 @@
 
 mod load;
 mod place;
-mod transition;
+pub(super) mod transition;
 
 use async_trait::async_trait;
 use diesel::prelude::*;

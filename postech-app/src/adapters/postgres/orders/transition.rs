@@ -81,7 +81,7 @@ pub(super) async fn transition(
 
 /// Returns the order's reserved units to its products, locking them in id order like the
 /// checkout does, so a cancellation and a checkout never deadlock.
-async fn give_back_stock(
+pub(in crate::adapters::postgres) async fn give_back_stock(
     connection: &mut diesel_async::AsyncPgConnection,
     order_id: Uuid,
 ) -> Result<(), DieselError> {

@@ -1,0 +1,170 @@
+//! Payments in PostgreSQL: issuing a charge under a per-order lock, applying the provider's
+//! account of a payment, and expiring unpaid charges — each in one transaction, with the
+//! order (and its status history and stock) changed in the same transaction as the payment.
+//!
+//! Lock order, everywhere: the payment row, then the order row, then the product rows in id
+//! order — the same order-then-products order as the checkout and the admin cancellation, so
+//! none of them can deadlock with another.
+
+mod apply;
+mod expire;
+mod issue;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::RunQueryDsl;
+use postech_database::schema::{orders, payments};
+use uuid::Uuid;
+
+use super::codes::{order_status, payment_status};
+use super::money::SqlMoney;
+use super::{PgPool, connection, unexpected};
+use crate::application::error::PortError;
+use crate::application::payments::model::{
+    ApplyOutcome, ExpiredPayment, IssueOutcome, PayableOrder, ProviderPayment, StoredPayment,
+};
+use crate::application::payments::ports::{
+    CreateCharge, IssueError, NewPayment, PaymentRepository,
+};
+use crate::domain::ids::{OrderId, PaymentId};
+
+/// Who the status history names for the changes made here.
+const WEBHOOK_ACTOR: &str = "payment-webhook";
+const EXPIRY_ACTOR: &str = "payment-expiry";
+
+/// A `payments` row.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
+struct PaymentRow {
+    id: Uuid,
+    order_id: Uuid,
+    provider: String,
+    provider_payment_id: Option<String>,
+    status: String,
+    amount: SqlMoney,
+    qr_data: Option<String>,
+    qr_code_url: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl PaymentRow {
+    fn into_domain(self) -> Result<StoredPayment, PortError> {
+        Ok(StoredPayment {
+            id: PaymentId::from(self.id),
+            order_id: OrderId::from(self.order_id),
+            provider: self.provider,
+            provider_payment_id: self.provider_payment_id,
+            status: payment_status(&self.status)?,
+            amount: self.amount.0,
+            qr_data: self.qr_data,
+            qr_code_url: self.qr_code_url,
+            expires_at: self.expires_at,
+            confirmed_at: self.confirmed_at,
+        })
+    }
+}
+
+/// Why a payment transaction did not commit.
+enum Abort {
+    Database(DieselError),
+    Port(PortError),
+}
+
+impl From<DieselError> for Abort {
+    fn from(error: DieselError) -> Self {
+        Abort::Database(error)
+    }
+}
+
+impl From<PortError> for Abort {
+    fn from(error: PortError) -> Self {
+        Abort::Port(error)
+    }
+}
+
+impl From<Abort> for PortError {
+    fn from(abort: Abort) -> Self {
+        match abort {
+            Abort::Database(error) => unexpected(error),
+            Abort::Port(error) => error,
+        }
+    }
+}
+
+/// [`PaymentRepository`] over PostgreSQL.
+#[derive(Clone)]
+pub struct PgPaymentRepository {
+    pool: PgPool,
+}
+
+impl PgPaymentRepository {
+    /// The repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl PaymentRepository for PgPaymentRepository {
+    async fn payable_order(&self, order: OrderId) -> Result<Option<PayableOrder>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        let row = orders::table
+            .find(order.into_uuid())
+            .select((orders::number, orders::status, orders::total))
+            .first::<(i64, String, SqlMoney)>(&mut connection)
+            .await
+            .optional()
+            .map_err(unexpected)?;
+        row.map(|(number, status, total)| {
+            Ok(PayableOrder {
+                id: order,
+                number,
+                status: order_status(&status)?,
+                total: total.0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn latest_payment(&self, order: OrderId) -> Result<Option<StoredPayment>, PortError> {
+        let mut connection = connection(&self.pool).await?;
+        payments::table
+            .filter(payments::order_id.eq(order.into_uuid()))
+            .order(payments::created_at.desc())
+            .select(PaymentRow::as_select())
+            .first(&mut connection)
+            .await
+            .optional()
+            .map_err(unexpected)?
+            .map(PaymentRow::into_domain)
+            .transpose()
+    }
+
+    async fn issue(
+        &self,
+        payment: NewPayment,
+        create_charge: &CreateCharge,
+    ) -> Result<IssueOutcome, IssueError> {
+        issue::issue(&self.pool, payment, create_charge).await
+    }
+
+    async fn apply(
+        &self,
+        provider: &str,
+        report: &ProviderPayment,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, PortError> {
+        apply::apply(&self.pool, provider, report, now).await
+    }
+
+    async fn expire_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ExpiredPayment>, PortError> {
+        expire::expire_due(&self.pool, now, limit).await
+    }
+}

@@ -1,0 +1,113 @@
+//! Expiry: a pending payment past `expires_at` becomes `expired`, and its order, if still
+//! `Recebido`, becomes `Cancelado` with its reserved stock given back. The state is the
+//! database's (`expires_at`), so a restart loses nothing: the next sweep finds what is due.
+//! The stock goes back exactly as when staff cancel (the order adapter's `give_back_stock`).
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use postech_database::schema::{order_status_history, orders, payments};
+use uuid::Uuid;
+
+use super::{Abort, EXPIRY_ACTOR, PaymentRow};
+use crate::adapters::postgres::codes::{order_status_code, payment_status_code};
+use crate::adapters::postgres::orders::transition::give_back_stock;
+use crate::adapters::postgres::{PgPool, connection};
+use crate::application::error::PortError;
+use crate::application::payments::model::ExpiredPayment;
+use crate::domain::ids::{OrderId, PaymentId};
+use crate::domain::order::{OrderStatus, PaymentStatus};
+
+/// Textually the predicate of the partial index `payments_one_pending_per_order_key`.
+const PENDING_PREDICATE: &str = r#""payments"."status" = 'pending'"#;
+
+/// A history row.
+#[derive(Insertable)]
+#[diesel(table_name = order_status_history)]
+pub(super) struct NewHistoryRow<'a> {
+    pub order_id: Uuid,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub actor: &'a str,
+}
+
+pub(super) async fn expire_due(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ExpiredPayment>, PortError> {
+    let mut connection = connection(pool).await?;
+    connection
+        .transaction::<Vec<ExpiredPayment>, Abort, _>(async |connection| {
+            // The literal predicate lets PostgreSQL use the partial index
+            // `payments_one_pending_per_order_key` (WHERE status = 'pending'): the sweep reads
+            // the few pending rows, never the payment history. A bound parameter would hide
+            // the implication from cached generic plans (see `postech_database::kitchen`).
+            // SKIP LOCKED: rows another replica (or a webhook) holds are left to it.
+            let due = payments::table
+                .filter(sql::<Bool>(PENDING_PREDICATE))
+                .filter(payments::expires_at.le(now))
+                .order(payments::expires_at)
+                .limit(limit)
+                .for_update()
+                .skip_locked()
+                .select(PaymentRow::as_select())
+                .load(connection)
+                .await?;
+            let mut expired = Vec::with_capacity(due.len());
+            for row in &due {
+                expired.push(expire_one(connection, row).await?);
+            }
+            Ok(expired)
+        })
+        .await
+        .map_err(PortError::from)
+}
+
+/// Expires one locked pending payment and cancels its order if it is still `Recebido`.
+pub(super) async fn expire_one(
+    connection: &mut AsyncPgConnection,
+    row: &PaymentRow,
+) -> Result<ExpiredPayment, DieselError> {
+    diesel::update(
+        payments::table
+            .find(row.id)
+            .filter(payments::status.eq(payment_status_code(PaymentStatus::Pending))),
+    )
+    .set(payments::status.eq(payment_status_code(PaymentStatus::Expired)))
+    .execute(connection)
+    .await?;
+    let order_status = orders::table
+        .find(row.order_id)
+        .for_update()
+        .select(orders::status)
+        .first::<String>(connection)
+        .await?;
+    let received = order_status_code(OrderStatus::Received);
+    if order_status == received {
+        let cancelled = order_status_code(OrderStatus::Cancelled);
+        diesel::update(orders::table.find(row.order_id))
+            .set(orders::status.eq(cancelled))
+            .execute(connection)
+            .await?;
+        diesel::insert_into(order_status_history::table)
+            .values(NewHistoryRow {
+                order_id: row.order_id,
+                from_status: Some(received),
+                to_status: cancelled,
+                actor: EXPIRY_ACTOR,
+            })
+            .execute(connection)
+            .await?;
+        give_back_stock(connection, row.order_id).await?;
+    }
+    Ok(ExpiredPayment {
+        id: PaymentId::from(row.id),
+        order_id: OrderId::from(row.order_id),
+        provider: row.provider.clone(),
+        provider_payment_id: row.provider_payment_id.clone(),
+    })
+}

@@ -1,0 +1,370 @@
+//! Payment use cases: the QR code of an order, its stored status, the provider's signed
+//! notifications, the expiry of unpaid charges and the local simulator.
+//!
+//! The provider is behind [`ports::PaymentProvider`] (Mercado Pago, or the simulated one of
+//! local runs); nothing here knows which. A notification is only a hint: after its signature
+//! is verified, the payment is fetched from the provider and only that answer is applied.
+
+pub mod model;
+pub mod notification;
+pub mod ports;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::application::error::PortError;
+use crate::domain::ids::OrderId;
+use crate::domain::money::Money;
+use crate::domain::order::{OrderStatus, PaymentStatus};
+use model::{ApplyOutcome, IssueOutcome, StoredPayment};
+use notification::{Notification, SignatureError};
+use ports::{
+    CreateCharge, IssueError, NewPayment, PaymentObserver, PaymentProvider, PaymentRepository,
+    PaymentSimulator, ProviderError,
+};
+
+/// Pending payments expired per sweep round (a round repeats while it fills a batch).
+const EXPIRY_BATCH: i64 = 100;
+
+/// What a QR code or status request can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// No such order (404).
+    #[error("order not found")]
+    OrderNotFound,
+    /// The order is not awaiting payment (409): paid, cancelled, or further along.
+    #[error("order is {0:?}, not awaiting payment")]
+    NotAwaitingPayment(OrderStatus),
+    /// The simulator was asked to settle an order without a pending payment (409).
+    #[error("no pending payment for this order")]
+    NoPendingPayment,
+    /// The simulator is off because the real provider is configured (404).
+    #[error("the payment simulator is disabled")]
+    SimulatorDisabled,
+    /// The provider failed (503).
+    #[error(transparent)]
+    Provider(ProviderError),
+    /// The database failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a notification was not processed: every variant makes the provider retry (non-2xx).
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The signature is missing, wrong or stale (401).
+    #[error(transparent)]
+    Signature(SignatureError),
+    /// The provider could not be asked about the payment (5xx, so it retries).
+    #[error("cannot fetch the payment from the provider: {0}")]
+    Provider(ProviderError),
+    /// The database failed; nothing was written.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// What a verified notification did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// The payment reached this status (and, when approved, its order is `Pago`).
+    Applied(PaymentStatus),
+    /// Nothing changed: a repeat, or the payment is still undecided.
+    Unchanged,
+    /// Acknowledged without effect, for the reason given (a metric-friendly code).
+    Ignored(&'static str),
+}
+
+/// The stored payment state of an order (`GET …/status`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentView {
+    /// The order.
+    pub order_id: OrderId,
+    /// The latest attempt's status; `pendente` before any attempt.
+    pub status: PaymentStatus,
+    /// The amount charged (the order total before any attempt).
+    pub amount: Money,
+    /// When the payment was approved.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The QR code page of the latest attempt.
+    pub qr_code_url: Option<String>,
+}
+
+/// The payment use cases.
+#[derive(Clone)]
+pub struct Payments {
+    repository: Arc<dyn PaymentRepository>,
+    provider: Arc<dyn PaymentProvider>,
+    simulator: Option<Arc<dyn PaymentSimulator>>,
+    observer: Arc<dyn PaymentObserver>,
+    expiry: TimeDelta,
+}
+
+impl Payments {
+    /// The use cases; `simulator` is `Some` only with the simulated provider, and pending
+    /// charges expire `expiry` after their creation.
+    pub fn new(
+        repository: Arc<dyn PaymentRepository>,
+        provider: Arc<dyn PaymentProvider>,
+        simulator: Option<Arc<dyn PaymentSimulator>>,
+        observer: Arc<dyn PaymentObserver>,
+        expiry: Duration,
+    ) -> Self {
+        Self {
+            repository,
+            provider,
+            simulator,
+            observer,
+            expiry: TimeDelta::from_std(expiry).unwrap_or(TimeDelta::MAX),
+        }
+    }
+
+    /// The provider's stored name (`mercadopago` or `simulated`).
+    pub fn provider_name(&self) -> &'static str {
+        self.provider.name()
+    }
+
+    /// Whether the simulator route is on (only with the simulated provider).
+    pub fn simulator_enabled(&self) -> bool {
+        self.simulator.is_some()
+    }
+
+    /// The order's live pending payment, or a new charge for its total when it has none.
+    /// Refused once the order is no longer `Recebido`: an approved order is never charged
+    /// twice.
+    pub async fn issue_qr_code(&self, order: OrderId) -> Result<StoredPayment, PaymentError> {
+        let now = Utc::now();
+        let provider = Arc::clone(&self.provider);
+        let create_charge: Box<CreateCharge> = Box::new(move |request| {
+            let provider = Arc::clone(&provider);
+            Box::pin(async move { provider.create_charge(&request).await })
+        });
+        let payment = NewPayment {
+            order_id: order,
+            now,
+            expires_at: now.checked_add_signed(self.expiry).unwrap_or(now),
+            provider: self.provider.name(),
+        };
+        let outcome = self
+            .repository
+            .issue(payment, &*create_charge)
+            .await
+            .map_err(|error| match error {
+                IssueError::Provider(error) => PaymentError::Provider(error),
+                IssueError::Port(error) => PaymentError::Port(error),
+            })?;
+        match outcome {
+            IssueOutcome::Created(payment) => {
+                self.observer.charge_created();
+                tracing::info!(payment_id = %payment.id, order_id = %order, provider = %payment.provider, "charge created");
+                Ok(payment)
+            }
+            IssueOutcome::Existing(payment) => Ok(payment),
+            IssueOutcome::OrderNotFound => Err(PaymentError::OrderNotFound),
+            IssueOutcome::NotPayable(status) => Err(PaymentError::NotAwaitingPayment(status)),
+            IssueOutcome::Expired(expired) => {
+                self.observer.payments_expired(1);
+                if let Some(id) = &expired.provider_payment_id {
+                    self.cancel_at_provider(&expired.provider, id).await;
+                }
+                Err(PaymentError::NotAwaitingPayment(OrderStatus::Cancelled))
+            }
+            IssueOutcome::Orphaned { charge, status } => {
+                self.cancel_at_provider(self.provider.name(), &charge.provider_payment_id)
+                    .await;
+                Err(PaymentError::NotAwaitingPayment(status))
+            }
+        }
+    }
+
+    /// The stored payment state of an order.
+    pub async fn status(&self, order: OrderId) -> Result<PaymentView, PaymentError> {
+        let payable = self
+            .repository
+            .payable_order(order)
+            .await?
+            .ok_or(PaymentError::OrderNotFound)?;
+        Ok(match self.repository.latest_payment(order).await? {
+            Some(payment) => PaymentView {
+                order_id: order,
+                status: payment.status,
+                amount: payment.amount,
+                confirmed_at: payment.confirmed_at,
+                qr_code_url: payment.qr_code_url,
+            },
+            None => PaymentView {
+                order_id: order,
+                status: PaymentStatus::Pending,
+                amount: payable.total,
+                confirmed_at: None,
+                qr_code_url: None,
+            },
+        })
+    }
+
+    /// A provider notification: verify its signature, fetch the payment it names from the
+    /// provider, apply that answer. Anything but a bad signature or an unreachable
+    /// provider/database is acknowledged (retrying would not change the answer).
+    pub async fn receive_notification(
+        &self,
+        notification: &Notification,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let now = Utc::now();
+        if let Err(reason) = self.provider.verify_notification(notification, now).await {
+            self.observer.signature_refused(reason);
+            tracing::warn!(reason = reason.label(), "webhook signature refused");
+            return Err(WebhookError::Signature(reason));
+        }
+        if !notification.is_about_a_payment() {
+            return Ok(WebhookOutcome::Ignored("not_a_payment"));
+        }
+        let Some(resource_id) = notification.resource_id() else {
+            return Ok(WebhookOutcome::Ignored("no_resource_id"));
+        };
+        let report = match self.provider.fetch_payment(resource_id).await {
+            Ok(report) => report,
+            Err(ProviderError::NotFound) => {
+                tracing::info!(
+                    provider_payment_id = resource_id,
+                    "notification for a payment the provider does not know"
+                );
+                return Ok(WebhookOutcome::Ignored("unknown_payment"));
+            }
+            Err(error) => return Err(WebhookError::Provider(error)),
+        };
+        let outcome = self
+            .repository
+            .apply(self.provider.name(), &report, now)
+            .await?;
+        Ok(self.record(&report.id, outcome))
+    }
+
+    /// Settles the order's pending payment at the simulated provider and delivers the
+    /// signed notification it sends through [`Payments::receive_notification`] — the very
+    /// path a real notification takes.
+    pub async fn simulate(
+        &self,
+        order: OrderId,
+        outcome: PaymentStatus,
+    ) -> Result<PaymentView, PaymentError> {
+        let simulator = self
+            .simulator
+            .as_ref()
+            .ok_or(PaymentError::SimulatorDisabled)?;
+        self.repository
+            .payable_order(order)
+            .await?
+            .ok_or(PaymentError::OrderNotFound)?;
+        let payment = self
+            .repository
+            .latest_payment(order)
+            .await?
+            .filter(|payment| payment.status == PaymentStatus::Pending)
+            .ok_or(PaymentError::NoPendingPayment)?;
+        let notification = simulator
+            .settle(&payment, outcome, Utc::now())
+            .await
+            .map_err(PaymentError::Provider)?;
+        match self.receive_notification(&notification).await {
+            Ok(_) => self.status(order).await,
+            Err(WebhookError::Provider(error)) => Err(PaymentError::Provider(error)),
+            Err(WebhookError::Port(error)) => Err(PaymentError::Port(error)),
+            Err(WebhookError::Signature(reason)) => {
+                Err(PaymentError::Port(PortError::Unexpected {
+                    dependency: "payment simulator",
+                    cause: format!("the simulator's own notification was refused: {reason}"),
+                }))
+            }
+        }
+    }
+
+    /// Expires every pending payment whose time is up (with its order), then cancels the
+    /// charges at the provider so they cannot be paid late. Returns how many expired.
+    pub async fn expire_due(&self) -> Result<usize, PortError> {
+        let mut total = 0;
+        loop {
+            let expired = self.repository.expire_due(Utc::now(), EXPIRY_BATCH).await?;
+            if expired.is_empty() {
+                break;
+            }
+            self.observer.payments_expired(expired.len());
+            total += expired.len();
+            for payment in &expired {
+                tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
+                if let Some(id) = &payment.provider_payment_id {
+                    self.cancel_at_provider(&payment.provider, id).await;
+                }
+            }
+            if i64::try_from(expired.len()).unwrap_or(i64::MAX) < EXPIRY_BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Counts and logs what applying a provider report did.
+    fn record(&self, provider_payment_id: &str, outcome: ApplyOutcome) -> WebhookOutcome {
+        match outcome {
+            ApplyOutcome::Applied(status) => {
+                self.observer.payment_settled(status);
+                tracing::info!(
+                    provider_payment_id,
+                    status = status.wire_name(),
+                    "payment settled"
+                );
+                WebhookOutcome::Applied(status)
+            }
+            ApplyOutcome::Unchanged => WebhookOutcome::Unchanged,
+            ApplyOutcome::UnknownPayment => {
+                tracing::info!(
+                    provider_payment_id,
+                    "notification for a payment we did not create"
+                );
+                WebhookOutcome::Ignored("unknown_payment")
+            }
+            ApplyOutcome::ReferenceMismatch => {
+                self.observer.notification_refused("reference_mismatch");
+                tracing::error!(
+                    alert = true,
+                    provider_payment_id,
+                    "ALERT: the provider's payment names another order than ours; refused"
+                );
+                WebhookOutcome::Ignored("reference_mismatch")
+            }
+            ApplyOutcome::AmountMismatch { expected, reported } => {
+                self.observer.notification_refused("amount_mismatch");
+                tracing::error!(
+                    alert = true,
+                    provider_payment_id,
+                    expected = %expected,
+                    reported = %reported.map_or_else(|| "none".to_owned(), |amount| amount.to_string()),
+                    "ALERT: the provider's amount differs from the order total; refused"
+                );
+                WebhookOutcome::Ignored("amount_mismatch")
+            }
+            ApplyOutcome::ApprovedForClosedOrder(status) => {
+                self.observer.payment_settled(PaymentStatus::Approved);
+                self.observer
+                    .notification_refused("approved_for_closed_order");
+                tracing::error!(
+                    alert = true,
+                    provider_payment_id,
+                    order_status = status.wire_name(),
+                    "ALERT: payment approved for an order that is no longer awaiting payment; refund it"
+                );
+                WebhookOutcome::Applied(PaymentStatus::Approved)
+            }
+        }
+    }
+
+    /// Best effort: a charge that cannot be cancelled now also expires at the provider.
+    async fn cancel_at_provider(&self, provider: &str, provider_payment_id: &str) {
+        if provider != self.provider.name() {
+            return;
+        }
+        if let Err(error) = self.provider.cancel_charge(provider_payment_id).await {
+            tracing::warn!(provider_payment_id, %error, "could not cancel the charge at the provider");
+        }
+    }
+}

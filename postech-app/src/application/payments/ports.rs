@@ -1,0 +1,155 @@
+//! The ports of the payment use cases: the provider (Mercado Pago or the simulated one),
+//! the storage, the local simulator and the metrics.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+
+use crate::application::error::PortError;
+use crate::application::payments::model::{
+    ApplyOutcome, Charge, ChargeRequest, ExpiredPayment, IssueOutcome, PayableOrder,
+    ProviderPayment, StoredPayment,
+};
+use crate::application::payments::notification::{Notification, SignatureError};
+use crate::domain::ids::OrderId;
+use crate::domain::order::PaymentStatus;
+
+/// Why the provider could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// It did not answer in time, or answered 5xx/429 on every attempt: try again later.
+    #[error("payment provider unavailable: {0}")]
+    Unavailable(String),
+    /// It does not know this payment.
+    #[error("payment unknown to the provider")]
+    NotFound,
+    /// It refused the request (4xx): a configuration or state problem, not worth retrying.
+    #[error("payment provider refused the request: {0}")]
+    Refused(String),
+    /// It answered something this client cannot read.
+    #[error("unexpected answer from the payment provider: {0}")]
+    Unexpected(String),
+}
+
+/// A payment provider: creates QR charges, answers for its payments, authenticates its
+/// notifications.
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// The stored name of the provider (`payments.provider`): `mercadopago` or `simulated`.
+    fn name(&self) -> &'static str;
+
+    /// Creates a QR charge. Safe to retry: the payment id is the idempotency key.
+    async fn create_charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError>;
+
+    /// The provider's current account of one of its payments.
+    async fn fetch_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    /// Cancels a charge that must not be paid any more (expired, or orphaned).
+    async fn cancel_charge(&self, provider_payment_id: &str) -> Result<(), ProviderError>;
+
+    /// Checks that a notification was signed with the webhook secret, recently.
+    async fn verify_notification(
+        &self,
+        notification: &Notification,
+        now: DateTime<Utc>,
+    ) -> Result<(), SignatureError>;
+}
+
+/// Creates the charge of a new payment; called by the storage under its per-order lock.
+pub type CreateCharge =
+    dyn Fn(ChargeRequest) -> BoxFuture<'static, Result<Charge, ProviderError>> + Send + Sync;
+
+/// Why a QR code could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The provider failed; nothing was stored.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The database failed; nothing was stored.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// The details of a new pending payment, decided by the use case.
+#[derive(Clone, Debug)]
+pub struct NewPayment {
+    /// The order to charge.
+    pub order_id: OrderId,
+    /// Now, as the use case sees it.
+    pub now: DateTime<Utc>,
+    /// When the charge will expire.
+    pub expires_at: DateTime<Utc>,
+    /// The provider's stored name.
+    pub provider: &'static str,
+}
+
+/// Payments' storage.
+#[async_trait]
+pub trait PaymentRepository: Send + Sync {
+    /// The order's status and total, if it exists.
+    async fn payable_order(&self, order: OrderId) -> Result<Option<PayableOrder>, PortError>;
+
+    /// The order's latest payment attempt.
+    async fn latest_payment(&self, order: OrderId) -> Result<Option<StoredPayment>, PortError>;
+
+    /// In one transaction, serialised per order: the live pending payment if there is one;
+    /// else, when the order is `Recebido`, `create_charge` is awaited and its charge stored
+    /// as the new pending payment. A pending payment past its time is expired on the spot
+    /// (order cancelled, stock released). Nothing is stored when the provider fails.
+    async fn issue(
+        &self,
+        payment: NewPayment,
+        create_charge: &CreateCharge,
+    ) -> Result<IssueOutcome, IssueError>;
+
+    /// In one transaction: applies the provider's account of one of its payments — checked
+    /// against the stored order and amount — to the payment and, on approval, to its order
+    /// (`Recebido → Pago`, with history). Serialised per payment, so duplicate and
+    /// concurrent notifications apply once.
+    async fn apply(
+        &self,
+        provider: &str,
+        report: &ProviderPayment,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, PortError>;
+
+    /// Expires up to `limit` pending payments whose time is up (oldest first), each with
+    /// its order (`Recebido → Cancelado`, history, stock released). Rows another process
+    /// is expiring are skipped, so several replicas may sweep at once.
+    async fn expire_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ExpiredPayment>, PortError>;
+}
+
+/// The simulated provider's control panel (local runs and demos only).
+#[async_trait]
+pub trait PaymentSimulator: Send + Sync {
+    /// Settles a stored payment at the simulated provider (approved or rejected) and
+    /// returns the notification the provider sends about it, signed with the webhook secret.
+    async fn settle(
+        &self,
+        payment: &StoredPayment,
+        outcome: PaymentStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Notification, ProviderError>;
+}
+
+/// Counts what happens to payments (Prometheus in production, nothing in unit tests).
+pub trait PaymentObserver: Send + Sync {
+    /// A charge was created at the provider and stored.
+    fn charge_created(&self);
+    /// A payment reached a final status through the provider's account.
+    fn payment_settled(&self, status: PaymentStatus);
+    /// Payments expired.
+    fn payments_expired(&self, count: usize);
+    /// A notification's signature was refused.
+    fn signature_refused(&self, reason: SignatureError);
+    /// A verified notification was refused after checking it against our records
+    /// (`amount_mismatch`, `reference_mismatch`, `approved_for_closed_order`).
+    fn notification_refused(&self, reason: &'static str);
+}

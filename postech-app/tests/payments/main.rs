@@ -1,0 +1,13 @@
+//! Black-box payment tests: the real app on a free port, a fresh PostgreSQL database per
+//! test, and a local HTTP double of Mercado Pago's Payments API (or the simulated provider).
+
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod configuration;
+mod expiry;
+mod harness;
+mod mercadopago_double;
+mod qr_code;
+mod simulator;
+mod webhook;
