@@ -10,6 +10,7 @@
 //! | `APP_DATABASE_SECRET_ID` or `DATABASE_URL` | one of them | the app's database role |
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
+//! | `PGSSLMODE`, `PGSSLROOTCERT` (or the URL's `sslmode`, `sslrootcert`) | no (clear) | database TLS, see [`database_tls`] |
 //! | `JWT_SIGNING_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification key (public part only is used) |
 //! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created |
 //! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
@@ -17,6 +18,7 @@
 //! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
 //! | `PAYMENT_PROVIDER`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one |
 
+pub mod database_tls;
 pub mod payments;
 
 use std::str::FromStr;
@@ -26,6 +28,10 @@ use postech_shared_sdk::secrets::{
     AppDatabaseSecret, CachedSecret, EnvSource, JwtVerificationKeySecret, ProcessEnv, SecretsError,
     load_secret,
 };
+use secrecy::ExposeSecret;
+
+use self::database_tls::DatabaseTlsSettings;
+use crate::adapters::postgres::{ConnectionSetupError, PgConnector};
 
 /// How often secrets read from Secrets Manager are re-read (rotation reaches new
 /// connections within this time).
@@ -53,6 +59,9 @@ pub enum ConfigurationError {
     /// A secret could not be resolved (the message names the variable or the secret id).
     #[error(transparent)]
     Secret(#[from] SecretsError),
+    /// The database URL or its TLS settings are unusable.
+    #[error("database connection: {0}")]
+    DatabaseConnection(#[from] ConnectionSetupError),
 }
 
 /// Where and how the HTTP server listens.
@@ -77,6 +86,8 @@ pub struct DatabaseSettings {
     pub pool_size: usize,
     /// How long a request waits for a connection.
     pub acquire_timeout: Duration,
+    /// TLS defaults (`PGSSLMODE`, `PGSSLROOTCERT`); the URL's own parameters win.
+    pub tls: DatabaseTlsSettings,
 }
 
 /// Token verification.
@@ -140,7 +151,12 @@ impl Settings {
             acquire_timeout: Duration::from_secs(
                 parsed(env, "DATABASE_ACQUIRE_TIMEOUT_SECONDS")?.unwrap_or(5),
             ),
+            tls: DatabaseTlsSettings::from_source(env)?,
         };
+        // A wrong sslmode or CA bundle stops the start here, not every connection later.
+        let credentials = database.connection.get().await?;
+        PgConnector::new(database.tls.clone())
+            .check(credentials.connection_url().expose_secret())?;
         let key: CachedSecret<JwtVerificationKeySecret> =
             load_secret(env, &aws, SECRET_REFRESH_INTERVAL).await?;
         let key = key.get().await?;
@@ -237,6 +253,27 @@ mod tests {
             error
                 .as_deref()
                 .is_some_and(|text| text.contains("COGNITO_USER_POOL_ID")),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unusable_database_tls_setting_stops_the_start() {
+        let env = |name: &str| match name {
+            "DATABASE_URL" => Some("postgres://app@localhost/postech?sslmode=verify-ca".to_owned()),
+            "JWT_KEY_ID" => Some("k1".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
+            "COGNITO_USER_POOL_ID" => Some("pool".to_owned()),
+            _ => None,
+        };
+        let error = Settings::from_source(&env, aws())
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("verify-ca") && text.contains("PGSSLROOTCERT")),
             "{error:?}"
         );
     }

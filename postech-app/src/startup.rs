@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
-use diesel_async::AsyncPgConnection;
 use futures_util::FutureExt;
 use postech_shared_sdk::cognito::CognitoClient;
 use postech_shared_sdk::token::TokenVerifier;
@@ -28,8 +27,8 @@ use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
 use crate::adapters::payment_expiry;
 use crate::adapters::postgres::{
-    EstablishConnection, PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool,
-    PgProductRepository, connection_pool,
+    EstablishConnection, PgConnector, PgCustomerRepository, PgHealthProbe, PgOrderRepository,
+    PgPool, PgProductRepository, connection_pool,
 };
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
@@ -147,17 +146,19 @@ impl Application {
 }
 
 /// The pool; each new connection reads the current credentials, so a rotated password in
-/// Secrets Manager is picked up without a restart.
+/// Secrets Manager is picked up without a restart, and is secured as `sslmode` asks.
 pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError> {
     let secret = settings.connection.clone();
+    let connector = PgConnector::new(settings.tls.clone());
     let establish: EstablishConnection = Box::new(move |_url| {
         let secret = secret.clone();
+        let connector = connector.clone();
         async move {
             let credentials = secret.get().await.map_err(|error| {
                 diesel::ConnectionError::BadConnection(format!("database secret: {error}"))
             })?;
-            let url = credentials.connection_url();
-            <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url.expose_secret())
+            connector
+                .connect(credentials.connection_url().expose_secret())
                 .await
         }
         .boxed()

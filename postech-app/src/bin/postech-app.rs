@@ -92,6 +92,9 @@ async fn seed() -> anyhow::Result<()> {
         connection,
         pool_size: 1,
         acquire_timeout: std::time::Duration::from_secs(10),
+        tls: postech_app::configuration::database_tls::DatabaseTlsSettings::from_source(
+            &ProcessEnv,
+        )?,
     };
     let pool = database_pool(&settings)?;
     let inserted = seed_sample_menu(&pool).await?;

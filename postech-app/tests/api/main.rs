@@ -9,6 +9,8 @@ mod catalog;
 mod checkout;
 mod concurrency;
 mod customers;
+mod database_tls;
 mod helpers;
 mod operations;
 mod repositories;
+mod throwaway_cluster;

@@ -35,6 +35,7 @@ async fn pool() -> (TestDatabase, PgPool) {
         ),
         pool_size: 2,
         acquire_timeout: Duration::from_secs(10),
+        tls: Default::default(),
     })
     .unwrap();
     (database, pool)

@@ -171,6 +171,7 @@ impl PaymentApp {
                 ),
                 pool_size: 10,
                 acquire_timeout: Duration::from_secs(10),
+                tls: Default::default(),
             },
             auth: AuthSettings {
                 key_id: key.kid.clone(),

@@ -1,13 +1,16 @@
 //! PostgreSQL adapters: the repositories of the use cases, over diesel-async and a deadpool
-//! pool, on the schema of the `postech-database` crate.
+//! pool, on the schema of the `postech-database` crate; connections honour libpq's `sslmode`
+//! ([`connect`]).
 
 mod codes;
+pub mod connect;
 mod customers;
 mod money;
 mod orders;
 pub mod payments;
 mod products;
 pub mod seed;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -23,6 +26,7 @@ use diesel_async::pooled_connection::{
 use crate::application::error::PortError;
 use crate::application::ports::HealthProbe;
 
+pub use connect::{ConnectionSetupError, PgConnector};
 pub use customers::PgCustomerRepository;
 pub use orders::PgOrderRepository;
 pub use products::PgProductRepository;
