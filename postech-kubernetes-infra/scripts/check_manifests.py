@@ -13,6 +13,11 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
    names (terraform/variables.tf and terraform/iam/variables.tf defaults).
 6. The stage's secret ids are its own, and nothing hands the app the JWT signing key.
 7. The overlays differ in HPA bounds and resources.
+8. Payments: Mercado Pago is forced (`PAYMENT_PROVIDER=mercadopago`: a missing secret fails the
+   start), with a payer e-mail and a notification URL.
+9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
+   `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
+   gets both variables).
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
@@ -81,6 +86,7 @@ class ManifestChecker:
         self.check_app(stage, by_kind)
         self.check_job(stage, by_kind)
         self.check_config(stage, by_kind)
+        self.check_database_tls(stage, by_kind)
         return by_kind
 
     @staticmethod
@@ -139,15 +145,67 @@ class ManifestChecker:
             "APP_DATABASE_SECRET_ID": f"postech/{stage}/app-database",
             "MERCADOPAGO_SECRET_ID": f"postech/{stage}/mercadopago",
             "APP_PORT": str(self.root["app_port"]),
+            "PAYMENT_PROVIDER": "mercadopago",
+            "PGSSLMODE": "verify-full",
         }
         for key, value in expected.items():
             self.check(config.get(key) == value, f"{stage}: ConfigMap {key}={config.get(key)!r}, expected {value!r}")
+        self.check(
+            re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.get("MERCADOPAGO_PAYER_EMAIL", "")) is not None,
+            f"{stage}: ConfigMap MERCADOPAGO_PAYER_EMAIL={config.get('MERCADOPAGO_PAYER_EMAIL')!r} is not an e-mail address",
+        )
+        notification = config.get("MERCADOPAGO_NOTIFICATION_URL", "")
+        self.check(
+            notification == "set-by-deploy" or notification.startswith("https://"),
+            f"{stage}: ConfigMap MERCADOPAGO_NOTIFICATION_URL={notification!r} is neither the deploy's placeholder nor https",
+        )
         for (kind, name), obj in objects.items():
             if kind == "ConfigMap":
                 self.check(
                     "JWT_SIGNING_KEY_SECRET_ID" not in obj.get("data", {}),
                     f"{stage}: ConfigMap {name} hands out the JWT signing key id; the app gets the public key only",
                 )
+
+    def check_database_tls(self, stage: str, objects: dict) -> None:
+        config = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {})
+        root_cert = config.get("PGSSLROOTCERT", "")
+        self.check(root_cert.startswith("/"), f"{stage}: ConfigMap PGSSLROOTCERT={root_cert!r} is not an absolute path")
+        directory, _, file_name = root_cert.rpartition("/")
+        bundle = objects.get(("ConfigMap", "postech-rds-ca"))
+        self.check(
+            bundle is not None and file_name in bundle.get("data", {}),
+            f"{stage}: ConfigMap postech-rds-ca has no key {file_name!r} (PGSSLROOTCERT)",
+        )
+        bundle_name = (bundle or {}).get("metadata", {}).get("name")
+        for kind, name in (("Deployment", "postech-app"), ("Job", "postech-migrate")):
+            workload = objects.get((kind, name))
+            if workload is None:
+                continue
+            pod = workload["spec"]["template"]["spec"]
+            volumes = {
+                volume["name"]
+                for volume in pod.get("volumes", [])
+                if volume.get("configMap", {}).get("name") == bundle_name
+            }
+            container = pod["containers"][0]
+            mounted = any(
+                mount.get("name") in volumes and mount.get("mountPath", "").rstrip("/") == directory
+                for mount in container.get("volumeMounts", [])
+            )
+            self.check(mounted, f"{stage}: {kind}/{name} does not mount postech-rds-ca at {directory} (PGSSLROOTCERT)")
+            from_config = {
+                env["name"]
+                for env in container.get("env", [])
+                if env.get("valueFrom", {}).get("configMapKeyRef", {}).get("key") == env["name"]
+            }
+            whole_config = any(
+                source.get("configMapRef", {}).get("name", "").startswith("postech-app-config")
+                for source in container.get("envFrom", [])
+            )
+            self.check(
+                whole_config or {"PGSSLMODE", "PGSSLROOTCERT"} <= from_config,
+                f"{stage}: {kind}/{name} does not get PGSSLMODE and PGSSLROOTCERT from postech-app-config",
+            )
 
     def compare(self, stages: dict[str, dict]) -> None:
         if len(stages) < 2:

@@ -5,9 +5,10 @@
 #
 #   scripts/deploy-app.sh <staging|production> sha-<commit>
 #
-# Needs AWS credentials (a principal listed in namespace_deployer_principal_arns), aws, jq,
-# kubectl and kustomize on PATH. Reads only SSM parameters and Secrets Manager; writes no file
-# of this checkout (it edits a temporary copy of k8s/). Secret values never reach stdout.
+# Needs AWS credentials (a principal listed in namespace_deployer_principal_arns), aws, curl,
+# jq, kubectl and kustomize on PATH. Reads only SSM parameters, Secrets Manager and AWS's
+# public RDS trust store; writes no file of this checkout (it edits a temporary copy of k8s/).
+# Secret values never reach stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,11 +16,12 @@ stage=${1:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
 tag=${2:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
 [[ $stage =~ ^(staging|production)$ ]] || { echo "unknown stage $stage" >&2; exit 2; }
 [[ $tag =~ ^sha-[0-9a-f]{7,40}$ ]] || { echo "tag must be sha-<commit hex>, got $tag" >&2; exit 2; }
-for tool in aws jq kubectl kustomize; do
+for tool in aws curl jq kubectl kustomize; do
   command -v "$tool" >/dev/null || { echo "deploy-app: $tool is required" >&2; exit 1; }
 done
 
 ssm() { aws ssm get-parameter --name "/postech/$stage/$1" --query Parameter.Value --output text; }
+region=${AWS_REGION:-us-east-1}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -31,20 +33,38 @@ app_repository=$(ssm ecr/postech-app-repository)
 migrator_repository=$(ssm ecr/postech-migrator-repository)
 (cd "$overlay" && kustomize edit set image "postech-app=$app_repository:$tag" "postech-migrator=$migrator_repository:$tag")
 
+# Mercado Pago notifies the webhook on the stage's API Gateway; source_news=webhooks asks for
+# the signed Webhooks format only (postech-app docs/payments.md).
+apigw_endpoint=$(ssm apigw/endpoint)
+[[ $apigw_endpoint =~ ^https://[^/?#]+$ ]] \
+  || { echo "deploy-app: /postech/$stage/apigw/endpoint is not an https base URL: $apigw_endpoint" >&2; exit 1; }
 (cd "$overlay" && kustomize edit set configmap postech-app-config \
   --from-literal="COGNITO_USER_POOL_ID=$(ssm cognito/user-pool-id)" \
-  --from-literal="COGNITO_CLIENT_ID=$(ssm cognito/client-id)")
+  --from-literal="COGNITO_CLIENT_ID=$(ssm cognito/client-id)" \
+  --from-literal="MERCADOPAGO_NOTIFICATION_URL=$apigw_endpoint/v1/api/pagamentos/webhook?source_news=webhooks")
+
+# The RDS CA bundle of the region: RDS certificates chain to Amazon's RDS CAs, which are not
+# public roots, and the app and the migrator connect with sslmode=verify-full. Fetched at each
+# deploy so that CAs AWS adds reach the pods. The region's bundle rather than the global one
+# (every region's CAs): kubectl apply copies the ConfigMap into an annotation capped at 256 KiB.
+curl -fsS --proto '=https' --tlsv1.2 --retry 3 --max-time 60 \
+  -o "$overlay/rds-ca-bundle.pem" "https://truststore.pki.rds.amazonaws.com/$region/$region-bundle.pem"
+grep -q "BEGIN CERTIFICATE" "$overlay/rds-ca-bundle.pem" \
+  || { echo "deploy-app: the RDS CA bundle of $region holds no certificate" >&2; exit 1; }
+(cd "$overlay" && kustomize edit add configmap postech-rds-ca --behavior=replace \
+  --from-file="rds-ca-bundle.pem=rds-ca-bundle.pem")
 
 # The public half of the signing key only (the app never holds the private key). Until the
 # auth stack publishes the public key on its own, the deployer extracts it here.
 signing_key=$(aws secretsmanager get-secret-value --secret-id "postech/$stage/jwt-signing-key" --query SecretString --output text)
-jq -r '.public_key_pem' <<<"$signing_key" > "$work/jwt-public-key.pem"
+# Files a generator reads must lie in or below the overlay (kustomize's load restrictor).
+jq -r '.public_key_pem' <<<"$signing_key" > "$overlay/jwt-public-key.pem"
 kid=$(jq -r '.kid' <<<"$signing_key")
 unset signing_key
-[ "$kid" != "unset" ] && grep -q "BEGIN PUBLIC KEY" "$work/jwt-public-key.pem" \
+[ "$kid" != "unset" ] && grep -q "BEGIN PUBLIC KEY" "$overlay/jwt-public-key.pem" \
   || { echo "deploy-app: postech/$stage/jwt-signing-key holds no key yet (deploy postech-lambda-functions first)" >&2; exit 1; }
 (cd "$overlay" && kustomize edit add configmap postech-app-jwt --behavior=replace \
-  --from-literal="JWT_KEY_ID=$kid" --from-file="JWT_PUBLIC_KEY_PEM=$work/jwt-public-key.pem")
+  --from-literal="JWT_KEY_ID=$kid" --from-file="JWT_PUBLIC_KEY_PEM=jwt-public-key.pem")
 
 for account in app migrator; do
   role=$(ssm "eks/$account-role-arn")
@@ -64,7 +84,6 @@ if grep -nE 'set-by-deploy|000000000000|sha-0000000' "$rendered"; then
 fi
 
 # ---- Apply in phases -------------------------------------------------------------------
-region=${AWS_REGION:-us-east-1}
 aws eks update-kubeconfig --region "$region" --name "$(ssm eks/cluster-name)" --kubeconfig "${KUBECONFIG:=$work/kubeconfig}" >/dev/null
 export KUBECONFIG
 namespace=postech
@@ -72,9 +91,10 @@ namespace=postech
 kubectl apply -l postech.io/phase=prepare -f "$rendered"
 
 # The schema owner's URL for the Job, from the RDS-managed master secret; deleted afterwards.
+# verify-full: libpq checks the certificate against PGSSLROOTCERT (the mounted bundle).
 master=$(aws secretsmanager get-secret-value --secret-id "$(ssm rds/master-secret-arn)" --query SecretString --output text)
 database_url=$(jq -r --arg host "$(ssm rds/endpoint)" --arg port "$(ssm rds/port)" --arg db "$(ssm rds/db-name)" \
-  '"postgres://\(.username | @uri):\(.password | @uri)@\($host):\($port)/\($db)?sslmode=require"' <<<"$master")
+  '"postgres://\(.username | @uri):\(.password | @uri)@\($host):\($port)/\($db)?sslmode=verify-full"' <<<"$master")
 unset master
 trap 'kubectl delete secret -n "$namespace" postech-migrator-database --ignore-not-found >/dev/null || true; rm -rf "$work"' EXIT
 printf '%s' "$database_url" | kubectl create secret generic postech-migrator-database -n "$namespace" \
