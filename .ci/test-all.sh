@@ -47,6 +47,8 @@ workflows=$(ls -d postech-*/.github/workflows/*.yml)
 "$ci_bin/zizmor" --offline --min-severity medium $workflows
 echo "workflow lint: 2 passed, 0 failed" | tee -a "$report"
 
+log "make test took $SECONDS s"
+
 # Sum the closing lines of every runner: nextest ("N tests run: N passed, ... N failed"),
 # libtest/doctests ("test result: ok. N passed; M failed") and the plain ones of the scripts.
 python3 - "$report" <<'PY'
