@@ -207,28 +207,48 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
+/// Helpers of the configuration tests: the settings are read from a fixed environment.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn aws() -> aws_config::SdkConfig {
+pub(crate) mod test_support {
+    /// An AWS configuration that is never called: every test here resolves from the environment.
+    pub fn aws() -> aws_config::SdkConfig {
         aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build()
     }
 
+    /// An environment holding exactly these variables.
+    pub fn env_of(
+        variables: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> + Send + Sync {
+        move |name| {
+            variables
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    /// The text of the error that stopped the start; `None` when the settings were accepted.
+    pub fn error_text<T, E: std::fmt::Display>(result: Result<T, E>) -> Option<String> {
+        result.err().map(|error| error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{aws, env_of, error_text};
+    use super::*;
+
+    const KEY_AND_POOL: [(&str, &str); 3] = [
+        ("JWT_KEY_ID", "k1"),
+        ("JWT_PUBLIC_KEY_PEM", "pem"),
+        ("COGNITO_USER_POOL_ID", "pool"),
+    ];
+
     #[tokio::test]
     async fn a_missing_database_url_is_named() {
-        let env = |name: &str| match name {
-            "JWT_KEY_ID" => Some("k1".to_owned()),
-            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
-            "COGNITO_USER_POOL_ID" => Some("pool".to_owned()),
-            _ => None,
-        };
-        let error = Settings::from_source(&env, aws())
-            .await
-            .err()
-            .map(|e| e.to_string());
+        let error = error_text(Settings::from_source(&env_of(&KEY_AND_POOL), aws()).await);
         assert!(
             error
                 .as_deref()
@@ -239,16 +259,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_user_pool_is_named() {
-        let env = |name: &str| match name {
-            "DATABASE_URL" => Some("postgres://app@localhost/postech".to_owned()),
-            "JWT_KEY_ID" => Some("k1".to_owned()),
-            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
-            _ => None,
-        };
-        let error = Settings::from_source(&env, aws())
-            .await
-            .err()
-            .map(|e| e.to_string());
+        let env = env_of(&[
+            ("DATABASE_URL", "postgres://app@localhost/postech"),
+            ("JWT_KEY_ID", "k1"),
+            ("JWT_PUBLIC_KEY_PEM", "pem"),
+        ]);
+        let error = error_text(Settings::from_source(&env, aws()).await);
         assert!(
             error
                 .as_deref()
@@ -259,17 +275,16 @@ mod tests {
 
     #[tokio::test]
     async fn an_unusable_database_tls_setting_stops_the_start() {
-        let env = |name: &str| match name {
-            "DATABASE_URL" => Some("postgres://app@localhost/postech?sslmode=verify-ca".to_owned()),
-            "JWT_KEY_ID" => Some("k1".to_owned()),
-            "JWT_PUBLIC_KEY_PEM" => Some("pem".to_owned()),
-            "COGNITO_USER_POOL_ID" => Some("pool".to_owned()),
-            _ => None,
-        };
-        let error = Settings::from_source(&env, aws())
-            .await
-            .err()
-            .map(|e| e.to_string());
+        let env = env_of(&[
+            (
+                "DATABASE_URL",
+                "postgres://app@localhost/postech?sslmode=verify-ca",
+            ),
+            ("JWT_KEY_ID", "k1"),
+            ("JWT_PUBLIC_KEY_PEM", "pem"),
+            ("COGNITO_USER_POOL_ID", "pool"),
+        ]);
+        let error = error_text(Settings::from_source(&env, aws()).await);
         assert!(
             error
                 .as_deref()
@@ -280,11 +295,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_port_is_named() {
-        let env = |name: &str| (name == "APP_PORT").then(|| "eighty".to_owned());
-        let error = Settings::from_source(&env, aws())
-            .await
-            .err()
-            .map(|e| e.to_string());
+        let error =
+            error_text(Settings::from_source(&env_of(&[("APP_PORT", "eighty")]), aws()).await);
         assert!(
             error
                 .as_deref()

@@ -178,18 +178,12 @@ fn random_secret() -> SecretString {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{aws, env_of, error_text};
     use super::*;
-
-    fn aws() -> aws_config::SdkConfig {
-        aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build()
-    }
 
     #[tokio::test]
     async fn without_credentials_the_simulator_is_chosen() {
-        let env = |_: &str| None;
-        let settings = PaymentSettings::from_source(&env, &aws()).await;
+        let settings = PaymentSettings::from_source(&env_of(&[]), &aws()).await;
         assert!(
             settings
                 .as_ref()
@@ -201,12 +195,11 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_from_the_environment_select_mercadopago() {
-        let env = |name: &str| match name {
-            "MERCADOPAGO_ACCESS_TOKEN" => Some("APP_USR-x".to_owned()),
-            "MERCADOPAGO_WEBHOOK_SECRET" => Some("hook".to_owned()),
-            "MERCADOPAGO_PAYER_EMAIL" => Some("caixa@loja.example".to_owned()),
-            _ => None,
-        };
+        let env = env_of(&[
+            ("MERCADOPAGO_ACCESS_TOKEN", "APP_USR-x"),
+            ("MERCADOPAGO_WEBHOOK_SECRET", "hook"),
+            ("MERCADOPAGO_PAYER_EMAIL", "caixa@loja.example"),
+        ]);
         let settings = PaymentSettings::from_source(&env, &aws()).await;
         match settings.map(|settings| settings.provider) {
             Ok(ProviderSettings::MercadoPago(mercadopago)) => {
@@ -218,11 +211,8 @@ mod tests {
 
     #[tokio::test]
     async fn forcing_mercadopago_without_credentials_names_the_variable() {
-        let env = |name: &str| (name == "PAYMENT_PROVIDER").then(|| "mercadopago".to_owned());
-        let error = PaymentSettings::from_source(&env, &aws())
-            .await
-            .err()
-            .map(|error| error.to_string());
+        let env = env_of(&[("PAYMENT_PROVIDER", "mercadopago")]);
+        let error = error_text(PaymentSettings::from_source(&env, &aws()).await);
         assert!(
             error
                 .as_deref()
@@ -233,15 +223,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_payer_email_is_named() {
-        let env = |name: &str| match name {
-            "MERCADOPAGO_ACCESS_TOKEN" => Some("APP_USR-x".to_owned()),
-            "MERCADOPAGO_WEBHOOK_SECRET" => Some("hook".to_owned()),
-            _ => None,
-        };
-        let error = PaymentSettings::from_source(&env, &aws())
-            .await
-            .err()
-            .map(|error| error.to_string());
+        let env = env_of(&[
+            ("MERCADOPAGO_ACCESS_TOKEN", "APP_USR-x"),
+            ("MERCADOPAGO_WEBHOOK_SECRET", "hook"),
+        ]);
+        let error = error_text(PaymentSettings::from_source(&env, &aws()).await);
         assert!(
             error
                 .as_deref()
