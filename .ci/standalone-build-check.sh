@@ -8,6 +8,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$POSTECH_ROOT"
 
 scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
+# The checkout's build profile (not its target dir: CARGO_TARGET_DIR is set), so the copies reuse
+# the dependencies already built instead of rebuilding them under a different profile.
+mkdir -p "$scratch/.cargo" && cp .cargo/config.toml "$scratch/.cargo/config.toml"
 checked=0
 
 # Sibling folders named by `path = "../<folder>"` in a folder's manifests, transitively.
