@@ -5,7 +5,7 @@
 2. Every variable has a description and a type (CONVENTIONS.md).
 3. Every variable set in a .tfvars file is declared in that folder's variables, and every
    variable without a default is set by each .tfvars file of the folder.
-4. Every call of a local module (source "./...") passes only variables the module declares,
+4. Every call of a local module (source "./..." or "../...") passes only variables the module declares,
    and all those it requires.
 5. No ingress rule admits an address range: every hop (VPC link -> load balancer -> nodes) is
    admitted by security group only (checkov does not inspect aws_vpc_security_group_ingress_rule
@@ -42,6 +42,8 @@ SSM_CONTRACT = {
 }
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
+# A module source naming a folder of this tree (no registry version to pin).
+LOCAL_MODULE_PREFIXES = ("./", "../")
 MODULE_META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
 ADDRESS_RANGE_ARGUMENTS = {"cidr_ipv4", "cidr_ipv6", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_id", "prefix_list_ids"}
 
@@ -125,7 +127,7 @@ class Checker:
             for block in document.get("module", []):
                 for name, body in block.items():
                     source = unquote(body.get("source", ""))
-                    if not isinstance(source, str) or not source.startswith("./"):
+                    if not isinstance(source, str) or not source.startswith(LOCAL_MODULE_PREFIXES):
                         continue
                     child = (folder / source).resolve()
                     declared = self.variables(child)
@@ -183,7 +185,7 @@ class Checker:
             for block in document.get("module", []):
                 for name, body in block.items():
                     source = unquote(body.get("source", ""))
-                    if not isinstance(source, str) or source.startswith("./"):
+                    if not isinstance(source, str) or source.startswith(LOCAL_MODULE_PREFIXES):
                         continue
                     version = unquote(body.get("version", ""))
                     self.check(

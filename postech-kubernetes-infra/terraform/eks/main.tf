@@ -51,13 +51,13 @@ module "eks" {
   # Kubernetes Secrets encrypted with our key (envelope encryption), all control-plane logs.
   create_kms_key = false
   cluster_encryption_config = {
-    provider_key_arn = aws_kms_key.cluster.arn
+    provider_key_arn = module.cluster_key.key_arn
     resources        = ["secrets"]
   }
   cluster_enabled_log_types              = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
   create_cloudwatch_log_group            = true
   cloudwatch_log_group_retention_in_days = var.log_retention_days
-  cloudwatch_log_group_kms_key_id        = aws_kms_key.cluster.arn
+  cloudwatch_log_group_kms_key_id        = module.cluster_key.key_arn
 
   authentication_mode                      = "API"
   enable_cluster_creator_admin_permissions = true

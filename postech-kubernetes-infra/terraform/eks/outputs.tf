@@ -30,5 +30,5 @@ output "node_autoscaling_group_name" {
 
 output "kms_key_arn" {
   description = "Key of the Kubernetes secrets and control-plane logs."
-  value       = aws_kms_key.cluster.arn
+  value       = module.cluster_key.key_arn
 }

@@ -1,50 +1,8 @@
-data "aws_caller_identity" "current" {}
+# Encrypts the VPC flow logs.
+module "flow_logs_key" {
+  source = "../logs-kms-key"
 
-data "aws_region" "current" {}
-
-# Encrypts the VPC flow logs. Rotated yearly by KMS.
-resource "aws_kms_key" "flow_logs" {
-  description             = "postech ${var.name}: VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.flow_logs_key.json
-}
-
-resource "aws_kms_alias" "flow_logs" {
-  name          = "alias/${var.name}-flow-logs"
-  target_key_id = aws_kms_key.flow_logs.key_id
-}
-
-data "aws_iam_policy_document" "flow_logs_key" {
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is the key itself; administration stays with the account root, as in the AWS default key policy.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; the logs statement is limited by principal and encryption context.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is the key itself, not every resource of the account.
-  statement {
-    sid       = "AccountAdministersTheKey"
-    actions   = ["kms:*"]
-    resources = ["*"] # In a key policy, "*" means this key.
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  # CloudWatch Logs encrypts this VPC's flow log group only.
-  statement {
-    sid       = "CloudWatchLogsEncryptsTheFlowLogs"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/vpc-flow-log/*"]
-    }
-  }
+  description            = "postech ${var.name}: VPC flow logs"
+  alias                  = "${var.name}-flow-logs"
+  log_group_name_pattern = "/aws/vpc-flow-log/*"
 }

@@ -48,7 +48,7 @@ module "vpc" {
   flow_log_destination_type                       = "cloud-watch-logs"
   create_flow_log_cloudwatch_log_group            = true
   flow_log_cloudwatch_log_group_retention_in_days = var.log_retention_days
-  flow_log_cloudwatch_log_group_kms_key_id        = aws_kms_key.flow_logs.arn
+  flow_log_cloudwatch_log_group_kms_key_id        = module.flow_logs_key.key_arn
   create_flow_log_cloudwatch_iam_role             = var.flow_log_role_arn == null
   flow_log_cloudwatch_iam_role_arn                = var.flow_log_role_arn
 }
