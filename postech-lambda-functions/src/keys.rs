@@ -1,16 +1,17 @@
-//! The Ed25519 keys of postech tokens, read from the `jwt-signing-key` secret.
+//! The Ed25519 signing key of postech tokens, read from the `jwt-signing-key` secret.
 //!
 //! Both sides re-read the secret, so writing a new `{kid, private_key_pem, public_key_pem}`
 //! (scripts/rotate-signing-key.sh) rotates the key without a redeploy:
-//! [`SigningKeys`] signs with the new key once its refresh interval has passed, and
-//! [`VerificationKeys`] trusts the new `kid` as soon as a token carrying it arrives, while
-//! still accepting tokens signed with the keys it knew before.
+//! [`SigningKeys`] signs with the new key once its refresh interval has passed, and the
+//! authorizer's [`VerificationKeyRing`] (from the shared SDK, which the app uses too) trusts
+//! the new `kid` as soon as a token carrying it arrives, while still accepting tokens signed
+//! with the keys it knew before.
+//!
+//! [`VerificationKeyRing`]: postech_shared_sdk::secrets::VerificationKeyRing
 
 mod signing;
-mod verification;
 
 pub use signing::SigningKeys;
-pub use verification::{KEPT_KEYS, VerificationKeys};
 
 use postech_shared_sdk::secrets::SecretsError;
 use postech_shared_sdk::token::TokenError;

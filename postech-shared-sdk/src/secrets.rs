@@ -7,17 +7,23 @@
 //! processes); otherwise the plain variables of the kind are read once (e.g. `DATABASE_URL`).
 //! A missing variable is an error naming it — never a default secret.
 //!
+//! Processes that only verify tokens hold a [`VerificationKeyRing`]: the public keys of the
+//! signing-key secret's current and previous versions, re-read so a rotation reaches them
+//! without a restart.
+//!
 //! Every secret value is a [`SecretString`](secrecy::SecretString), so `{:?}` prints
 //! `[REDACTED]` instead of the value.
 
 mod cache;
 mod database;
 mod env;
+mod key_ring;
 mod values;
 
 pub use cache::CachedSecret;
 pub use database::AppDatabaseSecret;
 pub use env::{EnvSource, ProcessEnv};
+pub use key_ring::{KeyRingError, VerificationKeyRing};
 pub use values::{JwtSigningKeySecret, JwtVerificationKeySecret, MercadoPagoSecret};
 
 use std::fmt;

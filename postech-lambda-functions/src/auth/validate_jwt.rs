@@ -16,11 +16,10 @@ pub use route_access::RouteAccess;
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::{HeaderMap, header};
-use postech_shared_sdk::secrets::EnvSource;
+use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
 use postech_shared_sdk::token::Role;
 
 use crate::config::{AuthorizerSettings, ConfigError};
-use crate::keys::{KeyError, VerificationKeys};
 
 /// Why the authorizer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +29,13 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     /// The verification keys could not be loaded.
     #[error(transparent)]
-    Key(#[from] KeyError),
+    Keys(#[from] KeyRingError),
 }
 
 /// What every invocation shares: the verification keys.
 #[derive(Debug)]
 pub struct Authorizer {
-    keys: VerificationKeys,
+    keys: VerificationKeyRing,
 }
 
 impl Authorizer {
@@ -47,12 +46,12 @@ impl Authorizer {
         sdk_config: &aws_config::SdkConfig,
     ) -> Result<Self, StartupError> {
         let settings = AuthorizerSettings::from_env(env)?;
-        let keys = VerificationKeys::load(env, sdk_config, settings.key_refresh).await?;
+        let keys = VerificationKeyRing::load(env, sdk_config, settings.key_refresh).await?;
         Ok(Self::new(keys))
     }
 
     /// An authorizer trusting these keys.
-    pub fn new(keys: VerificationKeys) -> Self {
+    pub fn new(keys: VerificationKeyRing) -> Self {
         Self { keys }
     }
 

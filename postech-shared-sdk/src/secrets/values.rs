@@ -47,6 +47,7 @@ impl From<JwtSigningKeySecret> for SigningKeyMaterial {
 /// The public half of the signing key, for processes that only verify tokens (the app, the
 /// authorizer). Reads the same secret as [`JwtSigningKeySecret`] and ignores the private key;
 /// from the environment it needs only `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`.
+/// [`VerificationKeyRing`](super::VerificationKeyRing) keeps such keys in step with rotations.
 #[derive(Debug, Clone, Deserialize)]
 pub struct JwtVerificationKeySecret {
     /// The key id tokens must carry in their `kid` header.

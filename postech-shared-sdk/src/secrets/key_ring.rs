@@ -1,0 +1,569 @@
+//! The public keys tokens are verified with, kept in step with the signing-key secret.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
+use tokio::time::Instant;
+
+use super::{
+    EnvSource, JwtVerificationKeySecret, SecretKind, SecretsError, TypedSecret, env,
+    parse_secret_json,
+};
+use crate::token::{TokenError, TokenVerifier, VerifiedToken};
+
+/// The version stages Secrets Manager moves on every new value: the new value becomes
+/// `AWSCURRENT`, the one it replaces `AWSPREVIOUS`.
+const CURRENT_STAGE: &str = "AWSCURRENT";
+const PREVIOUS_STAGE: &str = "AWSPREVIOUS";
+
+/// Where [`VerificationKeyRing::load`] found a fixed key, for error messages.
+const PLAIN_VARIABLES: &str = "JWT_KEY_ID and JWT_PUBLIC_KEY_PEM";
+
+/// Why a [`VerificationKeyRing`] could not be built. Messages never contain key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    /// The secret could not be read or parsed, or a plain variable is missing.
+    #[error(transparent)]
+    Secret(#[from] SecretsError),
+    /// A key was read but cannot verify tokens (not an Ed25519 public key PEM, empty key id).
+    #[error("the JWT verification key from {origin} is unusable: {source}")]
+    Material {
+        /// The secret id or the variables the key came from.
+        origin: String,
+        /// What is wrong with it.
+        source: TokenError,
+    },
+}
+
+/// The public keys tokens are verified with, kept in step with the `jwt-signing-key` secret,
+/// so a key rotation reaches a running verifier (the app, the authorizer) without a restart.
+///
+/// Backed by Secrets Manager, the ring starts with the secret's current key and its previous
+/// one (version stages `AWSCURRENT` and `AWSPREVIOUS`), then adds the current key again:
+///
+/// * every `refresh_interval`, when a token is verified;
+/// * at once when a token names a `kid` the ring does not know (the secret may just have been
+///   rotated), but at most every [`unknown-kid re-read
+///   interval`](Self::with_unknown_kid_reread_interval), so forged `kid`s cannot turn into a
+///   flood of Secrets Manager calls.
+///
+/// Keys are never dropped on a re-read, only when more than [`KEPT_KEYS`](Self::KEPT_KEYS)
+/// were seen (the oldest goes): tokens signed just before a rotation keep working until they
+/// expire. A failed re-read keeps the known keys. Built from plain variables
+/// ([`fixed`](Self::fixed)) the ring holds one key and never changes.
+///
+/// Only public keys are kept: the private key in the secret is parsed away on every read.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use postech_shared_sdk::secrets::{JwtVerificationKeySecret, VerificationKeyRing};
+/// use postech_shared_sdk::token::{Role, SigningKeyMaterial, TokenError, TokenIssuer};
+///
+/// let key = SigningKeyMaterial::generate("2025-01");
+/// let ring = VerificationKeyRing::fixed(&JwtVerificationKeySecret {
+///     kid: key.kid.clone(),
+///     public_key_pem: key.public_key_pem.clone(),
+/// })?;
+/// let token = TokenIssuer::from_material(&key)?.issue_admin("gerente")?.access_token;
+/// assert_eq!(ring.verify(&token).await?.role, Role::Admin);
+///
+/// let other = SigningKeyMaterial::generate("never-configured");
+/// let foreign = TokenIssuer::from_material(&other)?.issue_admin("gerente")?.access_token;
+/// assert_eq!(ring.verify(&foreign).await, Err(TokenError::UnknownKey));
+/// # Ok(())
+/// # }
+/// ```
+pub struct VerificationKeyRing {
+    source: Source,
+    refresh_interval: Duration,
+    unknown_kid_reread_interval: Duration,
+    ring: RwLock<Ring>,
+    /// One re-read at a time: tasks that need one while another runs wait for its result
+    /// instead of calling Secrets Manager too.
+    rereading: tokio::sync::Mutex<()>,
+}
+
+enum Source {
+    /// From plain environment variables (local runs): never changes.
+    Fixed,
+    SecretsManager {
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: String,
+    },
+}
+
+struct Ring {
+    /// `(kid, public key PEM)`, oldest first.
+    keys: Vec<(String, String)>,
+    verifier: Arc<TokenVerifier>,
+    read_at: Instant,
+    /// The last re-read caused by an unknown `kid`.
+    unknown_kid_read_at: Option<Instant>,
+}
+
+/// Why the secret is read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadCause {
+    /// The refresh interval passed.
+    Schedule,
+    /// A token named a key id the ring does not trust (yet).
+    UnknownKid,
+}
+
+impl fmt::Debug for VerificationKeyRing {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("VerificationKeyRing")
+            .field("secret_id", &self.secret_id())
+            .field("key_ids", &self.key_ids())
+            .field("refresh_interval", &self.refresh_interval)
+            .field(
+                "unknown_kid_reread_interval",
+                &self.unknown_kid_reread_interval,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerificationKeyRing {
+    /// How many keys stay trusted: the current one and the ones before it, so tokens signed
+    /// before a rotation keep working until they expire (8 h at most), even across two
+    /// quick rotations.
+    pub const KEPT_KEYS: usize = 3;
+
+    /// The least time between two re-reads caused by unknown `kid`s, unless
+    /// [`with_unknown_kid_reread_interval`](Self::with_unknown_kid_reread_interval) says
+    /// otherwise.
+    pub const DEFAULT_UNKNOWN_KID_REREAD_INTERVAL: Duration = Duration::from_secs(5);
+
+    /// Resolves the keys as the architecture prescribes: from Secrets Manager when
+    /// `JWT_SIGNING_KEY_SECRET_ID` is set (its current and previous versions, re-read as
+    /// described on the type), else the fixed key of `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), postech_shared_sdk::secrets::KeyRingError> {
+    /// use std::time::Duration;
+    /// use postech_shared_sdk::secrets::{ProcessEnv, VerificationKeyRing};
+    ///
+    /// let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    /// let ring = VerificationKeyRing::load(&ProcessEnv, &sdk_config, Duration::from_secs(60)).await?;
+    /// let verified = ring.verify("eyJ...").await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn load(
+        env: &dyn EnvSource,
+        sdk_config: &aws_config::SdkConfig,
+        refresh_interval: Duration,
+    ) -> Result<Self, KeyRingError> {
+        match env::non_empty(env, SecretKind::JwtSigningKey.secret_id_env_var()) {
+            Some(secret_id) => {
+                let client = aws_sdk_secretsmanager::Client::new(sdk_config);
+                Self::from_secrets_manager(client, secret_id, refresh_interval).await
+            }
+            None => {
+                let key = JwtVerificationKeySecret::from_plain_env(env)?;
+                Self::with_keys(
+                    Source::Fixed,
+                    Duration::MAX,
+                    vec![pair(&key)],
+                    PLAIN_VARIABLES,
+                )
+            }
+        }
+    }
+
+    /// A ring holding this one key forever.
+    pub fn fixed(key: &JwtVerificationKeySecret) -> Result<Self, KeyRingError> {
+        Self::with_keys(
+            Source::Fixed,
+            Duration::MAX,
+            vec![pair(key)],
+            "the fixed key",
+        )
+    }
+
+    /// A ring read from the secret now (its current version, and the previous one when there
+    /// is one) and re-read as described on the type. Fails when the current version cannot
+    /// be read or holds an unusable key, so a wrong secret id stops the start.
+    pub async fn from_secrets_manager(
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: impl Into<String>,
+        refresh_interval: Duration,
+    ) -> Result<Self, KeyRingError> {
+        let secret_id = secret_id.into();
+        let current = fetch(&client, &secret_id, CURRENT_STAGE)
+            .await?
+            .ok_or_else(|| SecretsError::Fetch {
+                secret_id: secret_id.clone(),
+                reason: "the secret has no current version".into(),
+            })?;
+        let mut keys = Vec::with_capacity(2);
+        // A previous version that cannot be read only costs the tokens of the old key.
+        match fetch(&client, &secret_id, PREVIOUS_STAGE).await {
+            Ok(Some(previous)) if previous.kid != current.kid => keys.push(pair(&previous)),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "previous signing key unavailable"),
+        }
+        keys.push(pair(&current));
+        let origin = secret_id.clone();
+        Self::with_keys(
+            Source::SecretsManager { client, secret_id },
+            refresh_interval,
+            keys,
+            &origin,
+        )
+    }
+
+    /// Sets the least time between two re-reads caused by tokens naming an unknown `kid`
+    /// (default [`DEFAULT_UNKNOWN_KID_REREAD_INTERVAL`](Self::DEFAULT_UNKNOWN_KID_REREAD_INTERVAL)).
+    /// `Duration::ZERO` re-reads for every such token: for tests, not for a service exposed
+    /// to forged tokens. No effect on a fixed ring.
+    #[must_use]
+    pub fn with_unknown_kid_reread_interval(mut self, interval: Duration) -> Self {
+        self.unknown_kid_reread_interval = interval;
+        self
+    }
+
+    fn with_keys(
+        source: Source,
+        refresh_interval: Duration,
+        keys: Vec<(String, String)>,
+        origin: &str,
+    ) -> Result<Self, KeyRingError> {
+        let verifier = TokenVerifier::from_public_pems(keys.iter().cloned()).map_err(|error| {
+            KeyRingError::Material {
+                origin: origin.to_owned(),
+                source: error,
+            }
+        })?;
+        Ok(Self {
+            source,
+            refresh_interval,
+            unknown_kid_reread_interval: Self::DEFAULT_UNKNOWN_KID_REREAD_INTERVAL,
+            ring: RwLock::new(Ring {
+                keys,
+                verifier: Arc::new(verifier),
+                read_at: Instant::now(),
+                unknown_kid_read_at: None,
+            }),
+            rereading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Verifies a token with the trusted keys (all the checks of [`TokenVerifier::verify`]).
+    /// A token naming an unknown `kid` first makes the secret be re-read, in case the key
+    /// was just rotated; it is refused with [`TokenError::UnknownKey`] when the key is still
+    /// unknown or a re-read happened too recently.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        if self.read_at().elapsed() >= self.refresh_interval {
+            self.reread(ReadCause::Schedule).await;
+        }
+        match self.verifier().verify(token) {
+            Err(TokenError::UnknownKey) => {
+                self.reread(ReadCause::UnknownKid).await;
+                // Verify again even when this call did not read: a concurrent one may have
+                // added the key while this one waited for it.
+                self.verifier().verify(token)
+            }
+            verified => verified,
+        }
+    }
+
+    /// The trusted key ids, oldest first.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.read_ring()
+            .keys
+            .iter()
+            .map(|(kid, _)| kid.clone())
+            .collect()
+    }
+
+    /// The Secrets Manager id the keys are read from, or `None` for a fixed ring.
+    pub fn secret_id(&self) -> Option<&str> {
+        match &self.source {
+            Source::Fixed => None,
+            Source::SecretsManager { secret_id, .. } => Some(secret_id),
+        }
+    }
+
+    fn verifier(&self) -> Arc<TokenVerifier> {
+        Arc::clone(&self.read_ring().verifier)
+    }
+
+    fn read_at(&self) -> Instant {
+        self.read_ring().read_at
+    }
+
+    fn read_ring(&self) -> RwLockReadGuard<'_, Ring> {
+        // The ring is replaced whole under the lock, so a panicking writer leaves it intact.
+        self.ring.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Re-reads the secret when `cause` still calls for it once this task holds the re-read
+    /// lock. A failed read keeps the known keys and counts as a read, so the next attempt
+    /// waits for its interval.
+    async fn reread(&self, cause: ReadCause) {
+        let Source::SecretsManager { client, secret_id } = &self.source else {
+            return;
+        };
+        let _one_read_at_a_time = self.rereading.lock().await;
+        let due = {
+            let ring = self.read_ring();
+            match cause {
+                ReadCause::Schedule => ring.read_at.elapsed() >= self.refresh_interval,
+                ReadCause::UnknownKid => ring
+                    .unknown_kid_read_at
+                    .is_none_or(|at| at.elapsed() >= self.unknown_kid_reread_interval),
+            }
+        };
+        if !due {
+            return;
+        }
+        let fetched = fetch(client, secret_id, CURRENT_STAGE).await;
+        let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        ring.read_at = now;
+        if cause == ReadCause::UnknownKid {
+            ring.unknown_kid_read_at = Some(now);
+        }
+        match fetched {
+            Ok(Some(current)) => ring.add(pair(&current)),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%secret_id, %error, "key refresh failed; keeping the known keys");
+            }
+        }
+    }
+}
+
+impl Ring {
+    /// Trusts one more key, forgetting the oldest beyond [`VerificationKeyRing::KEPT_KEYS`].
+    /// A known `kid` changes nothing; an unusable key is logged and ignored.
+    fn add(&mut self, (kid, pem): (String, String)) {
+        if self.keys.iter().any(|(known, _)| *known == kid) {
+            return;
+        }
+        let mut keys = self.keys.clone();
+        keys.push((kid.clone(), pem));
+        if keys.len() > VerificationKeyRing::KEPT_KEYS {
+            keys.remove(0);
+        }
+        match TokenVerifier::from_public_pems(keys.iter().cloned()) {
+            Ok(verifier) => {
+                tracing::info!(%kid, "trusting new signing key");
+                self.keys = keys;
+                self.verifier = Arc::new(verifier);
+            }
+            Err(error) => {
+                tracing::error!(%kid, %error, "new signing key is unusable; keeping the known keys");
+            }
+        }
+    }
+}
+
+fn pair(key: &JwtVerificationKeySecret) -> (String, String) {
+    (key.kid.clone(), key.public_key_pem.clone())
+}
+
+/// One version of the secret; `Ok(None)` when that version stage does not exist (a secret
+/// never rotated has no `AWSPREVIOUS`).
+async fn fetch(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    version_stage: &str,
+) -> Result<Option<JwtVerificationKeySecret>, SecretsError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_stage(version_stage)
+        .send()
+        .await;
+    let output = match output {
+        Ok(output) => output,
+        Err(error)
+            if error.code() == Some("ResourceNotFoundException")
+                && version_stage != CURRENT_STAGE =>
+        {
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(SecretsError::Fetch {
+                secret_id: secret_id.to_owned(),
+                reason: DisplayErrorContext(&error).to_string(),
+            });
+        }
+    };
+    let text = output
+        .secret_string()
+        .ok_or_else(|| SecretsError::NotText {
+            secret_id: secret_id.to_owned(),
+        })?;
+    parse_secret_json(text, secret_id).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{SigningKeyMaterial, TokenIssuer};
+
+    fn verification_key(material: &SigningKeyMaterial) -> JwtVerificationKeySecret {
+        JwtVerificationKeySecret {
+            kid: material.kid.clone(),
+            public_key_pem: material.public_key_pem.clone(),
+        }
+    }
+
+    fn ring_of(materials: &[&SigningKeyMaterial]) -> Ring {
+        let keys: Vec<(String, String)> = materials
+            .iter()
+            .map(|material| pair(&verification_key(material)))
+            .collect();
+        Ring {
+            verifier: Arc::new(TokenVerifier::from_public_pems(keys.iter().cloned()).unwrap()),
+            keys,
+            read_at: Instant::now(),
+            unknown_kid_read_at: None,
+        }
+    }
+
+    fn admin_token(material: &SigningKeyMaterial) -> String {
+        TokenIssuer::from_material(material)
+            .unwrap()
+            .issue_admin("gerente")
+            .unwrap()
+            .access_token
+    }
+
+    fn kids(ring: &Ring) -> Vec<&str> {
+        ring.keys.iter().map(|(kid, _)| kid.as_str()).collect()
+    }
+
+    #[test]
+    fn adding_beyond_the_kept_keys_forgets_the_oldest() {
+        let materials: Vec<SigningKeyMaterial> = (1..=4)
+            .map(|n| SigningKeyMaterial::generate(format!("k{n}")))
+            .collect();
+        let mut ring = ring_of(&[&materials[0]]);
+        for material in &materials[1..] {
+            ring.add(pair(&verification_key(material)));
+        }
+        assert_eq!(kids(&ring), ["k2", "k3", "k4"]);
+        assert_eq!(
+            ring.verifier.verify(&admin_token(&materials[0])),
+            Err(TokenError::UnknownKey)
+        );
+        assert!(ring.verifier.verify(&admin_token(&materials[1])).is_ok());
+        assert!(ring.verifier.verify(&admin_token(&materials[3])).is_ok());
+    }
+
+    #[test]
+    fn adding_a_known_kid_changes_nothing() {
+        let first = SigningKeyMaterial::generate("k1");
+        let mut ring = ring_of(&[&first]);
+        // Same kid, another key: a re-read of an unrotated secret must not replace the key
+        // the live tokens were signed with.
+        let impostor = SigningKeyMaterial::generate("k1");
+        ring.add(pair(&verification_key(&impostor)));
+        assert_eq!(kids(&ring), ["k1"]);
+        assert!(ring.verifier.verify(&admin_token(&first)).is_ok());
+        assert_eq!(
+            ring.verifier.verify(&admin_token(&impostor)),
+            Err(TokenError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn an_unusable_new_key_keeps_the_known_keys() {
+        let first = SigningKeyMaterial::generate("k1");
+        let mut ring = ring_of(&[&first]);
+        ring.add(("k2".to_owned(), "not a PEM".to_owned()));
+        assert_eq!(kids(&ring), ["k1"]);
+        assert!(ring.verifier.verify(&admin_token(&first)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_fixed_ring_verifies_its_key_and_refuses_others() {
+        let key = SigningKeyMaterial::generate("local");
+        let ring = VerificationKeyRing::fixed(&verification_key(&key)).unwrap();
+        assert_eq!(ring.secret_id(), None);
+        assert_eq!(ring.key_ids(), ["local"]);
+        let verified = ring.verify(&admin_token(&key)).await.unwrap();
+        assert_eq!(verified.subject, "gerente");
+        let stranger = SigningKeyMaterial::generate("stranger");
+        assert_eq!(
+            ring.verify(&admin_token(&stranger)).await,
+            Err(TokenError::UnknownKey)
+        );
+        assert_eq!(ring.key_ids(), ["local"]);
+    }
+
+    #[test]
+    fn an_unusable_fixed_key_is_refused_without_quoting_it() {
+        let error = VerificationKeyRing::fixed(&JwtVerificationKeySecret {
+            kid: "k1".into(),
+            public_key_pem: "-----BEGIN NOT A KEY-----".into(),
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                KeyRingError::Material {
+                    source: TokenError::InvalidKey(_),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("NOT A KEY"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn load_without_a_secret_id_uses_the_plain_variables() {
+        let key = SigningKeyMaterial::generate("from-env");
+        let pem = key.public_key_pem.clone();
+        let env = move |name: &str| match name {
+            "JWT_KEY_ID" => Some("from-env".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some(pem.clone()),
+            // Empty means "not configured" (compose files, manifests), not a secret id.
+            "JWT_SIGNING_KEY_SECRET_ID" => Some(" ".to_owned()),
+            _ => None,
+        };
+        // Never called: the SDK configuration has no endpoint nor credentials.
+        let sdk_config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let ring = VerificationKeyRing::load(&env, &sdk_config, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(ring.secret_id(), None);
+        assert!(ring.verify(&admin_token(&key)).await.is_ok());
+        assert_eq!(ring.key_ids(), ["from-env"]);
+    }
+
+    #[tokio::test]
+    async fn load_names_the_missing_variable() {
+        let env = |name: &str| (name == "JWT_KEY_ID").then(|| "k1".to_owned());
+        let sdk_config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let error = VerificationKeyRing::load(&env, &sdk_config, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("JWT_PUBLIC_KEY_PEM"), "{message}");
+        assert!(message.contains("JWT_SIGNING_KEY_SECRET_ID"), "{message}");
+    }
+
+    #[test]
+    fn debug_lists_key_ids_but_no_key_material() {
+        let key = SigningKeyMaterial::generate("visible-kid");
+        let ring = VerificationKeyRing::fixed(&verification_key(&key)).unwrap();
+        let debug = format!("{ring:?}");
+        assert!(debug.contains("visible-kid"), "{debug}");
+        assert!(!debug.contains("BEGIN"), "{debug}");
+    }
+}
