@@ -11,7 +11,9 @@
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
 //! | `PGSSLMODE`, `PGSSLROOTCERT` (or the URL's `sslmode`, `sslrootcert`) | no (clear) | database TLS, see [`database_tls`] |
-//! | `JWT_SIGNING_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification key (public part only is used) |
+//! | `JWT_SIGNING_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification keys (public parts only are used). The secret: its current and previous keys are trusted and a rotation is picked up without a restart; the plain variables: one fixed key. See [`AuthSettings`] |
+//! | `JWT_KEY_REFRESH_SECONDS` | no (`60`) | how often the key secret is re-read |
+//! | `JWT_UNKNOWN_KID_REREAD_SECONDS` | no (`5`) | least time between two re-reads of the key secret caused by tokens naming an unknown `kid`; `0` re-reads for each |
 //! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created |
 //! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
 //! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
@@ -22,11 +24,12 @@ pub mod database_tls;
 pub mod payments;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use postech_shared_sdk::secrets::{
-    AppDatabaseSecret, CachedSecret, EnvSource, JwtVerificationKeySecret, ProcessEnv, SecretsError,
-    load_secret,
+    AppDatabaseSecret, CachedSecret, EnvSource, KeyRingError, ProcessEnv, SecretsError,
+    VerificationKeyRing, load_secret,
 };
 use secrecy::ExposeSecret;
 
@@ -36,6 +39,10 @@ use crate::adapters::postgres::{ConnectionSetupError, PgConnector};
 /// How often secrets read from Secrets Manager are re-read (rotation reaches new
 /// connections within this time).
 const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(300);
+
+/// How often the token key secret is re-read when no token forces it (`JWT_KEY_REFRESH_SECONDS`),
+/// as the gateway's authorizer does.
+pub const DEFAULT_KEY_REFRESH: Duration = Duration::from_secs(60);
 
 /// Connections per process. Checkouts of the same products serialise on their stock rows;
 /// past a few connections per database core, extra ones only queue on those row locks
@@ -59,6 +66,10 @@ pub enum ConfigurationError {
     /// A secret could not be resolved (the message names the variable or the secret id).
     #[error(transparent)]
     Secret(#[from] SecretsError),
+    /// The token verification keys could not be resolved or are unusable (the message names
+    /// the variables or the secret id).
+    #[error(transparent)]
+    VerificationKeys(#[from] KeyRingError),
     /// The database URL or its TLS settings are unusable.
     #[error("database connection: {0}")]
     DatabaseConnection(#[from] ConnectionSetupError),
@@ -93,10 +104,35 @@ pub struct DatabaseSettings {
 /// Token verification.
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
-    /// Key id of the signing key.
-    pub key_id: String,
-    /// Its Ed25519 public key (SPKI PEM).
-    pub public_key_pem: String,
+    /// The public keys tokens are verified with. From `JWT_SIGNING_KEY_SECRET_ID`: the
+    /// secret's current and previous keys, re-read every `JWT_KEY_REFRESH_SECONDS` and when a
+    /// token names an unknown `kid` (at most every `JWT_UNKNOWN_KID_REREAD_SECONDS`), so the
+    /// auth function's new key is accepted without a restart and tokens of the keys before it
+    /// keep working until they expire. From `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM`: that one key,
+    /// fixed.
+    pub verification_keys: Arc<VerificationKeyRing>,
+}
+
+impl AuthSettings {
+    /// Reads the `JWT_*` variables and resolves the keys through `aws`; an unreadable secret
+    /// or an unusable key stops the start.
+    pub async fn from_source(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigurationError> {
+        let refresh = parsed(env, "JWT_KEY_REFRESH_SECONDS")?
+            .map_or(DEFAULT_KEY_REFRESH, Duration::from_secs);
+        let unknown_kid_reread = parsed(env, "JWT_UNKNOWN_KID_REREAD_SECONDS")?.map_or(
+            VerificationKeyRing::DEFAULT_UNKNOWN_KID_REREAD_INTERVAL,
+            Duration::from_secs,
+        );
+        let keys = VerificationKeyRing::load(env, aws, refresh)
+            .await?
+            .with_unknown_kid_reread_interval(unknown_kid_reread);
+        Ok(Self {
+            verification_keys: Arc::new(keys),
+        })
+    }
 }
 
 /// The Cognito user pool of customers.
@@ -157,18 +193,12 @@ impl Settings {
         let credentials = database.connection.get().await?;
         PgConnector::new(database.tls.clone())
             .check(credentials.connection_url().expose_secret())?;
-        let key: CachedSecret<JwtVerificationKeySecret> =
-            load_secret(env, &aws, SECRET_REFRESH_INTERVAL).await?;
-        let key = key.get().await?;
-        let auth = AuthSettings {
-            key_id: key.kid.clone(),
-            public_key_pem: key.public_key_pem.clone(),
-        };
         let cognito = CognitoSettings {
             user_pool_id: optional(env, "COGNITO_USER_POOL_ID")
                 .ok_or(ConfigurationError::Missing("COGNITO_USER_POOL_ID"))?,
             app_client_id: optional(env, "COGNITO_CLIENT_ID").unwrap_or_default(),
         };
+        let auth = AuthSettings::from_source(env, &aws).await?;
         let payments = payments::PaymentSettings::from_source(env, &aws).await?;
         Ok(Self {
             http,
@@ -237,6 +267,8 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
+    use postech_shared_sdk::token::SigningKeyMaterial;
+
     use super::test_support::{aws, env_of, error_text};
     use super::*;
 
@@ -291,6 +323,46 @@ mod tests {
                 .is_some_and(|text| text.contains("verify-ca") && text.contains("PGSSLROOTCERT")),
             "{error:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn plain_key_variables_give_one_fixed_key() {
+        let key = SigningKeyMaterial::generate("local-key");
+        let public_key_pem = key.public_key_pem.clone();
+        let env = move |name: &str| match name {
+            "JWT_KEY_ID" => Some("local-key".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some(public_key_pem.clone()),
+            _ => None,
+        };
+        let keys = AuthSettings::from_source(&env, &aws())
+            .await
+            .expect("a usable key")
+            .verification_keys;
+        assert_eq!(keys.secret_id(), None, "never reads Secrets Manager");
+        assert_eq!(keys.key_ids(), ["local-key"]);
+    }
+
+    #[tokio::test]
+    async fn an_unusable_public_key_stops_the_start_naming_the_variables() {
+        let error = error_text(AuthSettings::from_source(&env_of(&KEY_AND_POOL), &aws()).await);
+        assert!(
+            error.as_deref().is_some_and(
+                |text| text.contains("JWT_PUBLIC_KEY_PEM") && text.contains("unusable")
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_key_intervals_are_named() {
+        for variable in ["JWT_KEY_REFRESH_SECONDS", "JWT_UNKNOWN_KID_REREAD_SECONDS"] {
+            let env = move |name: &str| (name == variable).then(|| "soon".to_owned());
+            let error = error_text(AuthSettings::from_source(&env, &aws()).await);
+            assert!(
+                error.as_deref().is_some_and(|text| text.contains(variable)),
+                "{variable}: {error:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -11,7 +11,6 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use futures_util::FutureExt;
 use postech_shared_sdk::cognito::CognitoClient;
-use postech_shared_sdk::token::TokenVerifier;
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -34,6 +33,7 @@ use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
 use crate::application::orders::Orders;
+use crate::application::ports::ChargeCancellation;
 use crate::configuration::{DatabaseSettings, Settings};
 
 /// Why the app could not start.
@@ -50,9 +50,6 @@ pub enum StartupError {
     /// The server could not be created on the listener.
     #[error("cannot start the HTTP server: {0}")]
     Server(std::io::Error),
-    /// The verification key is unusable.
-    #[error("invalid JWT verification key: {0}")]
-    TokenKey(postech_shared_sdk::token::TokenError),
     /// Something else in the wiring.
     #[error("{0}")]
     Setup(String),
@@ -79,30 +76,27 @@ impl Application {
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
         let pool = database_pool(&settings.database)?;
-        let verifier = TokenVerifier::from_public_pems([(
-            settings.auth.key_id.as_str(),
-            settings.auth.public_key_pem.as_str(),
-        )])
-        .map_err(StartupError::TokenKey)?;
         let cognito = CognitoClient::new(
             &settings.aws,
             settings.cognito.user_pool_id.clone(),
             settings.cognito.app_client_id.clone(),
         );
-        let state = app_state(pool.clone(), cognito)?;
-        let payments = payments::payments(&settings.payments, pool, state.metrics.registry())?;
+        let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
+        let payments = payments::payments(&settings.payments, pool.clone(), metrics.registry())?;
+        let state = app_state(pool, cognito, metrics, Arc::new(payments.clone()));
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
         let payments = web::Data::new(payments);
         let state = web::Data::new(state);
-        let verifier = web::Data::new(verifier);
+        // Shared by every worker, so one re-read after a key rotation serves them all.
+        let verification_keys = web::Data::from(Arc::clone(&settings.auth.verification_keys));
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
                 .app_data(payments.clone())
-                .app_data(verifier.clone())
+                .app_data(verification_keys.clone())
                 .app_data(path_config())
                 .app_data(query_config())
                 .app_data(payload_config())
@@ -167,17 +161,22 @@ pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError
         .map_err(|error| StartupError::Setup(error.to_string()))
 }
 
-fn app_state(pool: PgPool, cognito: CognitoClient) -> Result<AppState, StartupError> {
+fn app_state(
+    pool: PgPool,
+    cognito: CognitoClient,
+    metrics: HttpMetrics,
+    charges: Arc<dyn ChargeCancellation>,
+) -> AppState {
     let products = Arc::new(PgProductRepository::new(pool.clone()));
     let customers = Arc::new(PgCustomerRepository::new(pool.clone()));
     let orders = Arc::new(PgOrderRepository::new(pool.clone()));
     let identities = Arc::new(CognitoIdentityProvider::new(cognito));
-    Ok(AppState {
+    AppState {
         catalog: Catalog::new(products),
         customers: Customers::new(customers, identities),
         checkout: Checkout::new(orders.clone()),
-        orders: Orders::new(orders),
+        orders: Orders::new(orders, charges),
         readiness: Arc::new(PgHealthProbe::new(pool)),
-        metrics: HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?,
-    })
+        metrics,
+    }
 }

@@ -73,6 +73,7 @@ async fn registration_and_checkout_logs_have_request_ids_and_no_cpf_in_clear() {
 
     let failing = TestApp::spawn_with(Options {
         missing_user_pool: true,
+        ..Options::default()
     })
     .await;
     let refused = failing

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
-use crate::application::ports::{OrderRepository, TransitionOutcome};
+use crate::application::ports::{ChargeCancellation, OrderRepository, TransitionOutcome};
 use crate::domain::ids::{CustomerId, OrderId};
 use crate::domain::order::{Order, OrderStatus};
 
@@ -54,12 +54,14 @@ pub struct OrderWithHistory {
 #[derive(Clone)]
 pub struct Orders {
     orders: Arc<dyn OrderRepository>,
+    charges: Arc<dyn ChargeCancellation>,
 }
 
 impl Orders {
-    /// The use cases over `orders`.
-    pub fn new(orders: Arc<dyn OrderRepository>) -> Self {
-        Self { orders }
+    /// The use cases over `orders`; a cancelled order's pending charges are cancelled at the
+    /// provider through `charges`.
+    pub fn new(orders: Arc<dyn OrderRepository>, charges: Arc<dyn ChargeCancellation>) -> Self {
+        Self { orders, charges }
     }
 
     /// One order, as `caller` may see it.
@@ -89,7 +91,8 @@ impl Orders {
     }
 
     /// Moves an order to `to` when the state machine allows it from its current status.
-    /// Cancelling releases the reserved stock in the same transaction.
+    /// Cancelling releases the reserved stock and cancels the pending charge in the same
+    /// transaction, then cancels that charge at the provider.
     pub async fn change_status(
         &self,
         caller: &Caller,
@@ -101,13 +104,22 @@ impl Orders {
         if let Err(refused) = from.transition_to(to) {
             return Err(not_allowed(refused.from, refused.to));
         }
-        let release_stock = to == OrderStatus::Cancelled;
         match self
             .orders
-            .transition(id, from, to, release_stock, &caller.actor())
+            .transition(id, from, to, &caller.actor())
             .await?
         {
-            TransitionOutcome::Done => self.find(id).await,
+            TransitionOutcome::Done(withdrawn) => {
+                if !withdrawn.is_empty() {
+                    tracing::info!(order_id = %id, charges = withdrawn.len(), "order cancelled with its pending charge");
+                    // In the background: staff do not wait for the provider's retries. A
+                    // charge whose cancellation is lost (provider down, shutdown) still
+                    // expires at the provider, and a late approval is kept for a refund.
+                    let charges = Arc::clone(&self.charges);
+                    tokio::spawn(async move { charges.cancel_charges(&withdrawn).await });
+                }
+                self.find(id).await
+            }
             // Someone else moved it first; report the move from where it is now.
             TransitionOutcome::StatusChanged(current) => Err(not_allowed(current, to)),
         }

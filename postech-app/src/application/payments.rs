@@ -12,9 +12,11 @@ pub mod ports;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::application::error::PortError;
+use crate::application::ports::{ChargeCancellation, WithdrawnCharge};
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentStatus};
@@ -365,6 +367,17 @@ impl Payments {
         }
         if let Err(error) = self.provider.cancel_charge(provider_payment_id).await {
             tracing::warn!(provider_payment_id, %error, "could not cancel the charge at the provider");
+        }
+    }
+}
+
+/// Staff cancelled an order that was awaiting payment: its charge must not be payable.
+#[async_trait]
+impl ChargeCancellation for Payments {
+    async fn cancel_charges(&self, charges: &[WithdrawnCharge]) {
+        for charge in charges {
+            self.cancel_at_provider(&charge.provider, &charge.provider_payment_id)
+                .await;
         }
     }
 }

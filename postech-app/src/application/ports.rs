@@ -93,11 +93,22 @@ pub enum PlaceOutcome {
     IdempotencyKeyTaken,
 }
 
+/// A payment charge withdrawn with its cancelled order: `cancelado` in our records, and to be
+/// cancelled at the provider too, so that nobody pays for an order the kitchen will not make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawnCharge {
+    /// The provider's stored name (`mercadopago` or `simulated`).
+    pub provider: String,
+    /// The provider's id of the charge.
+    pub provider_payment_id: String,
+}
+
 /// The outcome of a conditional status change.
 #[derive(Debug, PartialEq, Eq)]
 pub enum TransitionOutcome {
-    /// Changed, history recorded.
-    Done,
+    /// Changed, history recorded; when cancelling, these pending charges of the order were
+    /// cancelled in the same transaction.
+    Done(Vec<WithdrawnCharge>),
     /// The order was no longer in the expected status: this is its status now.
     StatusChanged(OrderStatus),
 }
@@ -124,17 +135,25 @@ pub trait OrderRepository: Send + Sync {
     async fn kitchen_queue(&self) -> Result<Vec<OrderRecord>, PortError>;
     /// The status changes of an order, oldest first.
     async fn history(&self, id: OrderId) -> Result<Vec<StatusChange>, PortError>;
-    /// In one transaction: moves the order from `from` to `to` if it is still in `from`,
-    /// records the change in the history (with `actor`) and, when `release_stock`, gives its reserved units
-    /// back to the products (locked in id order, like the checkout).
+    /// In one transaction: moves the order from `from` to `to` if it is still in `from` and
+    /// records the change in the history (with `actor`). Moving to `Cancelado` also gives its
+    /// reserved units back to the products (locked in id order, like the checkout) and
+    /// cancels its pending payment charges.
     async fn transition(
         &self,
         id: OrderId,
         from: OrderStatus,
         to: OrderStatus,
-        release_stock: bool,
         actor: &str,
     ) -> Result<TransitionOutcome, PortError>;
+}
+
+/// Cancels charges at the payment provider (best effort: a charge that cannot be cancelled
+/// still expires there).
+#[async_trait]
+pub trait ChargeCancellation: Send + Sync {
+    /// Asks the provider to cancel each charge.
+    async fn cancel_charges(&self, charges: &[WithdrawnCharge]);
 }
 
 /// Why the identity provider refused or failed.

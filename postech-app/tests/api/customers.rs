@@ -146,6 +146,7 @@ async fn invalid_emails_and_malformed_json_are_422() {
 async fn a_cognito_failure_leaves_no_customer_row() {
     let app = TestApp::spawn_with(Options {
         missing_user_pool: true,
+        ..Options::default()
     })
     .await;
     let response = app

@@ -1,6 +1,8 @@
 //! The test harness: a fresh migrated database, a Cognito user pool on the shared moto
 //! server, a signing key, and the real app on a free port, talked to over HTTP.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use postech_app::configuration::payments::PaymentSettings;
@@ -11,7 +13,9 @@ use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
-use postech_shared_sdk::secrets::{AppDatabaseSecret, CachedSecret};
+use postech_shared_sdk::secrets::{
+    AppDatabaseSecret, CachedSecret, JwtVerificationKeySecret, VerificationKeyRing,
+};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -33,6 +37,10 @@ pub const CPF_C: &str = "987.654.321-00";
 pub struct Options {
     /// Point the app at a user pool that does not exist (Cognito then fails every call).
     pub missing_user_pool: bool,
+    /// Keep the signing key in a fresh Secrets Manager secret and configure the app as a
+    /// deployment is, through `JWT_SIGNING_KEY_SECRET_ID` and these further variables (e.g.
+    /// the re-read intervals). `None`: the app trusts the key's public half as a fixed key.
+    pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -42,6 +50,9 @@ pub struct TestApp {
     pub database: TestDatabase,
     pub aws: aws_config::SdkConfig,
     pub user_pool: LocalUserPool,
+    /// The signing-key secret the app reads, when [`Options::key_secret_variables`] asked
+    /// for one.
+    pub key_secret_id: Option<String>,
     issuer: TokenIssuer,
     admin_token: String,
 }
@@ -66,6 +77,8 @@ impl TestApp {
             .expect("user pool");
         let key = SigningKeyMaterial::generate(local_aws::unique_name("kid"));
         let issuer = TokenIssuer::from_material(&key).expect("issuer");
+        let (auth, key_secret_id) =
+            auth_settings(options.key_secret_variables.as_deref(), &aws, &key).await;
         let settings = Settings {
             http: HttpSettings {
                 host: "127.0.0.1".to_owned(),
@@ -81,10 +94,7 @@ impl TestApp {
                 acquire_timeout: Duration::from_secs(10),
                 tls: Default::default(),
             },
-            auth: AuthSettings {
-                key_id: key.kid.clone(),
-                public_key_pem: key.public_key_pem.clone(),
-            },
+            auth,
             cognito: CognitoSettings {
                 user_pool_id: if options.missing_user_pool {
                     "us-east-1_doesnotexist0".to_owned()
@@ -107,6 +117,7 @@ impl TestApp {
             database,
             aws,
             user_pool,
+            key_secret_id,
             issuer,
             admin_token,
         }
@@ -239,6 +250,43 @@ impl TestApp {
             .expect("count query")
             .count
     }
+}
+
+/// The app's token verification as `key_secret_variables` asks (see [`Options`]), and the
+/// secret id when there is a secret.
+async fn auth_settings(
+    key_secret_variables: Option<&[(&'static str, &'static str)]>,
+    aws: &aws_config::SdkConfig,
+    key: &SigningKeyMaterial,
+) -> (AuthSettings, Option<String>) {
+    let Some(variables) = key_secret_variables else {
+        let fixed = VerificationKeyRing::fixed(&JwtVerificationKeySecret {
+            kid: key.kid.clone(),
+            public_key_pem: key.public_key_pem.clone(),
+        })
+        .expect("public key");
+        let auth = AuthSettings {
+            verification_keys: Arc::new(fixed),
+        };
+        return (auth, None);
+    };
+    let secret_id = format!(
+        "postech/test-{}/jwt-signing-key",
+        local_aws::unique_suffix()
+    );
+    local_aws::store_signing_key(aws, &secret_id, key)
+        .await
+        .expect("signing key stored");
+    let mut env: HashMap<String, String> = variables
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    env.insert("JWT_SIGNING_KEY_SECRET_ID".to_owned(), secret_id.clone());
+    let env = move |name: &str| env.get(name).cloned();
+    let auth = AuthSettings::from_source(&env, aws)
+        .await
+        .expect("verification keys from the secret");
+    (auth, Some(secret_id))
 }
 
 pub fn checkout_body(items: &[(&str, u32)]) -> Value {

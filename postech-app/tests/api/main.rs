@@ -1,5 +1,5 @@
 //! Black-box tests: the real app on a free port, a fresh PostgreSQL database per test, moto
-//! for Cognito. One test binary (linking is the slow part of building tests).
+//! for Cognito and Secrets Manager. One test binary (linking is the slow part of building tests).
 
 // A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,6 +11,7 @@ mod concurrency;
 mod customers;
 mod database_tls;
 mod helpers;
+mod key_rotation;
 mod operations;
 mod repositories;
 mod throwaway_cluster;

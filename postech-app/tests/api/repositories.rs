@@ -158,12 +158,11 @@ async fn order_queries_place_read_list_and_transition() {
                 new_order.id,
                 OrderStatus::Received,
                 OrderStatus::Cancelled,
-                true,
                 "admin:test"
             )
             .await
             .unwrap(),
-        TransitionOutcome::Done
+        TransitionOutcome::Done(Vec::new())
     );
     assert_eq!(
         orders
@@ -171,7 +170,6 @@ async fn order_queries_place_read_list_and_transition() {
                 new_order.id,
                 OrderStatus::Received,
                 OrderStatus::Paid,
-                false,
                 "admin:test"
             )
             .await

@@ -20,7 +20,10 @@ use postech_app::configuration::{
 };
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
-use postech_shared_sdk::secrets::{AppDatabaseSecret, CachedSecret, MercadoPagoSecret};
+use postech_shared_sdk::secrets::{
+    AppDatabaseSecret, CachedSecret, JwtVerificationKeySecret, MercadoPagoSecret,
+    VerificationKeyRing,
+};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -174,8 +177,13 @@ impl PaymentApp {
                 tls: Default::default(),
             },
             auth: AuthSettings {
-                key_id: key.kid.clone(),
-                public_key_pem: key.public_key_pem.clone(),
+                verification_keys: Arc::new(
+                    VerificationKeyRing::fixed(&JwtVerificationKeySecret {
+                        kid: key.kid.clone(),
+                        public_key_pem: key.public_key_pem.clone(),
+                    })
+                    .expect("public key"),
+                ),
             },
             cognito: CognitoSettings {
                 user_pool_id: "us-east-1_paymentsNotUsed".to_owned(),

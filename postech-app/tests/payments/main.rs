@@ -4,6 +4,7 @@
 // A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cancellation;
 mod configuration;
 mod expiry;
 mod harness;

@@ -147,7 +147,8 @@ async fn change_status(
     Ok(web::Json(order.into()))
 }
 
-/// Cancels an order while Recebido or Pago (stock released). Records are never erased.
+/// Cancels an order while Recebido or Pago (stock released, a pending payment cancelled here
+/// and at the provider). Records are never erased.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

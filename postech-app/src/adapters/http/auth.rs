@@ -1,25 +1,36 @@
 //! Bearer tokens → [`Caller`]. The app re-verifies every token (defence in depth behind the
-//! gateway's authorizer) with the public key only.
+//! gateway's authorizer) with public keys only, held in the SDK's [`VerificationKeyRing`]:
+//! with a key secret configured, a token signed with a newly rotated key makes the ring
+//! re-read the secret, which is why extraction is asynchronous.
 //!
 //! * no `Authorization` header → anonymous on public routes, 401 on protected ones;
 //! * a token that does not verify → 401 everywhere (a client that sends a broken token wants
 //!   to know, even on a public route);
 //! * a valid token without the role a route needs → 403.
 
-use std::future::{Ready, ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::FutureExt;
+use futures_util::future::LocalBoxFuture;
 
 use crate::adapters::http::error::ApiError;
 use crate::application::caller::Caller;
 use crate::domain::ids::CustomerId;
-use postech_shared_sdk::token::{Role, TokenVerifier};
+use postech_shared_sdk::secrets::VerificationKeyRing;
+use postech_shared_sdk::token::Role;
 
-fn caller_of(request: &HttpRequest) -> Result<Caller, ApiError> {
+/// A bearer token and the keys to check it with, taken out of the request so the
+/// verification future owns what it needs.
+struct PendingToken {
+    token: String,
+    keys: web::Data<VerificationKeyRing>,
+}
+
+/// `None` when the request carries no `Authorization` header.
+fn pending_token(request: &HttpRequest) -> Result<Option<PendingToken>, ApiError> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return Ok(Caller::Anonymous);
+        return Ok(None);
     };
     let token = value
         .to_str()
@@ -31,30 +42,45 @@ fn caller_of(request: &HttpRequest) -> Result<Caller, ApiError> {
         .map(str::trim)
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("Cabeçalho Authorization inválido".to_owned()))?;
-    let verifier = request
-        .app_data::<web::Data<TokenVerifier>>()
-        .ok_or_else(|| ApiError::Internal("token verifier not configured".to_owned()))?;
-    let verified = verifier.verify(token).map_err(|error| {
-        tracing::info!(reason = %error, "token refused");
-        ApiError::Unauthorized("Token inválido ou expirado".to_owned())
-    })?;
-    match verified.role {
-        Role::Admin => Ok(Caller::Admin {
-            username: verified.subject,
-        }),
-        Role::Customer => verified
-            .customer_id()
-            .map(Caller::Customer)
-            .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned())),
+    let keys = request
+        .app_data::<web::Data<VerificationKeyRing>>()
+        .ok_or_else(|| ApiError::Internal("token verification keys not configured".to_owned()))?
+        .clone();
+    Ok(Some(PendingToken {
+        token: token.to_owned(),
+        keys,
+    }))
+}
+
+fn caller_of(request: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
+    let pending = pending_token(request);
+    async move {
+        let Some(PendingToken { token, keys }) = pending? else {
+            return Ok(Caller::Anonymous);
+        };
+        let verified = keys.verify(&token).await.map_err(|error| {
+            tracing::info!(reason = %error, "token refused");
+            ApiError::Unauthorized("Token inválido ou expirado".to_owned())
+        })?;
+        match verified.role {
+            Role::Admin => Ok(Caller::Admin {
+                username: verified.subject,
+            }),
+            Role::Customer => verified
+                .customer_id()
+                .map(Caller::Customer)
+                .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned())),
+        }
     }
+    .boxed_local()
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller_of(request))
+        caller_of(request)
     }
 }
 
@@ -64,17 +90,19 @@ pub struct CustomerCaller(pub CustomerId);
 
 impl FromRequest for CustomerCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match caller_of(request) {
-            Ok(Caller::Customer(id)) => Ok(CustomerCaller(id)),
-            Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
-            Ok(Caller::Admin { .. }) => {
-                Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned()))
-            }
-            Err(error) => Err(error),
-        })
+        caller_of(request)
+            .map(|caller| match caller {
+                Ok(Caller::Customer(id)) => Ok(CustomerCaller(id)),
+                Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
+                Ok(Caller::Admin { .. }) => {
+                    Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned()))
+                }
+                Err(error) => Err(error),
+            })
+            .boxed_local()
     }
 }
 
@@ -84,16 +112,18 @@ pub struct AdminCaller(pub Caller);
 
 impl FromRequest for AdminCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match caller_of(request) {
-            Ok(caller @ Caller::Admin { .. }) => Ok(AdminCaller(caller)),
-            Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
-            Ok(Caller::Customer(_)) => Err(ApiError::Forbidden(
-                "Rota exclusiva de administradores".to_owned(),
-            )),
-            Err(error) => Err(error),
-        })
+        caller_of(request)
+            .map(|caller| match caller {
+                Ok(caller @ Caller::Admin { .. }) => Ok(AdminCaller(caller)),
+                Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
+                Ok(Caller::Customer(_)) => Err(ApiError::Forbidden(
+                    "Rota exclusiva de administradores".to_owned(),
+                )),
+                Err(error) => Err(error),
+            })
+            .boxed_local()
     }
 }

@@ -124,9 +124,8 @@ impl OrderRepository for PgOrderRepository {
         id: OrderId,
         from: OrderStatus,
         to: OrderStatus,
-        release_stock: bool,
         actor: &str,
     ) -> Result<TransitionOutcome, PortError> {
-        transition::transition(&self.pool, id, from, to, release_stock, actor).await
+        transition::transition(&self.pool, id, from, to, actor).await
     }
 }

@@ -1,19 +1,23 @@
-//! A status change: conditional update, history row and (when cancelling) the stock given
-//! back, in one transaction.
+//! A status change: conditional update, history row and, when cancelling, the stock given
+//! back and the pending charge cancelled — in one transaction.
+//!
+//! Lock order as in the payments adapter: the payment rows, then the order row, then the
+//! product rows in id order, so a cancellation deadlocks neither with a webhook nor with a
+//! checkout.
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::Integer;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use postech_database::schema::{order_items, order_status_history, orders, products};
+use postech_database::schema::{order_items, order_status_history, orders, payments, products};
 use uuid::Uuid;
 
-use crate::adapters::postgres::codes::{order_status, order_status_code};
+use crate::adapters::postgres::codes::{order_status, order_status_code, payment_status_code};
 use crate::adapters::postgres::{PgPool, connection, unexpected};
 use crate::application::error::PortError;
-use crate::application::ports::TransitionOutcome;
+use crate::application::ports::{TransitionOutcome, WithdrawnCharge};
 use crate::domain::ids::OrderId;
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderStatus, PaymentStatus};
 
 #[derive(Insertable)]
 #[diesel(table_name = order_status_history)]
@@ -34,13 +38,16 @@ pub(super) async fn transition(
     id: OrderId,
     from: OrderStatus,
     to: OrderStatus,
-    release_stock: bool,
     actor: &str,
 ) -> Result<TransitionOutcome, PortError> {
+    let cancelling = to == OrderStatus::Cancelled;
     let mut connection = connection(pool).await?;
     let order_id = id.into_uuid();
     let outcome = connection
-        .transaction::<Result<(), String>, DieselError, _>(async |connection| {
+        .transaction::<Result<Vec<WithdrawnCharge>, String>, DieselError, _>(async |connection| {
+            if cancelling {
+                lock_pending_payments(connection, order_id).await?;
+            }
             let updated = diesel::update(
                 orders::table
                     .find(order_id)
@@ -66,17 +73,61 @@ pub(super) async fn transition(
                 })
                 .execute(connection)
                 .await?;
-            if release_stock {
-                give_back_stock(connection, order_id).await?;
+            if !cancelling {
+                return Ok(Ok(Vec::new()));
             }
-            Ok(Ok(()))
+            give_back_stock(connection, order_id).await?;
+            Ok(Ok(withdraw_pending_charges(connection, order_id).await?))
         })
         .await
         .map_err(unexpected)?;
     match outcome {
-        Ok(()) => Ok(TransitionOutcome::Done),
+        Ok(withdrawn) => Ok(TransitionOutcome::Done(withdrawn)),
         Err(current) => Ok(TransitionOutcome::StatusChanged(order_status(&current)?)),
     }
+}
+
+/// Locks the order's pending payment (at most one) before the order row: the lock order of
+/// the webhook, which locks the payment and then the order.
+async fn lock_pending_payments(
+    connection: &mut diesel_async::AsyncPgConnection,
+    order_id: Uuid,
+) -> Result<(), DieselError> {
+    payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::status.eq(payment_status_code(PaymentStatus::Pending)))
+        .for_update()
+        .select(payments::id)
+        .load::<Uuid>(connection)
+        .await?;
+    Ok(())
+}
+
+/// Cancels the order's pending charges and names them for the provider. The update re-reads
+/// (READ COMMITTED), so it also catches a charge that a QR request committed while this
+/// transaction waited for the order row.
+async fn withdraw_pending_charges(
+    connection: &mut diesel_async::AsyncPgConnection,
+    order_id: Uuid,
+) -> Result<Vec<WithdrawnCharge>, DieselError> {
+    let withdrawn = diesel::update(
+        payments::table
+            .filter(payments::order_id.eq(order_id))
+            .filter(payments::status.eq(payment_status_code(PaymentStatus::Pending))),
+    )
+    .set(payments::status.eq(payment_status_code(PaymentStatus::Cancelled)))
+    .returning((payments::provider, payments::provider_payment_id))
+    .load::<(String, Option<String>)>(connection)
+    .await?;
+    Ok(withdrawn
+        .into_iter()
+        .filter_map(|(provider, provider_payment_id)| {
+            provider_payment_id.map(|provider_payment_id| WithdrawnCharge {
+                provider,
+                provider_payment_id,
+            })
+        })
+        .collect())
 }
 
 /// Returns the order's reserved units to its products, locking them in id order like the

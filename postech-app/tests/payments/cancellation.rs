@@ -1,0 +1,118 @@
+//! Staff cancel an order that is awaiting payment: its charge is withdrawn at once, in our
+//! records and at the provider, instead of staying payable until it expires.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+
+use crate::harness::{PaymentApp, eventually};
+
+#[tokio::test]
+async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the_provider() {
+    let app = PaymentApp::with_mercadopago().await;
+    let product = app.product("12.50", 10).await;
+    let order = app.order(&product, 3).await;
+    let order = order["id"].as_str().unwrap().to_owned();
+    let qr = app.issued_qr_code(&order).await;
+    let payment = qr["qrcode_id"].as_str().unwrap().to_owned();
+
+    let cancelled = app
+        .as_admin(
+            Method::DELETE,
+            &format!("/v1/api/admin/pedidos/{order}"),
+            None,
+        )
+        .await;
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+
+    assert_eq!(app.order_status(&order).await, "Cancelado");
+    assert_eq!(app.stock(&product).await, 10, "stock released");
+    assert_eq!(
+        app.payment_status(&order).await["status_pagamento"],
+        "cancelado"
+    );
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
+        )),
+        0,
+        "no charge left pending"
+    );
+    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
+        app.double.payment(&payment)["status"] == "cancelled"
+    })
+    .await;
+    assert!(cancelled_at_provider, "the charge cannot be paid any more");
+    assert_eq!(app.qr_code(&order).await.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_status_route_cancelling_an_order_withdraws_its_charge_too() {
+    let app = PaymentApp::with_mercadopago().await;
+    let order = app.order_id().await;
+    let payment = app.issued_qr_code(&order).await["qrcode_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let changed = app
+        .as_admin(
+            Method::PATCH,
+            &format!("/v1/api/admin/pedidos/{order}/status"),
+            Some(serde_json::json!({"status": "Cancelado"})),
+        )
+        .await;
+    assert!(changed.status().is_success(), "{}", changed.status());
+    assert_eq!(
+        app.payment_status(&order).await["status_pagamento"],
+        "cancelado"
+    );
+    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
+        app.double.payment(&payment)["status"] == "cancelled"
+    })
+    .await;
+    assert!(cancelled_at_provider, "the charge cannot be paid any more");
+}
+
+#[tokio::test]
+async fn a_payment_approved_before_the_provider_heard_of_the_cancellation_is_kept_for_a_refund() {
+    let app = PaymentApp::with_mercadopago().await;
+    let order = app.order_id().await;
+    let payment = app.issued_qr_code(&order).await["qrcode_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The customer pays while staff cancel: the provider refuses to cancel an approved
+    // payment, and its notification arrives after the cancellation.
+    app.double.set_status(&payment, "approved");
+    let cancelled = app
+        .as_admin(
+            Method::DELETE,
+            &format!("/v1/api/admin/pedidos/{order}"),
+            None,
+        )
+        .await;
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+    assert_eq!(
+        app.payment_status(&order).await["status_pagamento"],
+        "cancelado"
+    );
+
+    let response = app.deliver(&app.notification(&payment, 0)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.order_status(&order).await,
+        "Cancelado",
+        "the kitchen never sees it"
+    );
+    assert_eq!(
+        app.payment_status(&order).await["status_pagamento"],
+        "aprovado",
+        "the money is on record, to be refunded"
+    );
+    assert_eq!(
+        app.metric("payments_webhook_refused_total{reason=\"approved_for_closed_order\"}")
+            .await,
+        1.0
+    );
+}
