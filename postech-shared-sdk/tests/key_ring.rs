@@ -1,30 +1,19 @@
 //! The verification key ring against a real moto server: rotations of the signing-key secret
 //! reach a running ring without a restart. Each test uses its own secret.
 
-use std::collections::HashMap;
+mod support;
+
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use postech_shared_sdk::local_aws::{self, MotoServer};
-use postech_shared_sdk::secrets::{EnvSource, KeyRingError, SecretsError, VerificationKeyRing};
+use postech_shared_sdk::local_aws;
+use postech_shared_sdk::secrets::{KeyRingError, SecretsError, VerificationKeyRing};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenError, TokenIssuer};
 use secrecy::SecretString;
+use support::{env_of, moto_config};
 
 /// Longer than any test: only what the test does makes the ring re-read.
 const LONG: Duration = Duration::from_secs(600);
-
-async fn moto_config() -> SdkConfig {
-    let moto = MotoServer::shared().expect("a moto server is required for these tests");
-    local_aws::sdk_config(moto.endpoint()).await
-}
-
-fn env_of(pairs: &[(&str, &str)]) -> impl EnvSource + use<> {
-    let vars: HashMap<String, String> = pairs
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-        .collect();
-    move |name: &str| vars.get(name).cloned()
-}
 
 /// A new signing-key secret holding `key`; its id.
 async fn secret_holding(config: &SdkConfig, key: &SigningKeyMaterial) -> String {

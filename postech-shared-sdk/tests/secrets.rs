@@ -1,30 +1,19 @@
 //! Secret resolution against a real moto server; each test uses its own secret ids.
 
-use std::collections::HashMap;
+mod support;
+
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use postech_shared_sdk::local_aws::{self, MotoServer};
+use postech_shared_sdk::local_aws;
 use postech_shared_sdk::secrets::{
-    AppDatabaseSecret, EnvSource, JwtSigningKeySecret, MercadoPagoSecret, SecretsError, load_secret,
+    AppDatabaseSecret, JwtSigningKeySecret, MercadoPagoSecret, SecretsError, load_secret,
 };
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use secrecy::{ExposeSecret, SecretString};
+use support::{env_of, moto_config};
 
 const LONG: Duration = Duration::from_secs(600);
-
-async fn moto_config() -> SdkConfig {
-    let moto = MotoServer::shared().expect("a moto server is required for these tests");
-    local_aws::sdk_config(moto.endpoint()).await
-}
-
-fn env_of(pairs: &[(&str, &str)]) -> impl EnvSource + use<> {
-    let vars: HashMap<String, String> = pairs
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-        .collect();
-    move |name: &str| vars.get(name).cloned()
-}
 
 async fn put(config: &SdkConfig, secret_id: &str, value: &str) {
     local_aws::put_secret_string(config, secret_id, &SecretString::from(value))
