@@ -7,15 +7,15 @@ use reqwest::{Method, StatusCode};
 
 use crate::harness::{PaymentApp, eventually};
 
-#[tokio::test]
-async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the_provider() {
-    let app = PaymentApp::with_mercadopago().await;
-    let product = app.product("12.50", 10).await;
-    let order = app.order(&product, 3).await;
-    let order = order["id"].as_str().unwrap().to_owned();
-    let qr = app.issued_qr_code(&order).await;
-    let payment = qr["qrcode_id"].as_str().unwrap().to_owned();
+/// Issues the order's QR code; the Mercado Pago payment id.
+async fn charge(app: &PaymentApp, order: &str) -> String {
+    app.issued_qr_code(order).await["qrcode_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
 
+async fn staff_cancel(app: &PaymentApp, order: &str) {
     let cancelled = app
         .as_admin(
             Method::DELETE,
@@ -24,6 +24,17 @@ async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the
         )
         .await;
     assert!(cancelled.status().is_success(), "{}", cancelled.status());
+}
+
+#[tokio::test]
+async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the_provider() {
+    let app = PaymentApp::with_mercadopago().await;
+    let product = app.product("12.50", 10).await;
+    let order = app.order(&product, 3).await;
+    let order = order["id"].as_str().unwrap().to_owned();
+    let payment = charge(&app, &order).await;
+
+    staff_cancel(&app, &order).await;
 
     assert_eq!(app.order_status(&order).await, "Cancelado");
     assert_eq!(app.stock(&product).await, 10, "stock released");
@@ -50,10 +61,7 @@ async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the
 async fn the_status_route_cancelling_an_order_withdraws_its_charge_too() {
     let app = PaymentApp::with_mercadopago().await;
     let order = app.order_id().await;
-    let payment = app.issued_qr_code(&order).await["qrcode_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let payment = charge(&app, &order).await;
 
     let changed = app
         .as_admin(
@@ -78,21 +86,11 @@ async fn the_status_route_cancelling_an_order_withdraws_its_charge_too() {
 async fn a_payment_approved_before_the_provider_heard_of_the_cancellation_is_kept_for_a_refund() {
     let app = PaymentApp::with_mercadopago().await;
     let order = app.order_id().await;
-    let payment = app.issued_qr_code(&order).await["qrcode_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let payment = charge(&app, &order).await;
     // The customer pays while staff cancel: the provider refuses to cancel an approved
     // payment, and its notification arrives after the cancellation.
     app.double.set_status(&payment, "approved");
-    let cancelled = app
-        .as_admin(
-            Method::DELETE,
-            &format!("/v1/api/admin/pedidos/{order}"),
-            None,
-        )
-        .await;
-    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+    staff_cancel(&app, &order).await;
     assert_eq!(
         app.payment_status(&order).await["status_pagamento"],
         "cancelado"
