@@ -7,6 +7,11 @@
 //! authorizer); a protected route declared without it would skip the token check. Both are
 //! configuration mistakes no unit test of the authorizer can see, so scripts/validate-serverless.sh
 //! runs this on every packaged template.
+//!
+//! It also checks the authorizer's result cache key (`IdentitySource`): the verdict depends on
+//! the token, the method and the path, so the key must hold all three — with the route key
+//! instead, a verdict cached for one path behind `$default` or `ANY /v1/api/admin/{proxy+}`
+//! would be reused for another path the authorizer decides differently.
 
 // A command-line check: its verdict goes to stdout.
 #![allow(clippy::print_stdout)]
@@ -74,14 +79,21 @@ fn main() -> ExitCode {
         eprintln!("usage: check_route_table <cloudformation template JSON>");
         return ExitCode::from(2);
     };
-    let routes = match load_routes(&path) {
+    let template = match load_template(&path) {
+        Ok(template) => template,
+        Err(error) => {
+            eprintln!("{path}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let routes = match load_routes(&template) {
         Ok(routes) => routes,
         Err(error) => {
             eprintln!("{path}: {error}");
             return ExitCode::from(2);
         }
     };
-    let mut problems = Vec::new();
+    let mut problems = identity_source_problems(&template);
     for route in &routes {
         let methods: Vec<&str> = if route.method == "ANY" {
             METHODS.to_vec()
@@ -114,7 +126,7 @@ fn main() -> ExitCode {
     }
     if problems.is_empty() {
         println!(
-            "route table agrees with the authorizer: {} routes, {} API-V1 requests checked",
+            "route table agrees with the authorizer: {} routes, {} API-V1 requests checked, cache key holds the token, method and path",
             routes.len(),
             API_V1_REQUESTS.len()
         );
@@ -145,9 +157,63 @@ fn check(problems: &mut Vec<String>, logical_id: &str, protected: bool, method: 
     }
 }
 
-fn load_routes(path: &str) -> Result<Vec<Route>, String> {
+fn load_template(path: &str) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|error| error.to_string())?;
-    let template: Value = serde_json::from_str(&text).map_err(|error| error.to_string())?;
+    serde_json::from_str(&text).map_err(|error| error.to_string())
+}
+
+/// What the authorizer's cache key must contain, as `IdentitySource` entries: the token (also
+/// what makes the gateway answer 401 itself when it is missing), the method and the path —
+/// everything `RouteAccess::classify` and the token check decide on.
+const REQUIRED_IDENTITY_SOURCES: [&str; 3] = [
+    "$request.header.Authorization",
+    "$context.httpMethod",
+    "$context.path",
+];
+
+/// One problem per authorizer whose cache key lacks one of [`REQUIRED_IDENTITY_SOURCES`],
+/// and one when the template has no authorizer at all.
+fn identity_source_problems(template: &Value) -> Vec<String> {
+    let Some(resources) = template["Resources"].as_object() else {
+        return vec!["the template has no Resources".into()];
+    };
+    let authorizers: Vec<(&String, &Value)> = resources
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::ApiGatewayV2::Authorizer")
+        .collect();
+    if authorizers.is_empty() {
+        return vec!["the template declares no AWS::ApiGatewayV2::Authorizer".into()];
+    }
+    let mut problems = Vec::new();
+    for (logical_id, authorizer) in authorizers {
+        let sources: Vec<&str> = authorizer["Properties"]["IdentitySource"]
+            .as_array()
+            .map(|sources| sources.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for required in REQUIRED_IDENTITY_SOURCES {
+            if !sources
+                .iter()
+                .any(|source| same_identity_source(source, required))
+            {
+                problems.push(format!(
+                    "{logical_id}: IdentitySource {sources:?} lacks {required}: a cached verdict would be reused for requests the authorizer decides differently"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Header names are case-insensitive; context variables are not.
+fn same_identity_source(source: &str, required: &str) -> bool {
+    const HEADER: &str = "$request.header.";
+    match (source.strip_prefix(HEADER), required.strip_prefix(HEADER)) {
+        (Some(name), Some(required_name)) => name.eq_ignore_ascii_case(required_name),
+        _ => source == required,
+    }
+}
+
+fn load_routes(template: &Value) -> Result<Vec<Route>, String> {
     let resources = template["Resources"]
         .as_object()
         .ok_or("the template has no Resources")?;
@@ -240,4 +306,65 @@ fn literal_segments(pattern: &str, path: &str) -> Option<usize> {
         }
     }
     (path.len() == pattern.len()).then_some(literals)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn template_with_identity_source(sources: &[&str]) -> Value {
+        json!({
+            "Resources": {
+                "JwtAuthorizer": {
+                    "Type": "AWS::ApiGatewayV2::Authorizer",
+                    "Properties": { "AuthorizerType": "REQUEST", "IdentitySource": sources }
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn token_method_and_path_make_a_sufficient_cache_key() {
+        let template = template_with_identity_source(&[
+            "$request.header.authorization",
+            "$context.httpMethod",
+            "$context.path",
+        ]);
+        assert_eq!(identity_source_problems(&template), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_cache_key_without_the_token_the_method_or_the_path_is_refused() {
+        for (sources, missing) in [
+            (
+                vec!["$context.httpMethod", "$context.path"],
+                "$request.header.Authorization",
+            ),
+            (
+                vec!["$request.header.Authorization", "$context.path"],
+                "$context.httpMethod",
+            ),
+            // The route key alone: `$default` and `{proxy+}` cover many paths.
+            (
+                vec![
+                    "$request.header.Authorization",
+                    "$context.httpMethod",
+                    "$context.routeKey",
+                ],
+                "$context.path",
+            ),
+        ] {
+            let problems = identity_source_problems(&template_with_identity_source(&sources));
+            assert_eq!(problems.len(), 1, "{sources:?}: {problems:?}");
+            assert!(problems[0].contains(missing), "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_template_without_an_authorizer_is_refused() {
+        let problems = identity_source_problems(&json!({ "Resources": {} }));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
 }

@@ -21,7 +21,7 @@ fn event(
     match authorization {
         Some(value) => {
             event["headers"]["authorization"] = json!(value);
-            event["identitySource"] = json!([value, "ANY /v1/api/admin/{proxy+}"]);
+            event["identitySource"] = json!([value, method, path]);
         }
         None => {
             event["headers"]
