@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
 use crate::error::MigratorError;
-use crate::lock::MigrationLock;
+use crate::lock::{self, MigrationLock};
 use crate::migrator::connect;
 use crate::scram::new_scram_sha256_verifier;
 
@@ -51,8 +51,9 @@ pub fn ensure_app_role(
 ) -> Result<(), MigratorError> {
     check_role_name(role_name)?;
     let verifier = new_scram_sha256_verifier(password)?;
+    let lock_timeout = lock::lock_timeout()?;
     let mut connection = connect(database_url)?;
-    let mut lock = MigrationLock::acquire(&mut connection)?;
+    let mut lock = MigrationLock::acquire(&mut connection, lock_timeout)?;
     lock.connection()
         .transaction(|connection| apply_role(connection, role_name, &verifier))
 }

@@ -77,6 +77,26 @@ pub enum MigratorError {
         attributes: String,
     },
 
+    /// Another session held the migration lock longer than the configured wait.
+    #[error(
+        "gave up waiting for the migration lock after {waited:?}: it is held by {holder}. Another migrator is still running or hung: let it finish or end that session, or raise MIGRATOR_LOCK_TIMEOUT_SECONDS"
+    )]
+    LockTimeout {
+        /// How long this migrator waited.
+        waited: std::time::Duration,
+        /// The holding session, as far as this role may see it.
+        holder: String,
+    },
+
+    /// A setting read from the environment is unusable.
+    #[error("{variable} is invalid: {reason}")]
+    InvalidSetting {
+        /// The environment variable.
+        variable: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+
     /// The operating system could not supply random bytes for the password salt.
     #[error("no randomness available for the password salt: {0}")]
     Randomness(String),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::MigratorError;
-use crate::lock::MigrationLock;
+use crate::lock::{self, MigrationLock};
 use crate::schema_check::{self, ColumnDrift};
 
 /// The SQL migrations of `migrations/`, compiled into the crate.
@@ -84,11 +84,13 @@ pub fn embedded_migrations() -> Result<Vec<MigrationId>, MigratorError> {
     Ok(migrations)
 }
 
-/// Applies every pending migration, each in its own transaction, under the migration lock.
+/// Applies every pending migration, each in its own transaction, under the migration lock
+/// (waiting for it at most [`lock::lock_timeout`]).
 /// Returns what was applied, oldest first; empty when nothing was pending.
 pub fn run_pending(database_url: &str) -> Result<Vec<MigrationId>, MigratorError> {
+    let lock_timeout = lock::lock_timeout()?;
     let mut connection = connect(database_url)?;
-    let mut lock = MigrationLock::acquire(&mut connection)?;
+    let mut lock = MigrationLock::acquire(&mut connection, lock_timeout)?;
     let connection = lock.connection();
     let pending = connection
         .pending_migrations(MIGRATIONS)
@@ -128,8 +130,9 @@ pub fn revert_to(
                 .join(", "),
         });
     }
+    let lock_timeout = lock::lock_timeout()?;
     let mut connection = connect(database_url)?;
-    let mut lock = MigrationLock::acquire(&mut connection)?;
+    let mut lock = MigrationLock::acquire(&mut connection, lock_timeout)?;
     let connection = lock.connection();
     let status = status_on(connection)?;
     if !status.unknown_applied.is_empty() {
