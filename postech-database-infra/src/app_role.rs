@@ -7,6 +7,8 @@
 //! later migrations are covered by the next migrator run, and it resets the password to the
 //! configured one, so rotating the secret then re-running the migrator rotates the role.
 
+mod no_ddl;
+
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
@@ -31,9 +33,9 @@ struct RoleAttributes {
 }
 
 #[derive(QueryableByName)]
-struct Statement {
+pub(crate) struct Statement {
     #[diesel(sql_type = Text)]
-    sql: String,
+    pub(crate) sql: String,
 }
 
 /// Creates the role `role_name` (LOGIN) or updates its password, then grants it CONNECT on
@@ -42,8 +44,11 @@ struct Statement {
 ///
 /// The password never reaches the server in clear: a SCRAM-SHA-256 verifier is computed
 /// here and sent instead (see [`crate::scram`]). An existing role with SUPERUSER,
-/// CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS is refused rather than silently kept.
-/// Runs in one transaction under the migration lock.
+/// CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS, or that is a member of any role, is
+/// refused rather than silently kept. CREATE on the schema and on `public` is revoked from
+/// PUBLIC (PostgreSQL before 15 grants it there), and the run fails unless the role ends up
+/// unable to create objects anywhere in the database. Runs in one transaction under the
+/// migration lock: a refusal changes nothing.
 pub fn ensure_app_role(
     database_url: &str,
     role_name: &str,
@@ -76,6 +81,7 @@ fn apply_role(
         None => "CREATE ROLE %I LOGIN PASSWORD %L",
         Some(attributes) => {
             refuse_powerful_role(role_name, &attributes)?;
+            no_ddl::refuse_memberships(connection, role_name)?;
             "ALTER ROLE %I WITH LOGIN PASSWORD %L"
         }
     };
@@ -138,7 +144,7 @@ fn apply_role(
             .execute(connection)
             .map_err(MigratorError::query("restricting the migration table"))?;
     }
-    Ok(())
+    no_ddl::withdraw_create(connection, role_name)
 }
 
 /// Builds `template` server-side with `format()` (`%I` quotes the identifier, `%L` the

@@ -77,6 +77,29 @@ pub enum MigratorError {
         attributes: String,
     },
 
+    /// The role already exists as a member of other roles, whose privileges it inherits.
+    #[error(
+        "role `{role}` already exists as a member of {member_of}, so it would inherit their privileges (DDL, through an owner role); the app role must belong to no role: revoke the membership by hand (REVOKE {member_of} FROM {role}), the migrator will not change it silently"
+    )]
+    RoleHasMemberships {
+        /// The role's name.
+        role: String,
+        /// The roles it is a member of, comma-separated.
+        member_of: String,
+    },
+
+    /// After the revokes the role can still create objects (a grant this migrator may not
+    /// revoke, through a role, or a schema the role owns).
+    #[error(
+        "role `{role}` can still create objects in {places} after CREATE was revoked from PUBLIC and from it; remove that privilege by hand (a grant by another role, or ownership)"
+    )]
+    RoleCanCreate {
+        /// The role's name.
+        role: String,
+        /// Where it can create, e.g. "schema public, database postech".
+        places: String,
+    },
+
     /// Another session held the migration lock longer than the configured wait.
     #[error(
         "gave up waiting for the migration lock after {waited:?}: it is held by {holder}. Another migrator is still running or hung: let it finish or end that session, or raise MIGRATOR_LOCK_TIMEOUT_SECONDS"

@@ -164,3 +164,134 @@ fn unsafe_role_name_is_refused_before_connecting() {
         "{result:?}"
     );
 }
+
+#[test]
+fn app_role_cannot_create_in_public_even_after_create_was_granted_to_public() {
+    let role = TestRole::new();
+    let database = TestDatabase::create().expect("test database");
+    let mut admin = database.connect().expect("admin connection");
+    // What PostgreSQL before 15 has by default, and what an operator may have run since.
+    exec(&mut admin, "GRANT CREATE ON SCHEMA public TO PUBLIC");
+    run_pending(database.url()).expect("migrated");
+    let password = throwaway_password();
+    ensure_app_role(database.url(), &role.name, &password).expect("role ensured");
+
+    let mut app = connect(&url_as(&database, &role.name, &password)).expect("app role logs in");
+    for statement in [
+        "CREATE TABLE intruder (id INTEGER)",
+        "CREATE TABLE public.intruder (id INTEGER)",
+        "CREATE FUNCTION public.intruder() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+    ] {
+        let error = failure(&mut app, statement).to_string();
+        assert!(error.contains("permission denied"), "{statement}: {error}");
+    }
+}
+
+#[test]
+fn create_granted_to_an_existing_app_role_itself_is_revoked() {
+    let role = TestRole::new();
+    let database = TestDatabase::create_migrated().expect("test database");
+    let mut admin = database.connect().expect("admin connection");
+    exec(
+        &mut admin,
+        &format!(
+            "CREATE ROLE {role} LOGIN; GRANT CREATE ON SCHEMA public TO {role}; \
+             GRANT CREATE ON DATABASE \"{database}\" TO {role}",
+            role = role.name,
+            database = database.name()
+        ),
+    );
+    let password = throwaway_password();
+    ensure_app_role(database.url(), &role.name, &password).expect("role ensured");
+
+    let mut app = connect(&url_as(&database, &role.name, &password)).expect("app role logs in");
+    for statement in [
+        "CREATE TABLE intruder (id INTEGER)",
+        "CREATE SCHEMA intruder",
+    ] {
+        let error = failure(&mut app, statement).to_string();
+        assert!(error.contains("permission denied"), "{statement}: {error}");
+    }
+}
+
+#[test]
+fn existing_app_role_that_is_a_member_of_another_role_is_refused_and_left_as_is() {
+    let role = TestRole::new();
+    let owner = TestRole::new();
+    let database = TestDatabase::create_migrated().expect("test database");
+    let mut admin = database.connect().expect("admin connection");
+    // The schema owner's role, and an app role made a member of it: through the membership
+    // it could ALTER and DROP the owner's tables.
+    exec(
+        &mut admin,
+        &format!(
+            "CREATE ROLE {owner}; ALTER TABLE orders OWNER TO {owner}; \
+             CREATE ROLE {role} LOGIN; GRANT {owner} TO {role}",
+            owner = owner.name,
+            role = role.name
+        ),
+    );
+    let verifier_before = text(
+        &mut admin,
+        &format!(
+            "SELECT coalesce(rolpassword, 'none') AS value FROM pg_authid WHERE rolname = '{}'",
+            role.name
+        ),
+    );
+
+    match ensure_app_role(database.url(), &role.name, &throwaway_password()) {
+        Err(error @ MigratorError::RoleHasMemberships { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("member of {}", owner.name)),
+                "{message}"
+            );
+            assert!(
+                message.contains(&format!("REVOKE {} FROM {}", owner.name, role.name)),
+                "{message}"
+            );
+        }
+        other => panic!("expected RoleHasMemberships, got {other:?}"),
+    }
+    assert_eq!(
+        text(
+            &mut admin,
+            &format!(
+                "SELECT coalesce(rolpassword, 'none') AS value FROM pg_authid WHERE rolname = '{}'",
+                role.name
+            )
+        ),
+        verifier_before,
+        "a refused run changes nothing"
+    );
+}
+
+#[test]
+fn create_left_on_another_schema_fails_the_run_naming_it() {
+    let role = TestRole::new();
+    let database = TestDatabase::create_migrated().expect("test database");
+    let mut admin = database.connect().expect("admin connection");
+    exec(
+        &mut admin,
+        "CREATE SCHEMA scratchpad; GRANT CREATE ON SCHEMA scratchpad TO PUBLIC",
+    );
+
+    match ensure_app_role(database.url(), &role.name, &throwaway_password()) {
+        Err(MigratorError::RoleCanCreate { role: name, places }) => {
+            assert_eq!(name, role.name);
+            assert_eq!(places, "schema scratchpad");
+        }
+        other => panic!("expected RoleCanCreate, got {other:?}"),
+    }
+    assert_eq!(
+        text(
+            &mut admin,
+            &format!(
+                "SELECT count(*)::text AS value FROM pg_roles WHERE rolname = '{}'",
+                role.name
+            )
+        ),
+        "0",
+        "the role is not created by a failed run"
+    );
+}
