@@ -8,7 +8,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, web};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::FutureExt;
 use postech_shared_sdk::cognito::CognitoClient;
 use secrecy::ExposeSecret;
@@ -35,6 +36,19 @@ use crate::application::customers::Customers;
 use crate::application::orders::Orders;
 use crate::application::ports::ChargeCancellation;
 use crate::configuration::{DatabaseSettings, Settings};
+
+/// Swagger UI's page and assets, all under `/docs/`.
+const SWAGGER_UI_ASSETS: &str = "/docs/{_:.*}";
+/// The address the contract and the `make run` banner give for Swagger UI.
+const SWAGGER_UI_ENTRY: &str = "/docs";
+
+/// `/docs` → `/docs/`: the page loads its assets by relative URLs (`./swagger-ui.css`), which
+/// only resolve under the slash, so it is redirected rather than served without one.
+async fn redirect_to_swagger_ui() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
 
 /// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +116,8 @@ impl Application {
                 .app_data(payload_config())
                 .configure(routes)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            app.service(SwaggerUi::new(SWAGGER_UI_ASSETS).url("/openapi.json", api))
+                .route(SWAGGER_UI_ENTRY, web::get().to(redirect_to_swagger_ui))
                 .default_service(web::to(not_found))
                 .wrap(TrimTrailingSlash)
                 .wrap(RecordMetrics(state.metrics.clone()))

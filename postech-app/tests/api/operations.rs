@@ -141,6 +141,23 @@ async fn swagger_ui_is_served_from_local_assets() {
 }
 
 #[tokio::test]
+async fn swagger_ui_is_reached_at_docs_without_the_trailing_slash() {
+    // The contract and the `make run` banner give `/docs`; v1 clients and people type it so.
+    let app = TestApp::spawn().await;
+    let not_following = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = not_following.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(response.headers()["location"], "/docs/");
+    let followed = app.get("/docs").await;
+    assert_eq!(followed.status(), StatusCode::OK);
+    assert_eq!(followed.url().path(), "/docs/");
+    assert!(followed.text().await.unwrap().contains("swagger-ui"));
+}
+
+#[tokio::test]
 async fn metrics_are_labelled_by_route_pattern_and_pass_promtool() {
     let app = TestApp::spawn().await;
     let product = app
