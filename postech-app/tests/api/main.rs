@@ -15,3 +15,4 @@ mod key_rotation;
 mod operations;
 mod repositories;
 mod throwaway_cluster;
+mod v1_clients;

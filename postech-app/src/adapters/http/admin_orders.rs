@@ -15,9 +15,8 @@ use crate::adapters::http::state::AppState;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 
-/// Body of a status change.
+/// Body of a status change. Unknown fields are ignored, as v1 ignored them.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct StatusInput {
     /// Recebido, Pago, Em preparação, Pronto, Finalizado or Cancelado.
     #[schema(example = "Em preparação")]

@@ -22,18 +22,19 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set to `true` on the answer to a retried checkout.
 pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
-/// One line of a checkout.
+/// One line of a checkout. Fields it does not know are ignored, as v1 (pydantic) ignored
+/// them: clients migrate without rewrites (see [`CheckoutInput`]).
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CheckoutLineInput {
     produto_id: Uuid,
     /// 1–50.
     quantidade: i64,
 }
 
-/// A checkout.
+/// A checkout. Unknown fields are ignored, as v1 (pydantic's default) ignored them, so a
+/// kiosk that sends extra fields keeps working; every field that matters is still checked
+/// (`cliente_id` included: it is a known field, never an ignored one).
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CheckoutInput {
     /// 1–20 lines, each product at most once.
     itens: Vec<CheckoutLineInput>,

@@ -75,9 +75,9 @@ pub struct ProductQuery {
     categoria: Option<String>,
 }
 
-/// Body of product creation and update.
+/// Body of product creation and update. Unknown fields (an admin tool echoing back `id` or
+/// a category name) are ignored, as v1 ignored them.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ProductInput {
     /// 3–100 characters.
     nome: String,
