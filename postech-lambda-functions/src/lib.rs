@@ -8,6 +8,7 @@
 //! * [`keys`] — the signing key and the verification keys, re-read from Secrets Manager so a
 //!   rotation needs no redeploy.
 //! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.
+//! * [`logging`] — the SDK's telemetry with a log filter no `RUST_LOG` can open to payloads.
 //!
 //! The binaries in `src/bin` only wire these together: `authenticate` and `validate_jwt` are
 //! the Lambda functions, `postech-auth-local` the local server.
@@ -17,3 +18,4 @@ pub mod aws;
 pub mod config;
 pub mod keys;
 pub mod local_http;
+pub mod logging;

@@ -4,15 +4,12 @@
 use lambda_http::{Error, Request, service_fn};
 use postech_lambda_functions::auth::authenticate::Authenticator;
 use postech_lambda_functions::aws::load_sdk_config;
+use postech_lambda_functions::logging::init_telemetry;
 use postech_shared_sdk::secrets::ProcessEnv;
-use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let _telemetry = telemetry::init(TelemetryConfig::from_env(
-        "postech-authenticate",
-        env!("CARGO_PKG_VERSION"),
-    ))?;
+    let _telemetry = init_telemetry("postech-authenticate", env!("CARGO_PKG_VERSION"))?;
     // Built once per cold start and borrowed by every invocation.
     let sdk_config = load_sdk_config().await;
     let authenticator = Authenticator::from_env(&ProcessEnv, &sdk_config)

@@ -10,15 +10,12 @@ use postech_lambda_functions::auth::authenticate::Authenticator;
 use postech_lambda_functions::aws::load_sdk_config;
 use postech_lambda_functions::config::local_listen_addr;
 use postech_lambda_functions::local_http::LocalServer;
+use postech_lambda_functions::logging::init_telemetry;
 use postech_shared_sdk::secrets::ProcessEnv;
-use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = telemetry::init(TelemetryConfig::from_env(
-        "postech-auth-local",
-        env!("CARGO_PKG_VERSION"),
-    ))?;
+    let _telemetry = init_telemetry("postech-auth-local", env!("CARGO_PKG_VERSION"))?;
     let addr = local_listen_addr(&ProcessEnv)?;
     let sdk_config = load_sdk_config().await;
     let authenticator = Arc::new(Authenticator::from_env(&ProcessEnv, &sdk_config).await?);

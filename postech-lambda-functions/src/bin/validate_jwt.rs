@@ -4,15 +4,12 @@ use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use postech_lambda_functions::auth::validate_jwt::Authorizer;
 use postech_lambda_functions::aws::load_sdk_config;
+use postech_lambda_functions::logging::init_telemetry;
 use postech_shared_sdk::secrets::ProcessEnv;
-use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let _telemetry = telemetry::init(TelemetryConfig::from_env(
-        "postech-validate-jwt",
-        env!("CARGO_PKG_VERSION"),
-    ))?;
+    let _telemetry = init_telemetry("postech-validate-jwt", env!("CARGO_PKG_VERSION"))?;
     // Built once per cold start and borrowed by every invocation.
     let sdk_config = load_sdk_config().await;
     let authorizer = Authorizer::from_env(&ProcessEnv, &sdk_config)

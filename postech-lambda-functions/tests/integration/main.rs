@@ -9,4 +9,5 @@ mod authorizer;
 mod customer_login;
 mod key_rotation;
 mod local_server;
+mod raw_event_logging;
 mod support;

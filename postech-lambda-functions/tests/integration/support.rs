@@ -50,12 +50,9 @@ impl LocalAws {
         }
     }
 
-    /// The environment the deployed functions get, pointing at this slice.
-    pub fn function_env(
-        &self,
-        extra: &[(&str, &str)],
-    ) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
-        let mut vars = HashMap::from([
+    /// The variables serverless.yml gives the deployed functions, pointing at this slice.
+    pub fn function_vars(&self) -> HashMap<String, String> {
+        HashMap::from([
             (
                 "COGNITO_USER_POOL_ID".to_owned(),
                 self.pool.user_pool_id.clone(),
@@ -65,7 +62,15 @@ impl LocalAws {
                 "JWT_SIGNING_KEY_SECRET_ID".to_owned(),
                 self.secret_id.clone(),
             ),
-        ]);
+        ])
+    }
+
+    /// The environment the deployed functions get, pointing at this slice.
+    pub fn function_env(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+        let mut vars = self.function_vars();
         for (name, value) in extra {
             vars.insert((*name).to_owned(), (*value).to_owned());
         }
