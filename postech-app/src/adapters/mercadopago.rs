@@ -59,7 +59,10 @@ impl PaymentProvider for MercadoPagoProvider {
             description: &request.description,
             payment_method_id: "pix",
             external_reference: request.order_id.to_string(),
-            date_of_expiration: wire::expiration_date(request.expires_at),
+            date_of_expiration: wire::expiration_date(wire::pix_expiration(
+                request.expires_at,
+                Utc::now(),
+            )),
             payer: Payer {
                 email: &self.payer_email,
             },

@@ -2,7 +2,8 @@
 //! on a free port: the part of the real API the app uses, with Mercado Pago's JSON shapes,
 //! bearer authentication and idempotency keys — plus controls for the tests (settle a
 //! payment, change its amount, take the API down, fail the next calls) and a log of the
-//! requests it received.
+//! requests it received. Like Mercado Pago, it refuses a Pix charge expiring sooner than 30
+//! minutes or later than 30 days ahead.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -178,6 +179,12 @@ async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpRe
     if body["payment_method_id"] != "pix" || body["payer"]["email"].as_str().is_none() {
         return HttpResponse::BadRequest().json(json!({"message": "pix needs payer.email"}));
     }
+    if !is_allowed_pix_expiration(&body["date_of_expiration"]) {
+        return HttpResponse::BadRequest().json(json!({
+            "message": "date_of_expiration must be between 30 minutes and 30 days from now",
+            "status": 400,
+        }));
+    }
     if let Some(id) = state.by_idempotency_key.get(&key) {
         let existing = state.payments[id].clone();
         return HttpResponse::Ok().json(existing);
@@ -205,6 +212,18 @@ async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpRe
     state.by_idempotency_key.insert(key, id.clone());
     state.payments.insert(id, payment.clone());
     HttpResponse::Created().json(payment)
+}
+
+/// Mercado Pago accepts a Pix `date_of_expiration` from 30 minutes to 30 days ahead.
+fn is_allowed_pix_expiration(value: &Value) -> bool {
+    let Some(date) = value
+        .as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+    else {
+        return false;
+    };
+    let ahead = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    ahead >= chrono::TimeDelta::minutes(30) && ahead <= chrono::TimeDelta::days(30)
 }
 
 async fn fetch(request: HttpRequest, state: Shared, id: web::Path<String>) -> HttpResponse {

@@ -1,10 +1,13 @@
 //! Issuing the QR code: one pending charge per order, for the order total, never after
 //! approval; the status endpoint tells the stored truth.
 
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::PaymentApp;
+use crate::harness::{PaymentApp, Setup};
 
 #[tokio::test]
 async fn qr_code_creates_a_pix_charge_for_the_order_total_at_mercadopago() {
@@ -50,6 +53,62 @@ async fn qr_code_creates_a_pix_charge_for_the_order_total_at_mercadopago() {
         ),
         1
     );
+}
+
+/// Mercado Pago refuses a Pix expiring sooner than 30 minutes ahead: a shorter lifetime of
+/// ours is sent as the earliest date it accepts, and kept as ours in `expira_em` (the sweep
+/// expires the payment then and withdraws the charge).
+#[tokio::test]
+async fn a_short_expiry_is_sent_to_mercadopago_as_its_30_minute_minimum() {
+    let app = PaymentApp::start(Setup {
+        expiry: Duration::from_secs(60),
+        ..Setup::default()
+    })
+    .await;
+    let order = app.order_id().await;
+    let before = Utc::now();
+    let qr = app.issued_qr_code(&order).await;
+    let after = Utc::now();
+
+    let sent = sent_expiration(&app);
+    assert!(
+        sent >= before + TimeDelta::minutes(30) && sent <= after + TimeDelta::minutes(33),
+        "sent {sent}, asked between {before} and {after}"
+    );
+    let ours = rfc3339(&qr["expira_em"]);
+    assert!(
+        ours > before && ours <= after + TimeDelta::seconds(61),
+        "expira_em is our own expiry: {ours}"
+    );
+}
+
+#[tokio::test]
+async fn an_expiry_mercadopago_accepts_is_sent_unchanged() {
+    let app = PaymentApp::start(Setup {
+        expiry: Duration::from_secs(2 * 3600),
+        ..Setup::default()
+    })
+    .await;
+    let order = app.order_id().await;
+    let qr = app.issued_qr_code(&order).await;
+    let gap = sent_expiration(&app) - rfc3339(&qr["expira_em"]);
+    assert!(gap.abs() < TimeDelta::milliseconds(1), "differ by {gap}");
+}
+
+fn sent_expiration(app: &PaymentApp) -> DateTime<Utc> {
+    let creation = app
+        .double
+        .received()
+        .into_iter()
+        .find(|request| request.method == "POST")
+        .unwrap();
+    rfc3339(&creation.body["date_of_expiration"])
+}
+
+fn rfc3339(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 #[tokio::test]

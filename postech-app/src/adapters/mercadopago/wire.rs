@@ -1,7 +1,7 @@
 //! The JSON of Mercado Pago's Payments API (`/v1/payments`) that this client sends and
 //! reads — only the fields it uses.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::application::payments::model::{ProviderPayment, ProviderStatus};
@@ -87,6 +87,36 @@ pub struct ErrorBody {
     /// What Mercado Pago says went wrong.
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// The shortest lifetime Mercado Pago accepts for a Pix charge (`date_of_expiration` at
+/// least 30 minutes ahead; "Pix with Checkout API" in docs/payments.md).
+pub const MIN_PIX_LIFETIME: TimeDelta = TimeDelta::minutes(30);
+/// The longest lifetime Mercado Pago accepts for a Pix charge (30 days).
+pub const MAX_PIX_LIFETIME: TimeDelta = TimeDelta::days(30);
+/// Kept inside both bounds: the request may be retried for a few seconds, and Mercado Pago's
+/// clock need not agree with ours to the second.
+pub const PIX_LIFETIME_MARGIN: TimeDelta = TimeDelta::minutes(2);
+
+/// The `date_of_expiration` to send for a charge we expire at `wanted`: `wanted` itself when
+/// Mercado Pago allows it, else the nearest date it allows. A shorter lifetime than Mercado
+/// Pago's minimum is still ours: the expiry sweep expires the payment at `wanted` and
+/// cancels the charge at Mercado Pago then.
+///
+/// ```
+/// use chrono::{TimeDelta, Utc};
+/// use postech_app::adapters::mercadopago::wire::{pix_expiration, MIN_PIX_LIFETIME};
+///
+/// let now = Utc::now();
+/// let sent = pix_expiration(now + TimeDelta::minutes(5), now);
+/// assert!(sent >= now + MIN_PIX_LIFETIME);
+/// let hours = now + TimeDelta::hours(3);
+/// assert_eq!(pix_expiration(hours, now), hours);
+/// ```
+pub fn pix_expiration(wanted: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let earliest = now + MIN_PIX_LIFETIME + PIX_LIFETIME_MARGIN;
+    let latest = now + MAX_PIX_LIFETIME - PIX_LIFETIME_MARGIN;
+    wanted.clamp(earliest, latest)
 }
 
 /// Mercado Pago's date format: `2026-11-25T10:10:10.000+00:00`.
