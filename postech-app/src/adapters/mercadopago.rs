@@ -13,8 +13,8 @@ use reqwest::{Method, Response, StatusCode};
 use secrecy::ExposeSecret;
 
 use crate::application::payments::model::{Charge, ChargeRequest, ProviderPayment};
-use crate::application::payments::notification::{Notification, SignatureError};
-use crate::application::payments::ports::{PaymentProvider, ProviderError};
+use crate::application::payments::notification::Notification;
+use crate::application::payments::ports::{PaymentProvider, ProviderError, VerificationError};
 use crate::configuration::payments::MercadoPagoSettings;
 use client::{ApiClient, ApiRequest};
 use wire::{CancelPayment, CreatePixPayment, ErrorBody, Payer, PaymentResource};
@@ -139,18 +139,19 @@ impl PaymentProvider for MercadoPagoProvider {
         &self,
         notification: &Notification,
         now: DateTime<Utc>,
-    ) -> Result<(), SignatureError> {
-        // Without credentials nothing can be verified: refuse, Mercado Pago retries later.
+    ) -> Result<(), VerificationError> {
+        // Without the secret nothing can be verified, and nothing is known to be forged
+        // either: an error the webhook answers with 503, so Mercado Pago retries.
         let credentials = self
             .api
             .credentials()
             .await
-            .map_err(|_| SignatureError::Mismatch)?;
-        signature::verify(
+            .map_err(VerificationError::SecretUnavailable)?;
+        Ok(signature::verify(
             credentials.webhook_secret.expose_secret().as_bytes(),
             notification,
             now,
-        )
+        )?)
     }
 }
 

@@ -22,8 +22,10 @@ use crate::adapters::mercadopago::signature;
 use crate::application::payments::model::{
     Charge, ChargeRequest, ProviderPayment, ProviderStatus, StoredPayment,
 };
-use crate::application::payments::notification::{Notification, PAYMENT_TOPIC, SignatureError};
-use crate::application::payments::ports::{PaymentProvider, PaymentSimulator, ProviderError};
+use crate::application::payments::notification::{Notification, PAYMENT_TOPIC};
+use crate::application::payments::ports::{
+    PaymentProvider, PaymentSimulator, ProviderError, VerificationError,
+};
 use crate::domain::money::Money;
 use crate::domain::order::PaymentStatus;
 use pix::BrCode;
@@ -133,12 +135,12 @@ impl PaymentProvider for SimulatedPaymentProvider {
         &self,
         notification: &Notification,
         now: DateTime<Utc>,
-    ) -> Result<(), SignatureError> {
-        signature::verify(
+    ) -> Result<(), VerificationError> {
+        Ok(signature::verify(
             self.webhook_secret.expose_secret().as_bytes(),
             notification,
             now,
-        )
+        )?)
     }
 }
 
@@ -189,6 +191,7 @@ impl PaymentSimulator for SimulatedPaymentProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application::payments::notification::SignatureError;
     use crate::domain::ids::{OrderId, PaymentId};
 
     fn request() -> ChargeRequest {
@@ -252,7 +255,7 @@ mod tests {
         );
         assert_eq!(
             other.verify_notification(&notification, now).await,
-            Err(SignatureError::Mismatch)
+            Err(VerificationError::Signature(SignatureError::Mismatch))
         );
         let fetched = provider.fetch_payment("123456789012").await?;
         assert_eq!(fetched.status, ProviderStatus::Approved);

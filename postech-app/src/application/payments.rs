@@ -24,7 +24,7 @@ use model::{ApplyOutcome, IssueOutcome, StoredPayment};
 use notification::{Notification, SignatureError};
 use ports::{
     CreateCharge, IssueError, NewPayment, PaymentObserver, PaymentProvider, PaymentRepository,
-    PaymentSimulator, ProviderError,
+    PaymentSimulator, ProviderError, VerificationError,
 };
 
 /// Pending payments expired per sweep round (a round repeats while it fills a batch).
@@ -213,10 +213,18 @@ impl Payments {
         notification: &Notification,
     ) -> Result<WebhookOutcome, WebhookError> {
         let now = Utc::now();
-        if let Err(reason) = self.provider.verify_notification(notification, now).await {
-            self.observer.signature_refused(reason);
-            tracing::warn!(reason = reason.label(), "webhook signature refused");
-            return Err(WebhookError::Signature(reason));
+        match self.provider.verify_notification(notification, now).await {
+            Ok(()) => {}
+            Err(VerificationError::Signature(reason)) => {
+                self.observer.signature_refused(reason);
+                tracing::warn!(reason = reason.label(), "webhook signature refused");
+                return Err(WebhookError::Signature(reason));
+            }
+            // Not a signature failure: not counted as one, and answered 503 so that the
+            // provider delivers the notification again once the secret can be read.
+            Err(VerificationError::SecretUnavailable(error)) => {
+                return Err(WebhookError::Provider(error));
+            }
         }
         if !notification.is_about_a_payment() {
             return Ok(WebhookOutcome::Ignored("not_a_payment"));

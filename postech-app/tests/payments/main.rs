@@ -12,3 +12,4 @@ mod mercadopago_double;
 mod qr_code;
 mod simulator;
 mod webhook;
+mod webhook_secret;

@@ -31,6 +31,18 @@ pub enum ProviderError {
     Unexpected(String),
 }
 
+/// Why a notification could not be authenticated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerificationError {
+    /// The signature is missing, malformed, wrong or stale: the notification is refused.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The webhook secret could not be loaded (Secrets Manager unreachable): nothing is known
+    /// about the signature yet, so the provider must retry later — this is no forgery.
+    #[error("webhook secret unavailable: {0}")]
+    SecretUnavailable(ProviderError),
+}
+
 /// A payment provider: creates QR charges, answers for its payments, authenticates its
 /// notifications.
 #[async_trait]
@@ -55,7 +67,7 @@ pub trait PaymentProvider: Send + Sync {
         &self,
         notification: &Notification,
         now: DateTime<Utc>,
-    ) -> Result<(), SignatureError>;
+    ) -> Result<(), VerificationError>;
 }
 
 /// Creates the charge of a new payment; called by the storage under its per-order lock.
