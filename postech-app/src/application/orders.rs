@@ -91,7 +91,8 @@ impl Orders {
     }
 
     /// Moves an order to `to` when the state machine allows it from its current status.
-    /// Cancelling releases the reserved stock and cancels the pending charge in the same
+    /// Cancelling releases the reserved stock; leaving `Recebido` (cancelled, or marked
+    /// `Pago` by staff who took the money another way) cancels the pending charge in the same
     /// transaction, then cancels that charge at the provider.
     pub async fn change_status(
         &self,
@@ -111,7 +112,7 @@ impl Orders {
         {
             TransitionOutcome::Done(withdrawn) => {
                 if !withdrawn.is_empty() {
-                    tracing::info!(order_id = %id, charges = withdrawn.len(), "order cancelled with its pending charge");
+                    tracing::info!(order_id = %id, to = to.wire_name(), charges = withdrawn.len(), "pending charge withdrawn with the status change");
                     // In the background: staff do not wait for the provider's retries. A
                     // charge whose cancellation is lost (provider down, shutdown) still
                     // expires at the provider, and a late approval is kept for a refund.

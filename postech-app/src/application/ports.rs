@@ -106,8 +106,8 @@ pub struct WithdrawnCharge {
 /// The outcome of a conditional status change.
 #[derive(Debug, PartialEq, Eq)]
 pub enum TransitionOutcome {
-    /// Changed, history recorded; when cancelling, these pending charges of the order were
-    /// cancelled in the same transaction.
+    /// Changed, history recorded; when the order left `Recebido` (or was cancelled), these
+    /// pending charges of the order were cancelled in the same transaction.
     Done(Vec<WithdrawnCharge>),
     /// The order was no longer in the expected status: this is its status now.
     StatusChanged(OrderStatus),
@@ -137,8 +137,8 @@ pub trait OrderRepository: Send + Sync {
     async fn history(&self, id: OrderId) -> Result<Vec<StatusChange>, PortError>;
     /// In one transaction: moves the order from `from` to `to` if it is still in `from` and
     /// records the change in the history (with `actor`). Moving to `Cancelado` also gives its
-    /// reserved units back to the products (locked in id order, like the checkout) and
-    /// cancels its pending payment charges.
+    /// reserved units back to the products (locked in id order, like the checkout); moving
+    /// out of `Recebido` or to `Cancelado` cancels its pending payment charges.
     async fn transition(
         &self,
         id: OrderId,

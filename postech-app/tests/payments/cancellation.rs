@@ -1,5 +1,6 @@
-//! Staff cancel an order that is awaiting payment: its charge is withdrawn at once, in our
-//! records and at the provider, instead of staying payable until it expires.
+//! Staff cancel an order that is awaiting payment, or mark it paid because the customer paid
+//! another way: its charge is withdrawn at once, in our records and at the provider, instead
+//! of staying payable until it expires.
 
 use std::time::Duration;
 
@@ -80,6 +81,46 @@ async fn the_status_route_cancelling_an_order_withdraws_its_charge_too() {
     })
     .await;
     assert!(cancelled_at_provider, "the charge cannot be paid any more");
+}
+
+/// Staff took the payment at the counter (`Recebido → Pago`): the QR code must not take the
+/// customer's money a second time.
+#[tokio::test]
+async fn marking_an_order_paid_by_hand_withdraws_its_pending_charge() {
+    let app = PaymentApp::with_mercadopago().await;
+    let product = app.product("12.50", 10).await;
+    let order = app.order(&product, 2).await;
+    let order = order["id"].as_str().unwrap().to_owned();
+    let payment = charge(&app, &order).await;
+
+    let changed = app
+        .as_admin(
+            Method::PATCH,
+            &format!("/v1/api/admin/pedidos/{order}/status"),
+            Some(serde_json::json!({"status": "Pago"})),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    assert_eq!(app.order_status(&order).await, "Pago");
+    assert_eq!(app.stock(&product).await, 8, "a paid order keeps its stock");
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
+        )),
+        0,
+        "no charge left pending"
+    );
+    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
+        app.double.payment(&payment)["status"] == "cancelled"
+    })
+    .await;
+    assert!(cancelled_at_provider, "the charge cannot be paid any more");
+    assert_eq!(
+        app.qr_code(&order).await.status(),
+        StatusCode::CONFLICT,
+        "no new charge either"
+    );
 }
 
 #[tokio::test]

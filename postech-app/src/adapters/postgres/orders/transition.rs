@@ -1,5 +1,6 @@
-//! A status change: conditional update, history row and, when cancelling, the stock given
-//! back and the pending charge cancelled — in one transaction.
+//! A status change: conditional update, history row, the stock given back when cancelling,
+//! and the pending charge withdrawn whenever the order leaves `Recebido` (cancelled, or paid
+//! some other way at the counter) — in one transaction.
 //!
 //! Lock order as in the payments adapter: the payment rows, then the order row, then the
 //! product rows in id order, so a cancellation deadlocks neither with a webhook nor with a
@@ -41,11 +42,16 @@ pub(super) async fn transition(
     actor: &str,
 ) -> Result<TransitionOutcome, PortError> {
     let cancelling = to == OrderStatus::Cancelled;
+    // Staff moving an order out of `Recebido` (to `Cancelado`, or to `Pago` when the
+    // customer paid another way) leaves nothing for its QR code to pay: the order's only
+    // way out of `Recebido` that keeps the charge is that charge's approval, and that goes
+    // through the webhook, not here.
+    let withdraws_charge = cancelling || from == OrderStatus::Received;
     let mut connection = connection(pool).await?;
     let order_id = id.into_uuid();
     let outcome = connection
         .transaction::<Result<Vec<WithdrawnCharge>, String>, DieselError, _>(async |connection| {
-            if cancelling {
+            if withdraws_charge {
                 lock_pending_payments(connection, order_id).await?;
             }
             let updated = diesel::update(
@@ -73,10 +79,12 @@ pub(super) async fn transition(
                 })
                 .execute(connection)
                 .await?;
-            if !cancelling {
+            if cancelling {
+                give_back_stock(connection, order_id).await?;
+            }
+            if !withdraws_charge {
                 return Ok(Ok(Vec::new()));
             }
-            give_back_stock(connection, order_id).await?;
             Ok(Ok(withdraw_pending_charges(connection, order_id).await?))
         })
         .await
