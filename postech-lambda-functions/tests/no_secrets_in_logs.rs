@@ -12,6 +12,8 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use postech_lambda_functions::logging::payload_safe_log_filter;
+use postech_shared_sdk::local_aws;
 use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -42,13 +44,13 @@ impl CapturedLogs {
 async fn no_cpf_password_or_token_appears_in_any_log_line() {
     let logs = CapturedLogs::default();
     let writer = logs.clone();
-    // Everything at its most verbose, the AWS SDK's request tracing included: no level a
-    // deployment could set may leak.
+    // Everything at its most verbose, the AWS SDK's request tracing included, through the
+    // filter the functions build from RUST_LOG: no level a deployment could set may leak.
     let _telemetry = telemetry::init_with_writer(
         TelemetryConfig {
             service_name: "log-capture-test".into(),
             service_version: "0".into(),
-            log_filter: "trace".into(),
+            log_filter: payload_safe_log_filter("trace"),
             otlp_endpoint: None,
         },
         move || writer.clone(),
@@ -82,10 +84,31 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
         .handle(customer_login_event(&json!({ "cpf": malformed })))
         .await;
     let wrong_password = format!("{}-wrong", password.expose_secret());
+    // A customer trying the admin form types their CPF, their Cognito username, as username;
+    // with the right (temporary) password the login stops at Cognito's challenge, which the
+    // SDK logs inside its own span.
+    let registered_digits = registered.as_digits().to_owned();
+    let registered_formatted = registered.to_string();
+    let temporary_password = local_aws::generate_password();
+    aws_sdk_cognitoidentityprovider::Client::new(&aws.sdk_config)
+        .admin_set_user_password()
+        .user_pool_id(&aws.pool.user_pool_id)
+        .username(&registered_digits)
+        .password(temporary_password.expose_secret())
+        .permanent(false)
+        .send()
+        .await
+        .expect("temporary password set");
     for (username, secret) in [
         ("gerente", password.expose_secret()),
         ("gerente", wrong_password.as_str()),
         ("caixa", clerk_password.expose_secret()),
+        (registered_digits.as_str(), wrong_password.as_str()),
+        (registered_formatted.as_str(), wrong_password.as_str()),
+        (
+            registered_digits.as_str(),
+            temporary_password.expose_secret(),
+        ),
     ] {
         let mut event = fixture("apigw_v1_post_v1_admin_login_form.json");
         event["body"] = Value::String(
@@ -119,12 +142,17 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
     assert!(logs.contains("customer token issued"), "{logs}");
     assert!(logs.contains("customer login refused"), "{logs}");
     assert!(logs.contains("admin login refused"), "{logs}");
+    assert!(
+        logs.contains("admin login stopped at a challenge"),
+        "{logs}"
+    );
     assert!(logs.contains("request denied"), "{logs}");
     assert!(logs.contains(&registered.masked()), "{logs}");
     let mut forbidden: Vec<String> = vec![
         password.expose_secret().to_owned(),
         wrong_password.clone(),
         clerk_password.expose_secret().to_owned(),
+        temporary_password.expose_secret().to_owned(),
         malformed.to_owned(),
         malformed.replace(['.', '-'], ""),
     ];

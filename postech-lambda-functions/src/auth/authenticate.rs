@@ -14,7 +14,7 @@ mod request;
 mod response;
 
 pub use login::{AdminDirectory, CustomerDirectory, LoginError, log_in_admin, log_in_customer};
-pub use request::{AdminCredentials, admin_credentials, customer_cpf};
+pub use request::{AdminCredentials, admin_credentials, customer_cpf, username_for_logs};
 pub use response::{ApiError, FieldError, token_response};
 
 use lambda_http::http::Method;
@@ -146,11 +146,12 @@ impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
             }
             AuthRoute::AdminLogin | AuthRoute::AdminLoginV1 => {
                 let credentials = admin_credentials(request)?;
-                let username = credentials.username.as_str();
+                // Never the username as typed: a customer's username is a CPF.
+                let username = credentials.username_for_logs();
                 log_in_admin(
                     &self.directory,
                     &self.signing_keys,
-                    username,
+                    &credentials.username,
                     &credentials.password,
                 )
                 .await

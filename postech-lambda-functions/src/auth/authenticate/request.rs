@@ -20,6 +20,53 @@ pub struct AdminCredentials {
     pub password: SecretString,
 }
 
+impl AdminCredentials {
+    /// The username as logs may show it: [`username_for_logs`].
+    pub fn username_for_logs(&self) -> String {
+        username_for_logs(&self.username)
+    }
+}
+
+/// A username typed into the admin login, as logs may show it.
+///
+/// Customers' Cognito usernames are their CPFs, so a customer trying the admin form types a
+/// CPF here, and a CPF never appears in logs in clear (LGPD). A CPF-shaped username (11
+/// digits, bare or with `.`/`-`/spaces) is masked as [`Cpf::masked`] masks a CPF, whatever its
+/// check digits; any other username holding 11 or more digits shows no digit at all; other
+/// usernames are shown as typed (the audit trail of admin logins needs them).
+///
+/// ```
+/// use postech_lambda_functions::auth::authenticate::username_for_logs;
+///
+/// assert_eq!(username_for_logs("529.982.247-25"), "***.982.247-**");
+/// assert_eq!(username_for_logs("gerente"), "gerente");
+/// ```
+pub fn username_for_logs(username: &str) -> String {
+    let digits: Vec<char> = username.chars().filter(char::is_ascii_digit).collect();
+    let cpf_shaped = digits.len() == 11
+        && username
+            .chars()
+            .all(|character| character.is_ascii_digit() || matches!(character, '.' | '-' | ' '));
+    if cpf_shaped {
+        let middle: String = digits[3..6].iter().collect();
+        let last: String = digits[6..9].iter().collect();
+        format!("***.{middle}.{last}-**")
+    } else if digits.len() >= 11 {
+        username
+            .chars()
+            .map(|character| {
+                if character.is_ascii_digit() {
+                    '*'
+                } else {
+                    character
+                }
+            })
+            .collect()
+    } else {
+        username.to_owned()
+    }
+}
+
 /// The CPF of `POST /auth`, normalised and checked (422 otherwise).
 pub fn customer_cpf(request: &Request) -> Result<Cpf, ApiError> {
     let object = json_object(request)?;
@@ -155,5 +202,32 @@ fn accepts_json(request: &Request) -> bool {
     match content_type(request) {
         None => true,
         Some(kind) => kind == "application/json" || kind.ends_with("+json"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cpf_typed_as_admin_username_is_masked_like_a_cpf() {
+        let cpf = Cpf::parse("529.982.247-25").expect("valid CPF");
+        for typed in ["52998224725", "529.982.247-25", " 529 982 247 25 "] {
+            assert_eq!(username_for_logs(typed), cpf.masked(), "{typed:?}");
+        }
+        // Wrong check digits are still someone's CPF with a typo.
+        assert_eq!(username_for_logs("529.982.247-26"), "***.982.247-**");
+    }
+
+    #[test]
+    fn other_usernames_holding_a_cpf_show_no_digit() {
+        assert_eq!(username_for_logs("cpf:52998224725"), "cpf:***********");
+    }
+
+    #[test]
+    fn ordinary_usernames_are_shown_as_typed() {
+        for typed in ["gerente", "caixa-02", "admin@postech.example"] {
+            assert_eq!(username_for_logs(typed), typed);
+        }
     }
 }
