@@ -192,8 +192,8 @@ impl CognitoClient {
     /// challenge → [`CognitoError::InvalidCredentials`]; right password but not in the group →
     /// [`CognitoError::NotAdmin`]. The Cognito tokens of the login are discarded: postech
     /// issues its own.
-    #[tracing::instrument(name = "cognito.authenticate_admin", skip_all,
-        fields(username = %username))]
+    // No username field: it is typed by whoever logs in, and customers' usernames are CPFs.
+    #[tracing::instrument(name = "cognito.authenticate_admin", skip_all)]
     pub async fn authenticate_admin(
         &self,
         username: &str,
