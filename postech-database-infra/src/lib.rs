@@ -2,7 +2,8 @@
 //!
 //! * [`MIGRATIONS`] — the SQL migrations of `migrations/`, embedded; [`run_pending`],
 //!   [`status`], [`revert_to`] and [`verify`] apply and inspect them under a PostgreSQL
-//!   advisory lock ([`lock`]), so concurrent migrators apply each migration exactly once.
+//!   advisory lock ([`lock`]), so concurrent migrators apply each migration exactly once;
+//!   [`verify`] compares the live catalog with what the migrations build ([`catalog`]).
 //! * [`schema`] — the diesel `table!` definitions the app queries with.
 //! * [`codes`] — the status codes stored in the status columns.
 //! * [`kitchen`] — the kitchen list's query, in the form its partial index serves.
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod app_role;
+pub mod catalog;
 pub mod codes;
 pub mod error;
 pub mod kitchen;
@@ -27,10 +29,12 @@ pub mod schema_check;
 pub mod scram;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod verify;
 
 pub use app_role::ensure_app_role;
 pub use error::MigratorError;
 pub use migrator::{
-    MIGRATIONS, MigrationId, MigrationState, MigrationStatus, VerificationReport, connect,
-    embedded_migrations, revert_to, run_pending, status, verify,
+    MIGRATIONS, MigrationId, MigrationState, MigrationStatus, connect, embedded_migrations,
+    revert_to, run_pending, status,
 };
+pub use verify::{VerificationReport, verify};

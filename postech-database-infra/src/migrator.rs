@@ -1,4 +1,4 @@
-//! Applying, inspecting and reverting the embedded migrations.
+//! Applying, inspecting and reverting the embedded migrations ([`crate::verify`] checks them).
 
 use std::collections::BTreeSet;
 
@@ -9,7 +9,6 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::MigratorError;
 use crate::lock::{self, MigrationLock};
-use crate::schema_check::{self, ColumnDrift};
 
 /// The SQL migrations of `migrations/`, compiled into the crate.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -50,24 +49,6 @@ impl MigrationStatus {
             .filter(|state| !state.applied)
             .map(|state| &state.migration)
             .collect()
-    }
-}
-
-/// The outcome of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerificationReport {
-    /// Embedded migrations the database has not applied.
-    pub pending: Vec<MigrationId>,
-    /// Applied versions this crate does not embed.
-    pub unknown_applied: Vec<String>,
-    /// Differences between `crate::schema` and the live columns.
-    pub column_drift: Vec<ColumnDrift>,
-}
-
-impl VerificationReport {
-    /// True when every migration is applied, nothing unknown is, and the columns match.
-    pub fn is_consistent(&self) -> bool {
-        self.pending.is_empty() && self.unknown_applied.is_empty() && self.column_drift.is_empty()
     }
 }
 
@@ -158,21 +139,7 @@ pub fn revert_to(
     Ok(reverted)
 }
 
-/// Checks that the live schema is the one the migrations build: every embedded migration
-/// applied, no unknown version applied, and the columns of `crate::schema` (names, types,
-/// nullability) exactly the database's.
-pub fn verify(database_url: &str) -> Result<VerificationReport, MigratorError> {
-    let mut connection = connect(database_url)?;
-    let status = status_on(&mut connection)?;
-    let live = schema_check::live_columns(&mut connection)?;
-    Ok(VerificationReport {
-        pending: status.pending().into_iter().cloned().collect(),
-        unknown_applied: status.unknown_applied,
-        column_drift: schema_check::compare(&schema_check::expected_columns(), &live),
-    })
-}
-
-fn status_on(connection: &mut PgConnection) -> Result<MigrationStatus, MigratorError> {
+pub(crate) fn status_on(connection: &mut PgConnection) -> Result<MigrationStatus, MigratorError> {
     let applied: BTreeSet<String> = MigrationHarness::<Pg>::applied_migrations(connection)
         .map_err(|source| harness_error("reading the applied migrations", source))?
         .into_iter()
@@ -198,7 +165,7 @@ fn status_on(connection: &mut PgConnection) -> Result<MigrationStatus, MigratorE
     })
 }
 
-fn load_embedded() -> Result<Vec<Box<dyn Migration<Pg>>>, MigratorError> {
+pub(crate) fn load_embedded() -> Result<Vec<Box<dyn Migration<Pg>>>, MigratorError> {
     MigrationSource::<Pg>::migrations(&MIGRATIONS)
         .map_err(|source| harness_error("loading the embedded migrations", source))
 }

@@ -46,7 +46,9 @@ enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Check that the live schema is the one the migrations build; exit 1 if not.
+    /// Check that the live schema is the one the migrations build (constraints, indexes,
+    /// column types, triggers, functions, sequences; compared with the migrations re-applied
+    /// in a rolled-back scratch schema) and that src/schema.rs matches it; exit 1 if not.
     Verify,
     /// Only create or update the app role (its credentials are required).
     EnsureAppRole,
@@ -166,7 +168,10 @@ fn print_verification(report: &VerificationReport) {
     for version in &report.unknown_applied {
         println!("  applied version {version} is unknown to this migrator");
     }
-    for drift in &report.column_drift {
+    for drift in &report.catalog_drift {
         println!("  {drift}");
+    }
+    for drift in &report.column_drift {
+        println!("  schema.rs: {drift}");
     }
 }
