@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Offline validation of the deployment: `serverless package` for each stage (no AWS access),
 # then cfn-lint and checkov on the generated CloudFormation, then the route-table check
-# (gateway routes vs. the authorizer's rules). Skipped checks carry their reason beside the
-# resource (infra/generated-resources.yml) or in .cfnlintrc.yaml.
+# (gateway routes vs. the authorizer's rules, its cache key) and the least-privilege check
+# (which secrets each function's role reads, which routes may invoke a function). Skipped
+# checks carry their reason beside the resource (infra/generated-resources.yml) or in
+# .cfnlintrc.yaml.
 #
 # serverless needs the two artifacts to exist. Packaging does not depend on their content
 # (functions are not versioned, so no code hash enters the template): when dist/ holds the
@@ -65,6 +67,8 @@ for stage in staging production; do
     checkov --quiet --compact --skip-download --framework cloudformation -f "$template" || status=1
     echo "== $stage: route table vs. authorizer"
     cargo run --quiet --locked --example check_route_table -- "$template" || status=1
+    echo "== $stage: least privilege (secrets per function, invoke permissions per route)"
+    cargo run --quiet --locked --example check_least_privilege -- "$template" || status=1
 done
 
 if [ "$status" -ne 0 ]; then

@@ -1,0 +1,367 @@
+//! Least-privilege checks on the packaged CloudFormation template.
+//!
+//! `cargo run --example check_least_privilege -- .serverless/cloudformation-template-update-stack.json`
+//!
+//! * Each function's role reads exactly the secrets of [`SECRET_ACCESS`] and nothing else in
+//!   Secrets Manager; no other role reads a secret. Grants are `secretsmanager:GetSecretValue`
+//!   (the only call the functions make) on a secret of this stack, never a wildcard.
+//! * Each function's environment names only the secrets its role may read.
+//! * API Gateway may invoke a function for named methods and paths (or as the authorizer),
+//!   never for the whole API (`<api>/*`).
+//!
+//! cfn-lint and checkov know none of this; scripts/validate-serverless.sh runs it on every
+//! packaged template.
+
+// A command-line check: its verdict goes to stdout.
+#![allow(clippy::print_stdout)]
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+/// The secrets each function may read, by the logical ids serverless gives them.
+const SECRET_ACCESS: &[(&str, &[&str])] = &[
+    ("AuthenticateLambdaFunction", &["JwtSigningKeySecret"]),
+    ("ValidateJwtLambdaFunction", &["JwtSigningKeySecret"]),
+];
+
+/// The one Secrets Manager action the functions' code calls.
+const READ_SECRET: &str = "secretsmanager:GetSecretValue";
+
+const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+fn main() -> ExitCode {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: check_least_privilege <cloudformation template JSON>");
+        return ExitCode::from(2);
+    };
+    let template = match std::fs::read_to_string(&path)
+        .map_err(|error| error.to_string())
+        .and_then(|text| serde_json::from_str::<Value>(&text).map_err(|error| error.to_string()))
+    {
+        Ok(template) => template,
+        Err(error) => {
+            eprintln!("{path}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let problems = least_privilege_problems(&template);
+    if problems.is_empty() {
+        println!(
+            "least privilege holds: secrets per function as listed, invoke permissions per route"
+        );
+        ExitCode::SUCCESS
+    } else {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+fn least_privilege_problems(template: &Value) -> Vec<String> {
+    let Some(resources) = template["Resources"].as_object() else {
+        return vec!["the template has no Resources".into()];
+    };
+    let mut problems = Vec::new();
+    for (function, allowed) in SECRET_ACCESS {
+        let Some(properties) = resources
+            .get(*function)
+            .map(|resource| &resource["Properties"])
+        else {
+            problems.push(format!("{function}: no such function in the template"));
+            continue;
+        };
+        let allowed: BTreeSet<&str> = allowed.iter().copied().collect();
+        for (variable, value) in properties["Environment"]["Variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(secret) = value["Ref"]
+                .as_str()
+                .filter(|secret| is_secret(template, secret))
+                && !allowed.contains(secret)
+            {
+                problems.push(format!(
+                    "{function}: environment variable {variable} names secret {secret}, which it may not read"
+                ));
+            }
+        }
+    }
+    for (role, resource) in resources {
+        if resource["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        let allowed: BTreeSet<&str> = functions_of_role(template, role)
+            .iter()
+            .filter_map(|function| {
+                SECRET_ACCESS
+                    .iter()
+                    .find(|(listed, _)| listed == function)
+                    .map(|(_, secrets)| *secrets)
+            })
+            .flatten()
+            .copied()
+            .collect();
+        let granted = secret_grants(template, role, resource, &mut problems);
+        for secret in granted.difference(&allowed) {
+            problems.push(format!(
+                "{role}: may read secret {secret}, which is not its function's"
+            ));
+        }
+        for secret in allowed.difference(&granted) {
+            problems.push(format!(
+                "{role}: cannot read secret {secret} its function needs"
+            ));
+        }
+    }
+    for (permission, resource) in resources {
+        if resource["Type"] == "AWS::Lambda::Permission"
+            && resource["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        {
+            check_invoke_scope(
+                permission,
+                &resource["Properties"]["SourceArn"],
+                &mut problems,
+            );
+        }
+    }
+    problems
+}
+
+/// The secrets (logical ids) a role's inline policies let it read; wrong actions and
+/// resources other than a secret of this stack are problems.
+fn secret_grants<'a>(
+    template: &Value,
+    role: &str,
+    resource: &'a Value,
+    problems: &mut Vec<String>,
+) -> BTreeSet<&'a str> {
+    let mut granted = BTreeSet::new();
+    let statements = resource["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| one_or_many(&policy["PolicyDocument"]["Statement"]));
+    for statement in statements {
+        let actions: Vec<&str> = one_or_many(&statement["Action"])
+            .filter_map(Value::as_str)
+            .collect();
+        let reads_secrets = actions.iter().any(|action| {
+            *action == "*" || action.to_ascii_lowercase().starts_with("secretsmanager:")
+        });
+        if !reads_secrets || statement["Effect"] != "Allow" {
+            continue;
+        }
+        for action in &actions {
+            if *action != READ_SECRET {
+                problems.push(format!(
+                    "{role}: grants {action}; the functions only call {READ_SECRET}"
+                ));
+            }
+        }
+        for target in one_or_many(&statement["Resource"]) {
+            match target["Ref"].as_str() {
+                Some(secret) if is_secret(template, secret) => {
+                    granted.insert(secret);
+                }
+                _ => problems.push(format!(
+                    "{role}: grants Secrets Manager access on {target}, not on one secret of this stack"
+                )),
+            }
+        }
+    }
+    granted
+}
+
+/// The functions (logical ids) that run with `role`.
+fn functions_of_role<'a>(template: &'a Value, role: &str) -> Vec<&'a str> {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, resource)| {
+            resource["Type"] == "AWS::Lambda::Function"
+                && resource["Properties"]["Role"]["Fn::GetAtt"][0] == role
+        })
+        .map(|(function, _)| function.as_str())
+        .collect()
+}
+
+fn is_secret(template: &Value, logical_id: &str) -> bool {
+    template["Resources"][logical_id]["Type"] == "AWS::SecretsManager::Secret"
+}
+
+/// An API Gateway source ARN must stop at the authorizer or at a method and a path:
+/// `…:${HttpApi}/authorizers/…` or `…:${HttpApi}/<stage>/<METHOD>/<path>`.
+fn check_invoke_scope(permission: &str, source_arn: &Value, problems: &mut Vec<String>) {
+    let text = source_arn["Fn::Sub"]
+        .as_str()
+        .or_else(|| source_arn.as_str())
+        .unwrap_or_default();
+    let Some((_, scope)) = text.split_once("${HttpApi}/") else {
+        problems.push(format!(
+            "{permission}: SourceArn {source_arn} does not name this stack's HTTP API"
+        ));
+        return;
+    };
+    if scope.starts_with("authorizers/") {
+        return;
+    }
+    let mut parts = scope.splitn(3, '/');
+    let (_stage, method, path) = (parts.next(), parts.next(), parts.next());
+    let names_a_route = method.is_some_and(|method| HTTP_METHODS.contains(&method))
+        && path.is_some_and(|path| !path.is_empty() && !path.starts_with('*'));
+    if !names_a_route {
+        problems.push(format!(
+            "{permission}: SourceArn {text} lets API Gateway invoke the function for any route; name the method and path"
+        ));
+    }
+}
+
+fn one_or_many(value: &Value) -> impl Iterator<Item = &Value> {
+    match value {
+        Value::Array(values) => values.iter().collect::<Vec<_>>().into_iter(),
+        Value::Null => Vec::new().into_iter(),
+        other => vec![other].into_iter(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn statement(action: Value, resource: Value) -> Value {
+        json!({ "Effect": "Allow", "Action": action, "Resource": resource })
+    }
+
+    /// A template shaped like the packaged one: both functions, their roles with these
+    /// statements, the secrets, and one invoke permission with this source.
+    fn template(
+        authenticate: Vec<Value>,
+        validate_jwt: Vec<Value>,
+        validate_jwt_env: Value,
+        source_arn: &str,
+    ) -> Value {
+        let role = |statements: Vec<Value>| {
+            json!({
+                "Type": "AWS::IAM::Role",
+                "Properties": { "Policies": [ { "PolicyDocument": { "Statement": statements } } ] }
+            })
+        };
+        json!({
+            "Resources": {
+                "JwtSigningKeySecret": { "Type": "AWS::SecretsManager::Secret" },
+                "JwtVerificationKeySecret": { "Type": "AWS::SecretsManager::Secret" },
+                "AuthenticateRole": role(authenticate),
+                "ValidateJwtRole": role(validate_jwt),
+                "AuthenticateLambdaFunction": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Role": { "Fn::GetAtt": ["AuthenticateRole", "Arn"] },
+                        "Environment": { "Variables": {
+                            "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" }
+                        } }
+                    }
+                },
+                "ValidateJwtLambdaFunction": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Role": { "Fn::GetAtt": ["ValidateJwtRole", "Arn"] },
+                        "Environment": { "Variables": validate_jwt_env }
+                    }
+                },
+                "AuthenticateInvoked": {
+                    "Type": "AWS::Lambda::Permission",
+                    "Properties": {
+                        "Principal": "apigateway.amazonaws.com",
+                        "SourceArn": { "Fn::Sub": source_arn }
+                    }
+                }
+            }
+        })
+    }
+
+    const LOGIN_ROUTE: &str = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/auth*";
+
+    fn read(secret: &str) -> Value {
+        statement(json!(READ_SECRET), json!({ "Ref": secret }))
+    }
+
+    fn signing_key_env() -> Value {
+        json!({ "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" } })
+    }
+
+    #[test]
+    fn the_intended_grants_pass() {
+        let template = template(
+            vec![read("JwtSigningKeySecret")],
+            vec![read("JwtSigningKeySecret")],
+            signing_key_env(),
+            LOGIN_ROUTE,
+        );
+        assert_eq!(least_privilege_problems(&template), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_action_the_code_never_calls_is_refused() {
+        let template = template(
+            vec![statement(
+                json!([READ_SECRET, "secretsmanager:DescribeSecret"]),
+                json!({ "Ref": "JwtSigningKeySecret" }),
+            )],
+            vec![read("JwtSigningKeySecret")],
+            signing_key_env(),
+            LOGIN_ROUTE,
+        );
+        let problems = least_privilege_problems(&template);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("DescribeSecret"), "{problems:?}");
+    }
+
+    #[test]
+    fn wildcard_secret_access_is_refused() {
+        let template = template(
+            vec![read("JwtSigningKeySecret")],
+            vec![statement(json!("secretsmanager:*"), json!("*"))],
+            signing_key_env(),
+            LOGIN_ROUTE,
+        );
+        let problems = least_privilege_problems(&template);
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("secretsmanager:*")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("not on one secret")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn invoking_for_any_route_is_refused() {
+        for source_arn in [
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/*/auth",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/*",
+        ] {
+            let template = template(
+                vec![read("JwtSigningKeySecret")],
+                vec![read("JwtSigningKeySecret")],
+                signing_key_env(),
+                source_arn,
+            );
+            let problems = least_privilege_problems(&template);
+            assert_eq!(problems.len(), 1, "{source_arn}: {problems:?}");
+            assert!(problems[0].contains("any route"), "{problems:?}");
+        }
+    }
+}
