@@ -27,9 +27,6 @@ use ports::{
     PaymentSimulator, ProviderError, VerificationError,
 };
 
-/// Pending payments expired per sweep round (a round repeats while it fills a batch).
-const EXPIRY_BATCH: i64 = 100;
-
 /// What a QR code or status request can answer besides success.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -289,25 +286,18 @@ impl Payments {
         }
     }
 
-    /// Expires every pending payment whose time is up (with its order), then cancels the
-    /// charges at the provider so they cannot be paid late. Returns how many expired.
+    /// Expires every pending payment whose time is up (with its order), one order per
+    /// transaction, and cancels each charge at the provider so it cannot be paid late.
+    /// Returns how many expired; a failure stops the round (what expired before it is
+    /// counted and withdrawn, the rest is found again next round).
     pub async fn expire_due(&self) -> Result<usize, PortError> {
         let mut total = 0;
-        loop {
-            let expired = self.repository.expire_due(Utc::now(), EXPIRY_BATCH).await?;
-            if expired.is_empty() {
-                break;
-            }
-            self.observer.payments_expired(expired.len());
-            total += expired.len();
-            for payment in &expired {
-                tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
-                if let Some(id) = &payment.provider_payment_id {
-                    self.cancel_at_provider(&payment.provider, id).await;
-                }
-            }
-            if i64::try_from(expired.len()).unwrap_or(i64::MAX) < EXPIRY_BATCH {
-                break;
+        while let Some(payment) = self.repository.expire_next_due(Utc::now()).await? {
+            self.observer.payments_expired(1);
+            total += 1;
+            tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
+            if let Some(id) = &payment.provider_payment_id {
+                self.cancel_at_provider(&payment.provider, id).await;
             }
         }
         Ok(total)

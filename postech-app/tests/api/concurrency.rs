@@ -57,3 +57,79 @@ async fn fifty_checkouts_naming_two_products_in_opposite_orders_all_succeed() {
     assert_eq!(app.admin_product(&burger).await["estoque_disponivel"], 950);
     assert_eq!(app.admin_product(&fries).await["estoque_disponivel"], 950);
 }
+
+/// Every path of the app locks stock rows in id order, but a foreign transaction (an
+/// operator's script, a migration) need not: when PostgreSQL breaks a deadlock by aborting
+/// the checkout, the checkout runs again instead of answering 500.
+#[tokio::test]
+async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+
+    let app = TestApp::spawn().await;
+    let mut products = [
+        app.create_product("X-Burguer", "15.90", BURGERS, 10).await,
+        app.create_product("Batata Frita", "9.90", SIDES, 10).await,
+    ];
+    // PostgreSQL orders uuids as their bytes, which is the order of their lower-case text.
+    products.sort();
+    let [lower, higher] = products;
+
+    let mut foreign = app.database.connect().unwrap();
+    let (locked, higher_is_locked) = tokio::sync::oneshot::channel();
+    let (lower_id, higher_id) = (lower.clone(), higher.clone());
+    let foreign = tokio::task::spawn_blocking(move || {
+        foreign
+            .batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM products WHERE id = '{higher_id}' FOR UPDATE"
+            ))
+            .unwrap();
+        locked.send(()).unwrap();
+        // Until the checkout holds the lower row and waits for the higher one.
+        let waiting = |connection: &mut diesel::PgConnection| {
+            diesel::sql_query(
+                "SELECT count(*) AS count FROM pg_stat_activity \
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .get_result::<Count>(connection)
+            .unwrap()
+            .count
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while waiting(&mut foreign) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the checkout never waited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Closes the cycle. The checkout waited first, so its deadlock check runs first and
+        // PostgreSQL aborts it; this statement then gets the lower row.
+        foreign
+            .batch_execute(&format!(
+                "SELECT 1 FROM products WHERE id = '{lower_id}' FOR UPDATE"
+            ))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        foreign.batch_execute("COMMIT").unwrap();
+    });
+    higher_is_locked.await.unwrap();
+
+    let response = app.checkout(&[(&lower, 1), (&higher, 1)]).await;
+    foreign.await.unwrap();
+    let status = response.status();
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap()
+    );
+    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(app.admin_product(&lower).await["estoque_disponivel"], 9);
+}

@@ -11,5 +11,6 @@ mod harness;
 mod mercadopago_double;
 mod qr_code;
 mod simulator;
+mod sweep_locking;
 mod webhook;
 mod webhook_secret;

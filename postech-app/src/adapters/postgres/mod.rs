@@ -80,9 +80,16 @@ pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection
     })
 }
 
-/// Maps a diesel error no caller expected. Connection-level failures are "unavailable"
-/// (503), anything else "unexpected" (500).
+/// Maps a diesel error no caller expected. Connection-level failures and transactions
+/// PostgreSQL aborted to break a lock conflict are "unavailable" (503: worth retrying),
+/// anything else "unexpected" (500).
 pub(crate) fn unexpected(error: DieselError) -> PortError {
+    if is_lock_conflict(&error) {
+        return PortError::Unavailable {
+            dependency: DEPENDENCY,
+            cause: format!("transaction aborted by a lock conflict: {error}"),
+        };
+    }
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => PortError::Unavailable {
@@ -105,6 +112,27 @@ pub(crate) fn unexpected(error: DieselError) -> PortError {
         },
     }
 }
+
+/// Whether PostgreSQL aborted the transaction to resolve a conflict with another one — a
+/// serialization failure (SQLSTATE 40001) or a deadlock (40P01) — so that running it again
+/// may well succeed. Every path here locks in one global order, so a deadlock means a bug or
+/// a foreign transaction (an operator's, a migration's); retrying is still the right answer.
+///
+/// diesel-async names 40001 but folds 40P01 into `Unknown` and does not expose the SQLSTATE,
+/// so a deadlock is recognised by PostgreSQL's message, which is English under the `C` and
+/// `en_*` `lc_messages` of the Debian and RDS defaults.
+pub(crate) fn is_lock_conflict(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message() == DEADLOCK_MESSAGE
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL's message for SQLSTATE 40P01 (`deadlock_detected`).
+const DEADLOCK_MESSAGE: &str = "deadlock detected";
 
 /// The name of the constraint a unique or foreign-key violation hit, if that is the error.
 pub(crate) fn violated_constraint(error: &DieselError) -> Option<&str> {

@@ -4,7 +4,9 @@
 //!
 //! Lock order, everywhere: the payment row, then the order row, then the product rows in id
 //! order — the same order-then-products order as the checkout and the admin cancellation, so
-//! none of them can deadlock with another.
+//! none of them can deadlock with another. A transaction that releases stock does so for one
+//! order only: the product locks of two orders, each set in id order, are not in id order
+//! together.
 
 mod apply;
 mod expire;
@@ -160,11 +162,10 @@ impl PaymentRepository for PgPaymentRepository {
         apply::apply(&self.pool, provider, report, now).await
     }
 
-    async fn expire_due(
+    async fn expire_next_due(
         &self,
         now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ExpiredPayment>, PortError> {
-        expire::expire_due(&self.pool, now, limit).await
+    ) -> Result<Option<ExpiredPayment>, PortError> {
+        expire::expire_next_due(&self.pool, now).await
     }
 }

@@ -128,14 +128,13 @@ pub trait PaymentRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, PortError>;
 
-    /// Expires up to `limit` pending payments whose time is up (oldest first), each with
-    /// its order (`Recebido → Cancelado`, history, stock released). Rows another process
-    /// is expiring are skipped, so several replicas may sweep at once.
-    async fn expire_due(
+    /// In one transaction of its own: expires the pending payment whose time ran out first,
+    /// with its order (`Recebido → Cancelado`, history, stock released); `None` when nothing
+    /// is due. Rows another process holds are skipped, so several replicas may sweep at once.
+    async fn expire_next_due(
         &self,
         now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ExpiredPayment>, PortError>;
+    ) -> Result<Option<ExpiredPayment>, PortError>;
 }
 
 /// The simulated provider's control panel (local runs and demos only).

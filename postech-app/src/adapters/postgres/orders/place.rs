@@ -20,7 +20,9 @@ use uuid::Uuid;
 use super::load::{OrderRow, record};
 use crate::adapters::postgres::codes::order_status_code;
 use crate::adapters::postgres::money::SqlMoney;
-use crate::adapters::postgres::{PgPool, connection, unexpected, violated_constraint};
+use crate::adapters::postgres::{
+    PgPool, connection, is_lock_conflict, unexpected, violated_constraint,
+};
 use crate::application::checkout::{CheckoutRejection, LockedProduct, NewOrder};
 use crate::application::error::PortError;
 use crate::application::ports::{PlaceOutcome, PriceOrder};
@@ -57,19 +59,34 @@ struct Stored {
     items: Vec<OrderItem>,
 }
 
+/// Attempts of the checkout transaction when PostgreSQL aborts it to break a lock conflict.
+const ATTEMPTS: u32 = 3;
+
 pub(super) async fn place(
     pool: &PgPool,
     order: &NewOrder,
     price: &PriceOrder,
 ) -> Result<PlaceOutcome, PortError> {
     let mut connection = connection(pool).await?;
-    let outcome = connection
-        .transaction::<Stored, Abort, _>(async |connection| {
-            let locked = lock_products(connection, order).await?;
-            let priced = price(&order.lines, &locked).map_err(Abort::Rejected)?;
-            write(connection, order, priced.items, priced.total).await
-        })
-        .await;
+    let mut attempt = 1;
+    let outcome = loop {
+        let outcome = connection
+            .transaction::<Stored, Abort, _>(async |connection| {
+                let locked = lock_products(connection, order).await?;
+                let priced = price(&order.lines, &locked).map_err(Abort::Rejected)?;
+                write(connection, order, priced.items, priced.total).await
+            })
+            .await;
+        // The whole transaction rolled back, so running it again is safe: a deadlock or
+        // serialization failure is another transaction's timing, not the customer's fault.
+        match outcome {
+            Err(Abort::Database(error)) if is_lock_conflict(&error) && attempt < ATTEMPTS => {
+                tracing::warn!(attempt, %error, "checkout aborted by a lock conflict; retrying");
+                attempt += 1;
+            }
+            outcome => break outcome,
+        }
+    };
     match outcome {
         Ok(stored) => {
             let row = OrderRow {

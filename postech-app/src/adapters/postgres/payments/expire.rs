@@ -34,14 +34,21 @@ pub(super) struct NewHistoryRow<'a> {
     pub actor: &'a str,
 }
 
-pub(super) async fn expire_due(
+/// Expires the pending payment that fell due first (if any), with its order, in one
+/// transaction of its own.
+///
+/// One order per transaction is what keeps the sweep from deadlocking with checkouts: an
+/// order's products are locked in id order, as the checkout locks them, but two orders'
+/// products taken one order after the other are not in id order overall (the first order's
+/// higher id, then the second's lower one) — a checkout holding the lower and waiting for the
+/// higher would close the cycle. Taken alone, each order's locks are in global id order.
+pub(super) async fn expire_next_due(
     pool: &PgPool,
     now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<ExpiredPayment>, PortError> {
+) -> Result<Option<ExpiredPayment>, PortError> {
     let mut connection = connection(pool).await?;
     connection
-        .transaction::<Vec<ExpiredPayment>, Abort, _>(async |connection| {
+        .transaction::<Option<ExpiredPayment>, Abort, _>(async |connection| {
             // The literal predicate lets PostgreSQL use the partial index
             // `payments_one_pending_per_order_key` (WHERE status = 'pending'): the sweep reads
             // the few pending rows, never the payment history. A bound parameter would hide
@@ -51,17 +58,17 @@ pub(super) async fn expire_due(
                 .filter(sql::<Bool>(PENDING_PREDICATE))
                 .filter(payments::expires_at.le(now))
                 .order(payments::expires_at)
-                .limit(limit)
+                .limit(1)
                 .for_update()
                 .skip_locked()
                 .select(PaymentRow::as_select())
-                .load(connection)
-                .await?;
-            let mut expired = Vec::with_capacity(due.len());
-            for row in &due {
-                expired.push(expire_one(connection, row).await?);
+                .first(connection)
+                .await
+                .optional()?;
+            match due {
+                Some(row) => Ok(Some(expire_one(connection, &row).await?)),
+                None => Ok(None),
             }
-            Ok(expired)
         })
         .await
         .map_err(PortError::from)
