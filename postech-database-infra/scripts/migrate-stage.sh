@@ -7,7 +7,8 @@
 # Needs: AWS credentials in the environment (the deploy role), aws, kubectl, jq, curl, cargo
 # and libpq. The instance only admits the EKS workloads' security group, so the connection
 # goes through a short-lived socat pod in the stage's cluster and `kubectl port-forward`;
-# TLS is still verified against the instance's host name (libpq `hostaddr`).
+# TLS is still verified against the instance's host name (libpq `hostaddr`). The master
+# credentials are read by the migrator from the RDS-managed secret (MIGRATOR_DATABASE_SECRET_ID).
 #
 # Also seeds postech/<stage>/app-database with a generated password the first time (the
 # secret is created empty by Terraform so that no password enters the state).
@@ -48,13 +49,6 @@ if [ "$versions" = "0" ]; then
   unset password
 fi
 
-master=$(aws secretsmanager get-secret-value --region "$region" --secret-id "$master_secret_arn" --query SecretString --output text)
-master_user=$(jq -r .username <<<"$master")
-PGPASSWORD=$(jq -r .password <<<"$master")
-[ -n "${GITHUB_ACTIONS:-}" ] && echo "::add-mask::$PGPASSWORD"
-export PGPASSWORD
-unset master
-
 bundle=$(mktemp --suffix=.pem)
 curl -fsSL https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem -o "$bundle"
 
@@ -89,7 +83,14 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 
-export DATABASE_URL="postgres://$master_user@$host:$local_port/$dbname?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=$bundle"
+# The migrator reads the master credentials from the RDS-managed secret itself (the
+# password never passes through this shell) and connects to the instance's host name
+# through the tunnel: PGHOSTADDR sends the connection to 127.0.0.1 while verify-full still
+# checks the certificate against $host.
+unset DATABASE_URL
+export MIGRATOR_DATABASE_SECRET_ID="$master_secret_arn"
+export MIGRATOR_DATABASE_HOST="$host" MIGRATOR_DATABASE_PORT="$local_port" MIGRATOR_DATABASE_NAME="$dbname"
+export PGHOSTADDR=127.0.0.1 PGSSLMODE=verify-full PGSSLROOTCERT="$bundle"
 export APP_DATABASE_SECRET_ID="$app_secret_arn"
 export AWS_REGION="$region"
 cargo run --release --locked --quiet --bin postech-migrator -- up

@@ -17,6 +17,7 @@ fn migrator(database_url: &str, args: &[&str]) -> Command {
     command
         .args(args)
         .env("DATABASE_URL", database_url)
+        .env_remove("MIGRATOR_DATABASE_SECRET_ID")
         .env_remove("APP_DATABASE_SECRET_ID")
         .env_remove("APP_DATABASE_URL");
     command
@@ -147,12 +148,18 @@ fn unknown_version_exits_1_listing_the_known_ones() {
 }
 
 #[test]
-fn missing_database_url_is_a_usage_error() {
+fn missing_database_url_and_secret_id_is_a_usage_error() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_postech-migrator"));
-    command.arg("up").env_remove("DATABASE_URL");
+    command
+        .arg("up")
+        .env_remove("DATABASE_URL")
+        .env_remove("MIGRATOR_DATABASE_SECRET_ID");
     let (code, _, stderr) = run(command);
     assert_eq!(code, 2);
-    assert!(stderr.contains("--database-url"), "{stderr}");
+    assert!(
+        stderr.contains("set DATABASE_URL (--database-url), or MIGRATOR_DATABASE_SECRET_ID"),
+        "{stderr}"
+    );
 }
 
 #[test]

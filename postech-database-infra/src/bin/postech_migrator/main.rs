@@ -5,11 +5,16 @@
 //! 2 on a usage error.
 
 mod app_credentials;
+mod aws;
+mod owner_connection;
 
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use app_credentials::AppCredentialsOnce;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
+use owner_connection::OwnerSettings;
 use postech_database::{
     MigrationId, VerificationReport, embedded_migrations, ensure_app_role, revert_to, run_pending,
     status, verify,
@@ -23,10 +28,30 @@ use secrecy::ExposeSecret;
     about = "Applies and inspects the postech PostgreSQL schema."
 )]
 struct Cli {
-    /// URL of a role that owns the schema (e.g. the RDS master user). The password may be
-    /// left out of the URL and given in PGPASSWORD instead.
+    /// URL of a role that owns the schema (local runs and CI). The password may be left out
+    /// of the URL and given in PGPASSWORD instead. MIGRATOR_DATABASE_SECRET_ID wins over it.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
+
+    /// Secrets Manager id or ARN of the schema owner's {"username", "password"} (the
+    /// RDS-managed master secret), read on every run.
+    #[arg(long, env = owner_connection::SECRET_ID_VAR)]
+    database_secret_id: Option<String>,
+
+    /// Host of the database, with --database-secret-id (default: the secret's `host`, else
+    /// the app database secret's).
+    #[arg(long, env = owner_connection::HOST_VAR)]
+    database_host: Option<String>,
+
+    /// Port, with --database-secret-id (default: the secret's, else the app database
+    /// secret's, else 5432).
+    #[arg(long, env = owner_connection::PORT_VAR)]
+    database_port: Option<u16>,
+
+    /// Database name, with --database-secret-id (default: the secret's `dbname`, else the
+    /// app database secret's).
+    #[arg(long, env = owner_connection::NAME_VAR)]
+    database_name: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -56,6 +81,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if non_empty(&cli.database_url).is_none() && non_empty(&cli.database_secret_id).is_none() {
+        Cli::command()
+            .error(
+                ErrorKind::MissingRequiredArgument,
+                format!(
+                    "the schema owner's connection is not configured: set DATABASE_URL (--database-url), or {} (--database-secret-id) to read it from AWS Secrets Manager",
+                    owner_connection::SECRET_ID_VAR
+                ),
+            )
+            .exit();
+    }
     match run(&cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -68,13 +104,22 @@ fn main() -> ExitCode {
 
 /// Runs the command; `Ok(false)` is a completed check that found a problem.
 fn run(cli: &Cli) -> anyhow::Result<bool> {
-    let url = cli.database_url.as_str();
+    let mut app_credentials = AppCredentialsOnce::default();
+    let settings = OwnerSettings {
+        database_url: non_empty(&cli.database_url),
+        secret_id: non_empty(&cli.database_secret_id),
+        host: non_empty(&cli.database_host),
+        port: cli.database_port,
+        dbname: non_empty(&cli.database_name),
+    };
+    let owner_url = owner_connection::owner_url(&settings, &mut app_credentials)?;
+    let url = owner_url.expose_secret();
     match &cli.command {
         Command::Up => {
             let applied = run_pending(url).context("migrating the database")?;
             report_applied(&applied)?;
-            match app_credentials::from_environment()? {
-                Some(credentials) => apply_app_role(url, &credentials)?,
+            match app_credentials.get()? {
+                Some(credentials) => apply_app_role(url, credentials)?,
                 None => println!(
                     "App role: not configured (set APP_DATABASE_SECRET_ID, or APP_DATABASE_URL for local runs)."
                 ),
@@ -113,13 +158,17 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
             Ok(report.is_consistent())
         }
         Command::EnsureAppRole => {
-            let credentials = app_credentials::from_environment()?.context(
+            let credentials = app_credentials.get()?.context(
                 "the app role is not configured: set APP_DATABASE_SECRET_ID, or APP_DATABASE_URL for local runs",
             )?;
-            apply_app_role(url, &credentials)?;
+            apply_app_role(url, credentials)?;
             Ok(true)
         }
     }
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
 }
 
 fn report_applied(applied: &[MigrationId]) -> anyhow::Result<()> {
