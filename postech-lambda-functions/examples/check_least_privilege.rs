@@ -23,7 +23,8 @@ use serde_json::Value;
 /// The secrets each function may read, by the logical ids serverless gives them.
 const SECRET_ACCESS: &[(&str, &[&str])] = &[
     ("AuthenticateLambdaFunction", &["JwtSigningKeySecret"]),
-    ("ValidateJwtLambdaFunction", &["JwtSigningKeySecret"]),
+    // Public keys only: with the signing key a compromised authorizer could mint admin tokens.
+    ("ValidateJwtLambdaFunction", &["JwtVerificationKeySecret"]),
 ];
 
 /// The one Secrets Manager action the functions' code calls.
@@ -292,19 +293,56 @@ mod tests {
         statement(json!(READ_SECRET), json!({ "Ref": secret }))
     }
 
-    fn signing_key_env() -> Value {
-        json!({ "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" } })
+    fn verification_key_env() -> Value {
+        json!({ "JWT_VERIFICATION_KEY_SECRET_ID": { "Ref": "JwtVerificationKeySecret" } })
     }
 
     #[test]
     fn the_intended_grants_pass() {
         let template = template(
             vec![read("JwtSigningKeySecret")],
-            vec![read("JwtSigningKeySecret")],
-            signing_key_env(),
+            vec![read("JwtVerificationKeySecret")],
+            verification_key_env(),
             LOGIN_ROUTE,
         );
         assert_eq!(least_privilege_problems(&template), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_authorizer_reading_the_signing_key_is_refused() {
+        let template = template(
+            vec![read("JwtSigningKeySecret")],
+            vec![
+                read("JwtVerificationKeySecret"),
+                read("JwtSigningKeySecret"),
+            ],
+            verification_key_env(),
+            LOGIN_ROUTE,
+        );
+        let problems = least_privilege_problems(&template);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("ValidateJwtRole: may read secret JwtSigningKeySecret"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn the_authorizer_pointed_at_the_signing_key_is_refused() {
+        let template = template(
+            vec![read("JwtSigningKeySecret")],
+            vec![read("JwtVerificationKeySecret")],
+            json!({ "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" } }),
+            LOGIN_ROUTE,
+        );
+        let problems = least_privilege_problems(&template);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains(
+                "ValidateJwtLambdaFunction: environment variable JWT_SIGNING_KEY_SECRET_ID"
+            ),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -314,8 +352,8 @@ mod tests {
                 json!([READ_SECRET, "secretsmanager:DescribeSecret"]),
                 json!({ "Ref": "JwtSigningKeySecret" }),
             )],
-            vec![read("JwtSigningKeySecret")],
-            signing_key_env(),
+            vec![read("JwtVerificationKeySecret")],
+            verification_key_env(),
             LOGIN_ROUTE,
         );
         let problems = least_privilege_problems(&template);
@@ -328,7 +366,7 @@ mod tests {
         let template = template(
             vec![read("JwtSigningKeySecret")],
             vec![statement(json!("secretsmanager:*"), json!("*"))],
-            signing_key_env(),
+            verification_key_env(),
             LOGIN_ROUTE,
         );
         let problems = least_privilege_problems(&template);
@@ -355,8 +393,8 @@ mod tests {
         ] {
             let template = template(
                 vec![read("JwtSigningKeySecret")],
-                vec![read("JwtSigningKeySecret")],
-                signing_key_env(),
+                vec![read("JwtVerificationKeySecret")],
+                verification_key_env(),
                 source_arn,
             );
             let problems = least_privilege_problems(&template);

@@ -1,7 +1,9 @@
 //! Settings read from environment variables, once, at cold start.
 //!
-//! Secrets are not here: the signing key is resolved by [`crate::keys`] from Secrets Manager
-//! (`JWT_SIGNING_KEY_SECRET_ID`) or, for local runs, from plain variables.
+//! Secrets are not here: the signing key (`authenticate`) and the verification keys
+//! (`validate_jwt`) are resolved by [`crate::keys`] from Secrets Manager
+//! (`JWT_SIGNING_KEY_SECRET_ID`, `JWT_VERIFICATION_KEY_SECRET_ID`) or, for local runs, from
+//! plain variables.
 
 use std::net::SocketAddr;
 use std::time::Duration;

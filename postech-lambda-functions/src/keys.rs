@@ -1,17 +1,21 @@
-//! The Ed25519 signing key of postech tokens, read from the `jwt-signing-key` secret.
+//! The Ed25519 key of postech tokens, in two secrets: `jwt-signing-key`
+//! (`{kid, private_key_pem, public_key_pem}`, read by `authenticate` only) and
+//! `jwt-verification-key` (`{kid, public_key_pem}`, read by the authorizer and the app).
 //!
-//! Both sides re-read the secret, so writing a new `{kid, private_key_pem, public_key_pem}`
-//! (scripts/rotate-signing-key.sh) rotates the key without a redeploy:
-//! [`SigningKeys`] signs with the new key once its refresh interval has passed, and the
-//! authorizer's [`VerificationKeyRing`] (from the shared SDK, which the app uses too) trusts
-//! the new `kid` as soon as a token carrying it arrives, while still accepting tokens signed
-//! with the keys it knew before.
+//! scripts/rotate-signing-key.sh writes a new key to the verification secret first, then to
+//! the signing secret, and every reader re-reads its secret, so a rotation needs no redeploy:
+//! the authorizer's [`VerificationKeyRing`] (from the shared SDK, which the app uses too)
+//! trusts the new `kid` as soon as a token carrying it arrives, while still accepting tokens
+//! signed with the keys it knew before, and [`SigningKeys`] signs with the new key once its
+//! refresh interval has passed.
 //!
 //! [`VerificationKeyRing`]: postech_shared_sdk::secrets::VerificationKeyRing
 
 mod signing;
+mod verification;
 
 pub use signing::SigningKeys;
+pub use verification::{VERIFICATION_KEY_SECRET_ID, VerificationKeysError, load_verification_keys};
 
 use postech_shared_sdk::secrets::SecretsError;
 use postech_shared_sdk::token::TokenError;

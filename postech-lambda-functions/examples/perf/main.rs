@@ -67,6 +67,16 @@ async fn main() {
     local_aws::store_signing_key(&sdk_config, &secret_id, &key)
         .await
         .unwrap();
+    // What validate_jwt reads: the public half only.
+    let verification_secret_id = secret_id.replace("jwt-signing-key", "jwt-verification-key");
+    let public_half = serde_json::json!({ "kid": key.kid, "public_key_pem": key.public_key_pem });
+    local_aws::put_secret_string(
+        &sdk_config,
+        &verification_secret_id,
+        &public_half.to_string().into(),
+    )
+    .await
+    .unwrap();
     let cpf = Cpf::parse("529.982.247-25").unwrap();
     let customer_id = CustomerId::new_random();
     CognitoClient::new(&sdk_config, &pool.user_pool_id, &pool.client_id)
@@ -82,6 +92,10 @@ async fn main() {
         ("COGNITO_USER_POOL_ID", pool.user_pool_id.clone()),
         ("COGNITO_CLIENT_ID", pool.client_id.clone()),
         ("JWT_SIGNING_KEY_SECRET_ID", secret_id.clone()),
+        (
+            "JWT_VERIFICATION_KEY_SECRET_ID",
+            verification_secret_id.clone(),
+        ),
     ];
     let env = {
         let vars = vars.clone();

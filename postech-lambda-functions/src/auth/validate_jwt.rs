@@ -16,10 +16,11 @@ pub use route_access::RouteAccess;
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::{HeaderMap, header};
-use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
+use postech_shared_sdk::secrets::{EnvSource, VerificationKeyRing};
 use postech_shared_sdk::token::Role;
 
 use crate::config::{AuthorizerSettings, ConfigError};
+use crate::keys::{VerificationKeysError, load_verification_keys};
 
 /// Why the authorizer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +30,7 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     /// The verification keys could not be loaded.
     #[error(transparent)]
-    Keys(#[from] KeyRingError),
+    Keys(#[from] VerificationKeysError),
 }
 
 /// What every invocation shares: the verification keys.
@@ -39,14 +40,15 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
-    /// Builds the production wiring from the environment (`JWT_SIGNING_KEY_SECRET_ID`, or
-    /// `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`).
+    /// Builds the production wiring from the environment (`JWT_VERIFICATION_KEY_SECRET_ID`,
+    /// or `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`): public keys only,
+    /// see [`load_verification_keys`].
     pub async fn from_env(
         env: &dyn EnvSource,
         sdk_config: &aws_config::SdkConfig,
     ) -> Result<Self, StartupError> {
         let settings = AuthorizerSettings::from_env(env)?;
-        let keys = VerificationKeyRing::load(env, sdk_config, settings.key_refresh).await?;
+        let keys = load_verification_keys(env, sdk_config, settings.key_refresh).await?;
         Ok(Self::new(keys))
     }
 

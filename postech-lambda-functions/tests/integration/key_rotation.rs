@@ -2,9 +2,8 @@ use std::time::Duration;
 
 use postech_lambda_functions::auth::authenticate::Authenticator;
 use postech_lambda_functions::auth::validate_jwt::Authorizer;
-use postech_shared_sdk::local_aws;
 use postech_shared_sdk::token::SigningKeyMaterial;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{
     LocalAws, customer_login_event, status_and_json, unique_cpf, unverified_header,
@@ -41,19 +40,46 @@ async fn own_profile(
         .await
 }
 
+/// The field names of the secret's current value.
+async fn secret_fields(aws: &LocalAws, secret_id: &str) -> Vec<String> {
+    let text = aws_sdk_secretsmanager::Client::new(&aws.sdk_config)
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .expect("secret readable")
+        .secret_string()
+        .expect("text secret")
+        .to_owned();
+    let value: Value = serde_json::from_str(&text).expect("JSON secret");
+    let mut fields: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
+    fields.sort();
+    fields
+}
+
 #[tokio::test]
-async fn a_new_kid_in_the_secret_is_used_and_trusted_without_a_redeploy() {
+async fn the_authorizer_trusts_authenticate_and_its_rotations_from_the_public_keys_alone() {
     let aws = LocalAws::provision().await;
     let cpf = unique_cpf();
     aws.register_customer(&cpf).await;
     // Warm functions: the authenticator re-reads the key every second; the authorizer only
-    // every minute, so it must pick up the new key from the token's unknown `kid`.
+    // every minute, so it must pick up the new key from the token's unknown `kid`. The
+    // authorizer is configured as serverless.yml configures it: the verification secret
+    // only, which holds no private key.
     let authenticator = Authenticator::from_env(
-        &aws.function_env(&[("JWT_KEY_REFRESH_SECONDS", "1")]),
+        &aws.authenticate_env(&[("JWT_KEY_REFRESH_SECONDS", "1")]),
         &aws.sdk_config,
     )
     .await
     .expect("authenticate starts");
+    assert_eq!(
+        aws.authorizer_vars().keys().collect::<Vec<_>>(),
+        ["JWT_VERIFICATION_KEY_SECRET_ID"]
+    );
+    assert_eq!(
+        secret_fields(&aws, &aws.verification_secret_id).await,
+        ["kid", "public_key_pem"]
+    );
     let authorizer = aws.authorizer().await;
     let before = log_in(&authenticator, cpf.as_digits()).await;
     assert_eq!(unverified_header(&before)["kid"], aws.key.kid.as_str());
@@ -62,9 +88,11 @@ async fn a_new_kid_in_the_secret_is_used_and_trusted_without_a_redeploy() {
     ));
 
     let rotated = SigningKeyMaterial::generate(format!("{}-next", aws.key.kid));
-    local_aws::store_signing_key(&aws.sdk_config, &aws.secret_id, &rotated)
-        .await
-        .expect("rotated");
+    aws.store_key(&rotated).await;
+    assert_eq!(
+        secret_fields(&aws, &aws.verification_secret_id).await,
+        ["kid", "public_key_pem"]
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = log_in(&authenticator, cpf.as_digits()).await;
 

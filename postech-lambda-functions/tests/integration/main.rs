@@ -10,4 +10,5 @@ mod customer_login;
 mod key_rotation;
 mod local_server;
 mod raw_event_logging;
+mod rotate_script;
 mod support;

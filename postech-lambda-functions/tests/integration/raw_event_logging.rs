@@ -35,7 +35,7 @@ async fn rust_log_trace_does_not_log_the_raw_authorizer_event() {
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_validate_jwt"))
         .env_clear()
-        .envs(aws.function_vars())
+        .envs(aws.authorizer_vars())
         .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "validate-jwt-log-test")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

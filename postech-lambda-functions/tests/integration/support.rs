@@ -19,12 +19,15 @@ use serde_json::Value;
 pub struct LocalAws {
     pub sdk_config: SdkConfig,
     pub pool: LocalUserPool,
-    pub secret_id: String,
+    /// `{kid, private_key_pem, public_key_pem}`: what `authenticate` reads.
+    pub signing_secret_id: String,
+    /// `{kid, public_key_pem}`: what `validate_jwt` reads.
+    pub verification_secret_id: String,
     pub key: SigningKeyMaterial,
 }
 
 impl LocalAws {
-    /// A fresh user pool (with group `admin`) and a signing-key secret on the shared moto.
+    /// A fresh user pool (with group `admin`) and the two key secrets on the shared moto.
     pub async fn provision() -> Self {
         let moto = tokio::task::spawn_blocking(MotoServer::shared)
             .await
@@ -34,24 +37,41 @@ impl LocalAws {
         let pool = local_aws::provision_user_pool(&sdk_config, &local_aws::unique_name("auth"))
             .await
             .expect("user pool");
-        let secret_id = format!(
-            "postech/test-{}/jwt-signing-key",
-            local_aws::unique_suffix()
-        );
+        let stage = format!("test-{}", local_aws::unique_suffix());
         let key = SigningKeyMaterial::generate(format!("kid-{}", local_aws::unique_suffix()));
-        local_aws::store_signing_key(&sdk_config, &secret_id, &key)
-            .await
-            .expect("signing key stored");
-        Self {
+        let aws = Self {
             sdk_config,
             pool,
-            secret_id,
+            signing_secret_id: format!("postech/{stage}/jwt-signing-key"),
+            verification_secret_id: format!("postech/{stage}/jwt-verification-key"),
             key,
-        }
+        };
+        aws.store_key(&aws.key).await;
+        aws
     }
 
-    /// The variables serverless.yml gives the deployed functions, pointing at this slice.
-    pub fn function_vars(&self) -> HashMap<String, String> {
+    /// Writes `key` as scripts/rotate-signing-key.sh does: the public half to the verification
+    /// secret first (verifiers learn the `kid` before any token carries it), then the key pair
+    /// to the signing secret.
+    pub async fn store_key(&self, key: &SigningKeyMaterial) {
+        let public_half = serde_json::json!({
+            "kid": key.kid,
+            "public_key_pem": key.public_key_pem,
+        });
+        local_aws::put_secret_string(
+            &self.sdk_config,
+            &self.verification_secret_id,
+            &public_half.to_string().into(),
+        )
+        .await
+        .expect("verification key stored");
+        local_aws::store_signing_key(&self.sdk_config, &self.signing_secret_id, key)
+            .await
+            .expect("signing key stored");
+    }
+
+    /// The variables serverless.yml gives `authenticate`, pointing at this slice.
+    pub fn authenticate_vars(&self) -> HashMap<String, String> {
         HashMap::from([
             (
                 "COGNITO_USER_POOL_ID".to_owned(),
@@ -60,33 +80,45 @@ impl LocalAws {
             ("COGNITO_CLIENT_ID".to_owned(), self.pool.client_id.clone()),
             (
                 "JWT_SIGNING_KEY_SECRET_ID".to_owned(),
-                self.secret_id.clone(),
+                self.signing_secret_id.clone(),
             ),
         ])
     }
 
-    /// The environment the deployed functions get, pointing at this slice.
-    pub fn function_env(
+    /// The variables serverless.yml gives `validate_jwt`: the verification secret only.
+    pub fn authorizer_vars(&self) -> HashMap<String, String> {
+        HashMap::from([(
+            "JWT_VERIFICATION_KEY_SECRET_ID".to_owned(),
+            self.verification_secret_id.clone(),
+        )])
+    }
+
+    /// `authenticate`'s environment with `extra` variables set too.
+    pub fn authenticate_env(
         &self,
         extra: &[(&str, &str)],
     ) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
-        let mut vars = self.function_vars();
-        for (name, value) in extra {
-            vars.insert((*name).to_owned(), (*value).to_owned());
-        }
-        move |name: &str| vars.get(name).cloned()
+        env_of(self.authenticate_vars(), extra)
+    }
+
+    /// `validate_jwt`'s environment with `extra` variables set too.
+    pub fn authorizer_env(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+        env_of(self.authorizer_vars(), extra)
     }
 
     /// `authenticate` as the binary builds it.
     pub async fn authenticator(&self) -> Authenticator<CognitoClient> {
-        Authenticator::from_env(&self.function_env(&[]), &self.sdk_config)
+        Authenticator::from_env(&self.authenticate_env(&[]), &self.sdk_config)
             .await
             .expect("authenticate starts")
     }
 
     /// `validate_jwt` as the binary builds it.
     pub async fn authorizer(&self) -> Authorizer {
-        Authorizer::from_env(&self.function_env(&[]), &self.sdk_config)
+        Authorizer::from_env(&self.authorizer_env(&[]), &self.sdk_config)
             .await
             .expect("validate_jwt starts")
     }
@@ -147,6 +179,16 @@ impl LocalAws {
             .expect("user created");
         password
     }
+}
+
+fn env_of(
+    mut vars: HashMap<String, String>,
+    extra: &[(&str, &str)],
+) -> impl Fn(&str) -> Option<String> + Send + Sync + use<> {
+    for (name, value) in extra {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    move |name: &str| vars.get(name).cloned()
 }
 
 /// A valid CPF nobody else in the run uses.
