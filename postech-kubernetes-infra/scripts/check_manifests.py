@@ -7,7 +7,8 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 2. The app: startup and liveness probes on /health, readiness on /ready; no `replicas` (the
    HPA owns the count); requests and limits; non-root, read-only root, no privilege
    escalation, ALL capabilities dropped, seccomp RuntimeDefault.
-3. The migration Job runs `postech-migrator up`.
+3. The migration Job runs `postech-migrator up`, reading the master secret itself
+   (`MIGRATOR_DATABASE_SECRET_ID`, host, name): no credentials from a Kubernetes Secret.
 4. Every object carries `postech.io/phase` (prepare, migrate, rollout): the deploy applies by it.
 5. The manifests agree with Terraform: namespace, container port, NodePort, ServiceAccount
    names (terraform/variables.tf and terraform/iam/variables.tf defaults).
@@ -138,6 +139,17 @@ class ManifestChecker:
             f"{stage}: the Job runs {command}, not `postech-migrator up`",
         )
         self.check(pod.get("serviceAccountName") == self.iam["migrator_service_account"], f"{stage}: Job ServiceAccount differs from terraform/iam")
+        env = container.get("env", [])
+        names = {variable["name"] for variable in env}
+        wanted = {"MIGRATOR_DATABASE_SECRET_ID", "MIGRATOR_DATABASE_HOST", "MIGRATOR_DATABASE_NAME"}
+        self.check(wanted <= names, f"{stage}: the Job lacks {sorted(wanted - names)} (the migrator reads the master secret itself)")
+        from_secrets = sorted(
+            variable["name"] for variable in env if "secretKeyRef" in variable.get("valueFrom", {})
+        ) + sorted(source["secretRef"]["name"] for source in container.get("envFrom", []) if "secretRef" in source)
+        self.check(
+            not from_secrets and "DATABASE_URL" not in names,
+            f"{stage}: the Job takes database credentials from Kubernetes ({from_secrets or 'DATABASE_URL'}): a copy goes stale when RDS rotates the master password",
+        )
 
     def check_config(self, stage: str, objects: dict) -> None:
         config = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {})

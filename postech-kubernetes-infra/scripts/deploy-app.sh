@@ -66,6 +66,16 @@ unset signing_key
 (cd "$overlay" && kustomize edit add configmap postech-app-jwt --behavior=replace \
   --from-literal="JWT_KEY_ID=$kid" --from-file="JWT_PUBLIC_KEY_PEM=jwt-public-key.pem")
 
+# The migration Job's connection as the schema owner (k8s/base/migration-job.yaml): the ARN of
+# the RDS-managed master secret, which the migrator reads itself at each run (so no password
+# passes through here or into Kubernetes, and RDS's rotations need nothing), and where the
+# instance is.
+(cd "$overlay" && kustomize edit add configmap postech-migrator-config --behavior=merge \
+  --from-literal="MIGRATOR_DATABASE_SECRET_ID=$(ssm rds/master-secret-arn)" \
+  --from-literal="MIGRATOR_DATABASE_HOST=$(ssm rds/endpoint)" \
+  --from-literal="MIGRATOR_DATABASE_PORT=$(ssm rds/port)" \
+  --from-literal="MIGRATOR_DATABASE_NAME=$(ssm rds/db-name)")
+
 for account in app migrator; do
   role=$(ssm "eks/$account-role-arn")
   if [ "$role" = "none" ]; then  # AWS Academy fallback: pods use the node role
@@ -89,17 +99,6 @@ export KUBECONFIG
 namespace=postech
 
 kubectl apply -l postech.io/phase=prepare -f "$rendered"
-
-# The schema owner's URL for the Job, from the RDS-managed master secret; deleted afterwards.
-# verify-full: libpq checks the certificate against PGSSLROOTCERT (the mounted bundle).
-master=$(aws secretsmanager get-secret-value --secret-id "$(ssm rds/master-secret-arn)" --query SecretString --output text)
-database_url=$(jq -r --arg host "$(ssm rds/endpoint)" --arg port "$(ssm rds/port)" --arg db "$(ssm rds/db-name)" \
-  '"postgres://\(.username | @uri):\(.password | @uri)@\($host):\($port)/\($db)?sslmode=verify-full"' <<<"$master")
-unset master
-trap 'kubectl delete secret -n "$namespace" postech-migrator-database --ignore-not-found >/dev/null || true; rm -rf "$work"' EXIT
-printf '%s' "$database_url" | kubectl create secret generic postech-migrator-database -n "$namespace" \
-  --from-file=database-url=/dev/stdin --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-unset database_url
 
 kubectl delete job -n "$namespace" postech-migrate --ignore-not-found
 kubectl apply -l postech.io/phase=migrate -f "$rendered"

@@ -14,6 +14,10 @@ locals {
     app_database = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/app-database-??????"
     mercadopago  = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/mercadopago-??????"
   }
+
+  # The RDS-managed master secrets of the account (the statement that uses it narrows to the
+  # stage's instance by tag).
+  master_secret_arn = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:rds!db-*"
 }
 
 # ---- The app (ServiceAccount postech-app) ------------------------------------------------
@@ -72,9 +76,9 @@ resource "aws_iam_role_policy" "app" {
 }
 
 # ---- The migrator (ServiceAccount postech-migrator, the migration Job) --------------------
-# `postech-migrator up` reads postech/<stage>/app-database to create or update the app's
-# role with that password. Its own schema-owner URL comes from a Kubernetes Secret the
-# deploy creates from the RDS-managed master secret (k8s/base/migration-job.yaml).
+# `postech-migrator up` connects as the schema owner with the RDS-managed master secret, read
+# at each run (MIGRATOR_DATABASE_SECRET_ID, k8s/base/migration-job.yaml), and reads
+# postech/<stage>/app-database to create or update the app's role with that password.
 resource "aws_iam_role" "migrator" {
   name                 = "${var.name}-migrator"
   description          = "postech-migrator Job (IRSA: ${var.namespace}/${var.migrator_service_account})"
@@ -87,6 +91,21 @@ data "aws_iam_policy_document" "migrator" {
     sid       = "ReadAppDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = [local.secret_arn.app_database]
+  }
+
+  # RDS names its managed secret rds!db-<uuid>, unknown before postech-database-infra creates
+  # the instance (after this repository), and tags it with the instance's ARN: the tag limits
+  # this to the stage's own instance, postech-<stage> (postech-database-infra terraform).
+  statement {
+    sid       = "ReadStageMasterSecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [local.master_secret_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["arn:aws:rds:${local.region}:${local.account}:db:postech-${var.stage}"]
+    }
   }
 
   statement {
@@ -103,7 +122,7 @@ data "aws_iam_policy_document" "migrator" {
     condition {
       test     = "StringLike"
       variable = "kms:EncryptionContext:SecretARN"
-      values   = [local.secret_arn.app_database]
+      values   = [local.secret_arn.app_database, local.master_secret_arn]
     }
   }
 }
