@@ -11,7 +11,7 @@
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
 //! | `PGSSLMODE`, `PGSSLROOTCERT` (or the URL's `sslmode`, `sslrootcert`) | no (clear) | database TLS, see [`database_tls`] |
-//! | `JWT_SIGNING_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification keys (public parts only are used). The secret: its current and previous keys are trusted and a rotation is picked up without a restart; the plain variables: one fixed key. See [`AuthSettings`] |
+//! | `JWT_VERIFICATION_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification keys, public only. The secret (`postech/<stage>/jwt-verification-key`, `{kid, public_key_pem}`): its current and previous keys are trusted and a rotation is picked up without a restart; the plain variables: one fixed key. `JWT_SIGNING_KEY_SECRET_ID` alone is refused: the app never reads the private key. See [`AuthSettings`] |
 //! | `JWT_KEY_REFRESH_SECONDS` | no (`60`) | how often the key secret is re-read |
 //! | `JWT_UNKNOWN_KID_REREAD_SECONDS` | no (`5`) | least time between two re-reads of the key secret caused by tokens naming an unknown `kid`; `0` re-reads for each |
 //! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created |
@@ -70,6 +70,17 @@ pub enum ConfigurationError {
     /// the variables or the secret id).
     #[error(transparent)]
     VerificationKeys(#[from] KeyRingError),
+    /// No source of token verification keys: neither the secret id nor this plain variable.
+    #[error(
+        "environment variable {0} is not set; set it (JWT_KEY_ID and JWT_PUBLIC_KEY_PEM), or set {VERIFICATION_KEY_SECRET_ID} to read the keys from AWS Secrets Manager"
+    )]
+    MissingVerificationKey(&'static str),
+    /// Only the signing-key secret was named: it holds the private key, which the app must
+    /// neither need nor be allowed to read.
+    #[error(
+        "{SIGNING_KEY_SECRET_ID} is set but {VERIFICATION_KEY_SECRET_ID} is not: the app verifies tokens with the public keys of postech/<stage>/jwt-verification-key; set {VERIFICATION_KEY_SECRET_ID} to it"
+    )]
+    SigningKeyOffered,
     /// The database URL or its TLS settings are unusable.
     #[error("database connection: {0}")]
     DatabaseConnection(#[from] ConnectionSetupError),
@@ -101,21 +112,28 @@ pub struct DatabaseSettings {
     pub tls: DatabaseTlsSettings,
 }
 
+/// Names the `jwt-verification-key` secret: `{kid, public_key_pem}`, no private key.
+pub const VERIFICATION_KEY_SECRET_ID: &str = "JWT_VERIFICATION_KEY_SECRET_ID";
+
+/// Names the `jwt-signing-key` secret, which holds the private key: never read by the app.
+const SIGNING_KEY_SECRET_ID: &str = "JWT_SIGNING_KEY_SECRET_ID";
+
 /// Token verification.
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
-    /// The public keys tokens are verified with. From `JWT_SIGNING_KEY_SECRET_ID`: the
+    /// The public keys tokens are verified with. From `JWT_VERIFICATION_KEY_SECRET_ID`: the
     /// secret's current and previous keys, re-read every `JWT_KEY_REFRESH_SECONDS` and when a
     /// token names an unknown `kid` (at most every `JWT_UNKNOWN_KID_REREAD_SECONDS`), so the
     /// auth function's new key is accepted without a restart and tokens of the keys before it
     /// keep working until they expire. From `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM`: that one key,
-    /// fixed.
+    /// fixed (local runs).
     pub verification_keys: Arc<VerificationKeyRing>,
 }
 
 impl AuthSettings {
-    /// Reads the `JWT_*` variables and resolves the keys through `aws`; an unreadable secret
-    /// or an unusable key stops the start.
+    /// Reads the `JWT_*` variables and resolves the keys through `aws`; an unreadable secret,
+    /// an unusable key or `JWT_SIGNING_KEY_SECRET_ID` without `JWT_VERIFICATION_KEY_SECRET_ID`
+    /// stops the start.
     pub async fn from_source(
         env: &dyn EnvSource,
         aws: &aws_config::SdkConfig,
@@ -126,7 +144,26 @@ impl AuthSettings {
             VerificationKeyRing::DEFAULT_UNKNOWN_KID_REREAD_INTERVAL,
             Duration::from_secs,
         );
-        let keys = VerificationKeyRing::load(env, aws, refresh)
+        let verification_secret_id = optional(env, VERIFICATION_KEY_SECRET_ID);
+        if verification_secret_id.is_none() {
+            if optional(env, SIGNING_KEY_SECRET_ID).is_some() {
+                return Err(ConfigurationError::SigningKeyOffered);
+            }
+            for variable in ["JWT_KEY_ID", "JWT_PUBLIC_KEY_PEM"] {
+                if optional(env, variable).is_none() {
+                    return Err(ConfigurationError::MissingVerificationKey(variable));
+                }
+            }
+        }
+        // The SDK's ring takes its secret id from JWT_SIGNING_KEY_SECRET_ID (and keeps only the
+        // public half of what it reads). It is handed the verification secret's id under that
+        // name, and nothing else: whatever the environment says, the app never reads the
+        // signing key.
+        let public_keys_only = move |name: &str| match name {
+            SIGNING_KEY_SECRET_ID => verification_secret_id.clone(),
+            other => env.var(other),
+        };
+        let keys = VerificationKeyRing::load(&public_keys_only, aws, refresh)
             .await?
             .with_unknown_kid_reread_interval(unknown_kid_reread);
         Ok(Self {
@@ -349,6 +386,59 @@ mod tests {
             error.as_deref().is_some_and(
                 |text| text.contains("JWT_PUBLIC_KEY_PEM") && text.contains("unusable")
             ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_signing_key_secret_alone_is_refused() {
+        let env = env_of(&[(
+            "JWT_SIGNING_KEY_SECRET_ID",
+            "postech/staging/jwt-signing-key",
+        )]);
+        let error = AuthSettings::from_source(&env, &aws()).await.err();
+        assert!(
+            matches!(error, Some(ConfigurationError::SigningKeyOffered)),
+            "{error:?}"
+        );
+        let text = error.map(|error| error.to_string()).unwrap_or_default();
+        assert!(text.contains("JWT_VERIFICATION_KEY_SECRET_ID"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_verification_secret_is_read_and_never_the_signing_one() {
+        // Both named: only the verification secret is fetched. The AWS configuration has no
+        // endpoint, so the fetch fails, and its error names the secret that was asked for.
+        let env = env_of(&[
+            (
+                "JWT_VERIFICATION_KEY_SECRET_ID",
+                "postech/staging/jwt-verification-key",
+            ),
+            (
+                "JWT_SIGNING_KEY_SECRET_ID",
+                "postech/staging/jwt-signing-key",
+            ),
+        ]);
+        let error = error_text(AuthSettings::from_source(&env, &aws()).await);
+        assert!(
+            error.as_deref().is_some_and(|text| {
+                text.contains("postech/staging/jwt-verification-key")
+                    && !text.contains("jwt-signing-key")
+            }),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_plain_key_variable_names_the_verification_secret() {
+        let env = env_of(&[("JWT_KEY_ID", "k1")]);
+        let error = error_text(AuthSettings::from_source(&env, &aws()).await);
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("JWT_PUBLIC_KEY_PEM")
+                    && text.contains("JWT_VERIFICATION_KEY_SECRET_ID")
+                    && !text.contains("JWT_SIGNING_KEY_SECRET_ID")),
             "{error:?}"
         );
     }

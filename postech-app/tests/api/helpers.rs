@@ -37,9 +37,10 @@ pub const CPF_C: &str = "987.654.321-00";
 pub struct Options {
     /// Point the app at a user pool that does not exist (Cognito then fails every call).
     pub missing_user_pool: bool,
-    /// Keep the signing key in a fresh Secrets Manager secret and configure the app as a
-    /// deployment is, through `JWT_SIGNING_KEY_SECRET_ID` and these further variables (e.g.
-    /// the re-read intervals). `None`: the app trusts the key's public half as a fixed key.
+    /// Publish the signing key's public half in a fresh verification-key secret (what
+    /// postech-lambda-functions' rotation writes) and configure the app as a deployment is,
+    /// through `JWT_VERIFICATION_KEY_SECRET_ID` and these further variables (e.g. the re-read
+    /// intervals). `None`: the app trusts the key's public half as a fixed key.
     pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
 }
 
@@ -50,8 +51,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     pub aws: aws_config::SdkConfig,
     pub user_pool: LocalUserPool,
-    /// The signing-key secret the app reads, when [`Options::key_secret_variables`] asked
-    /// for one.
+    /// The verification-key secret the app reads, when [`Options::key_secret_variables`]
+    /// asked for one.
     pub key_secret_id: Option<String>,
     issuer: TokenIssuer,
     admin_token: String,
@@ -271,22 +272,36 @@ async fn auth_settings(
         return (auth, None);
     };
     let secret_id = format!(
-        "postech/test-{}/jwt-signing-key",
+        "postech/test-{}/jwt-verification-key",
         local_aws::unique_suffix()
     );
-    local_aws::store_signing_key(aws, &secret_id, key)
-        .await
-        .expect("signing key stored");
+    store_verification_key(aws, &secret_id, key).await;
     let mut env: HashMap<String, String> = variables
         .iter()
         .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
         .collect();
-    env.insert("JWT_SIGNING_KEY_SECRET_ID".to_owned(), secret_id.clone());
+    env.insert(
+        "JWT_VERIFICATION_KEY_SECRET_ID".to_owned(),
+        secret_id.clone(),
+    );
     let env = move |name: &str| env.get(name).cloned();
     let auth = AuthSettings::from_source(&env, aws)
         .await
         .expect("verification keys from the secret");
     (auth, Some(secret_id))
+}
+
+/// Writes the key's public half, `{kid, public_key_pem}` and no private key, as a new version
+/// of the verification-key secret (creating it the first time).
+pub async fn store_verification_key(
+    aws: &aws_config::SdkConfig,
+    secret_id: &str,
+    key: &SigningKeyMaterial,
+) {
+    let public_half = json!({ "kid": key.kid, "public_key_pem": key.public_key_pem });
+    local_aws::put_secret_string(aws, secret_id, &public_half.to_string().into())
+        .await
+        .expect("verification key stored");
 }
 
 pub fn checkout_body(items: &[(&str, u32)]) -> Value {

@@ -1,11 +1,12 @@
-//! Token keys read from Secrets Manager: a rotation of the signing key reaches the running
-//! app, as the auth function starts signing with the new key, without a restart.
+//! Token keys read from Secrets Manager: a rotation of the signing key, published in the
+//! verification-key secret (public half only), reaches the running app, as the auth function
+//! starts signing with the new key, without a restart.
 
 use postech_shared_sdk::local_aws;
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Options, TestApp, store_verification_key};
 
 /// An admin route: it answers 200 only to a token the app verified.
 const ADMIN_ROUTE: &str = "/v1/api/admin/produtos";
@@ -60,9 +61,7 @@ async fn a_key_rotated_into_the_secret_after_the_start_is_accepted_without_a_res
     );
 
     let rotated = SigningKeyMaterial::generate(local_aws::unique_name("kid-rotated"));
-    local_aws::store_signing_key(&app.aws, &secret_id, &rotated)
-        .await
-        .expect("key rotated");
+    store_verification_key(&app.aws, &secret_id, &rotated).await;
 
     assert_eq!(
         admin_route_status(&app, &admin_token_signed_by(&rotated)).await,
