@@ -12,7 +12,9 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 4. Every object carries `postech.io/phase` (prepare, migrate, rollout): the deploy applies by it.
 5. The manifests agree with Terraform: namespace, container port, NodePort, ServiceAccount
    names (terraform/variables.tf and terraform/iam/variables.tf defaults).
-6. The stage's secret ids are its own, and nothing hands the app the JWT signing key.
+6. The stage's secret ids are its own (the app reads its token verification keys from the
+   stage's `jwt-verification-key` secret), and nothing in any object names the JWT signing key
+   or holds a private key.
 7. The overlays differ in HPA bounds and resources.
 8. Payments: Mercado Pago is forced (`PAYMENT_PROVIDER=mercadopago`: a missing secret fails the
    start), with a payer e-mail and a notification URL.
@@ -35,6 +37,22 @@ import yaml
 
 IMAGE_TAG = re.compile(r"^[^@\s]+:sha-[0-9a-f]{7,40}$")
 PHASES = {"prepare", "migrate", "rollout"}
+# Only the auth Lambda may hold the signing key: no object may name its secret or carry a
+# private key (the app verifies tokens with the public keys of jwt-verification-key).
+SIGNING_KEY_MARKERS = ("JWT_SIGNING_KEY_SECRET_ID", "jwt-signing-key", "JWT_PRIVATE_KEY_PEM", "PRIVATE KEY-----")
+
+
+def strings_in(value: object):
+    """Every key and string value of a parsed object, however deeply nested."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+    elif isinstance(value, str):
+        yield value
 
 
 def defaults(folder: Path) -> dict[str, object]:
@@ -156,6 +174,7 @@ class ManifestChecker:
         expected = {
             "APP_DATABASE_SECRET_ID": f"postech/{stage}/app-database",
             "MERCADOPAGO_SECRET_ID": f"postech/{stage}/mercadopago",
+            "JWT_VERIFICATION_KEY_SECRET_ID": f"postech/{stage}/jwt-verification-key",
             "APP_PORT": str(self.root["app_port"]),
             "PAYMENT_PROVIDER": "mercadopago",
             "PGSSLMODE": "verify-full",
@@ -172,11 +191,11 @@ class ManifestChecker:
             f"{stage}: ConfigMap MERCADOPAGO_NOTIFICATION_URL={notification!r} is neither the deploy's placeholder nor https",
         )
         for (kind, name), obj in objects.items():
-            if kind == "ConfigMap":
-                self.check(
-                    "JWT_SIGNING_KEY_SECRET_ID" not in obj.get("data", {}),
-                    f"{stage}: ConfigMap {name} hands out the JWT signing key id; the app gets the public key only",
-                )
+            leaks = sorted({marker for text in strings_in(obj) for marker in SIGNING_KEY_MARKERS if marker in text})
+            self.check(
+                not leaks,
+                f"{stage}: {kind}/{name} mentions {leaks}: only the auth Lambda may hold the JWT signing key",
+            )
 
     def check_database_tls(self, stage: str, objects: dict) -> None:
         config = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {})

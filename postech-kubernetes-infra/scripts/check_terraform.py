@@ -14,6 +14,8 @@
    is pinned to an exact version.
 7. ssm.tf writes every SSM parameter the other repositories read (README.md, "SSM contract"):
    renaming one would break postech-database-infra or postech-lambda-functions silently.
+8. The workload roles (iam/main.tf) may read the JWT verification-key secret and never the
+   signing key: only the auth Lambda signs tokens.
 
 Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
 deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
@@ -210,11 +212,30 @@ class Checker:
                     f"ssm.tf: /postech/<stage>/{name} must be a {kind} parameter (its readers expect it)",
                 )
 
+    def check_workload_secrets(self) -> None:
+        iam = self.parsed.get(self.root / "iam" / "main.tf")
+        self.check(iam is not None, "iam/main.tf is missing")
+        if iam is None:
+            return
+        secret_arns: dict = {}
+        for block in iam.get("locals", []):
+            secret_arns.update({label(key): unquote(value) for key, value in block.get("secret_arn", {}).items()})
+        for name, arn in secret_arns.items():
+            self.check(
+                "jwt-signing-key" not in str(arn),
+                f"iam/main.tf: secret_arn.{name} grants the JWT signing key; only the auth Lambda may read it",
+            )
+        self.check(
+            any(str(arn).endswith("/jwt-verification-key-??????") for arn in secret_arns.values()),
+            "iam/main.tf: the app may not read postech/<stage>/jwt-verification-key (its token verification keys)",
+        )
+
     def run(self) -> int:
         self.parse_all()
         self.check_ingress_from_security_groups_only()
         self.check_registry_modules_pinned()
         self.check_ssm_contract()
+        self.check_workload_secrets()
         folders = sorted({path.parent for path in self.parsed})
         for folder in folders:
             self.check_variables_documented(folder)

@@ -6,8 +6,9 @@
 #   scripts/deploy-app.sh <staging|production> sha-<commit>
 #
 # Needs AWS credentials (a principal listed in namespace_deployer_principal_arns), aws, curl,
-# jq, kubectl and kustomize on PATH. Reads only SSM parameters, Secrets Manager and AWS's
-# public RDS trust store; writes no file of this checkout (it edits a temporary copy of k8s/).
+# jq, kubectl and kustomize on PATH. Reads only SSM parameters, Secrets Manager (the RDS master
+# secret and the public token verification keys; never the JWT signing key) and AWS's public
+# RDS trust store; writes no file of this checkout (it edits a temporary copy of k8s/).
 # Secret values never reach stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,17 +55,16 @@ grep -q "BEGIN CERTIFICATE" "$overlay/rds-ca-bundle.pem" \
 (cd "$overlay" && kustomize edit add configmap postech-rds-ca --behavior=replace \
   --from-file="rds-ca-bundle.pem=rds-ca-bundle.pem")
 
-# The public half of the signing key only (the app never holds the private key). Until the
-# auth stack publishes the public key on its own, the deployer extracts it here.
-signing_key=$(aws secretsmanager get-secret-value --secret-id "postech/$stage/jwt-signing-key" --query SecretString --output text)
-# Files a generator reads must lie in or below the overlay (kustomize's load restrictor).
-jq -r '.public_key_pem' <<<"$signing_key" > "$overlay/jwt-public-key.pem"
-kid=$(jq -r '.kid' <<<"$signing_key")
-unset signing_key
-[ "$kid" != "unset" ] && grep -q "BEGIN PUBLIC KEY" "$overlay/jwt-public-key.pem" \
-  || { echo "deploy-app: postech/$stage/jwt-signing-key holds no key yet (deploy postech-lambda-functions first)" >&2; exit 1; }
-(cd "$overlay" && kustomize edit add configmap postech-app-jwt --behavior=replace \
-  --from-literal="JWT_KEY_ID=$kid" --from-file="JWT_PUBLIC_KEY_PEM=jwt-public-key.pem")
+# The app reads its token verification keys itself (JWT_VERIFICATION_KEY_SECRET_ID in the
+# overlay), and follows key rotations without a restart. The deploy only checks that
+# postech-lambda-functions has published a key there: otherwise every pod would fail its start.
+# It reads the public half only; the signing key is never needed here.
+verification_secret=$(ssm auth/jwt-verification-key-secret-arn)
+published_kid=$(aws secretsmanager get-secret-value --secret-id "$verification_secret" --query SecretString --output text \
+  | jq -r 'if (.public_key_pem // "" | contains("BEGIN PUBLIC KEY")) then .kid else "" end')
+[ -n "$published_kid" ] \
+  || { echo "deploy-app: $verification_secret holds no public key yet (deploy postech-lambda-functions, which runs scripts/rotate-signing-key.sh --if-unset)" >&2; exit 1; }
+echo "deploy-app: token verification keys published (current kid $published_kid)"
 
 # The migration Job's connection as the schema owner (k8s/base/migration-job.yaml): the ARN of
 # the RDS-managed master secret, which the migrator reads itself at each run (so no password

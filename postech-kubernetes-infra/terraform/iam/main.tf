@@ -9,10 +9,13 @@ locals {
   # The OIDC issuer host, as IRSA condition keys spell it (the provider ARN without its prefix).
   oidc_issuer = replace(var.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]+:oidc-provider\\//", "")
 
-  # Secrets Manager appends a random 6-character suffix to every secret ARN.
+  # Secrets Manager appends a random 6-character suffix to every secret ARN. Never the JWT
+  # signing key (postech/<stage>/jwt-signing-key): scripts/check_terraform.py fails if it
+  # appears here.
   secret_arn = {
-    app_database = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/app-database-??????"
-    mercadopago  = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/mercadopago-??????"
+    app_database         = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/app-database-??????"
+    mercadopago          = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/mercadopago-??????"
+    jwt_verification_key = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:postech/${var.stage}/jwt-verification-key-??????"
   }
 
   # The RDS-managed master secrets of the account (the statement that uses it narrows to the
@@ -21,9 +24,10 @@ locals {
 }
 
 # ---- The app (ServiceAccount postech-app) ------------------------------------------------
-# Reads its database credentials and the Mercado Pago credentials, nothing else: never the
-# JWT signing key (postech/<stage>/jwt-signing-key) — the app verifies tokens with the public
-# key it gets as configuration (k8s/base, JWT_KEY_ID / JWT_PUBLIC_KEY_PEM).
+# Reads its database credentials, the Mercado Pago credentials and the public token
+# verification keys (postech/<stage>/jwt-verification-key, {kid, public_key_pem}, written by
+# postech-lambda-functions), nothing else: never the JWT signing key
+# (postech/<stage>/jwt-signing-key), which only the auth Lambda reads.
 resource "aws_iam_role" "app" {
   name                 = "${var.name}-app"
   description          = "postech-app pods (IRSA: ${var.namespace}/${var.app_service_account})"
@@ -38,9 +42,19 @@ data "aws_iam_policy_document" "app" {
     resources = [local.secret_arn.app_database, local.secret_arn.mercadopago]
   }
 
+  # The token verification keys: re-read on a token naming an unknown kid, so a key rotation
+  # reaches running pods without a restart. GetSecretValue only (the SDK's key ring reads the
+  # AWSCURRENT and AWSPREVIOUS versions).
+  statement {
+    sid       = "ReadJwtVerificationKeys"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.secret_arn.jwt_verification_key]
+  }
+
   # The secrets' KMS keys belong to other repositories and are created after this one, so
   # the key is not named: decryption is allowed only through Secrets Manager and only for
-  # these two secrets (the encryption context names the secret).
+  # these three secrets (the encryption context names the secret). The verification secret
+  # shares its key with the signing key; the context keeps the signing key undecryptable.
   statement {
     sid       = "DecryptOwnSecretsThroughSecretsManager"
     actions   = ["kms:Decrypt"]
@@ -55,7 +69,7 @@ data "aws_iam_policy_document" "app" {
     condition {
       test     = "StringLike"
       variable = "kms:EncryptionContext:SecretARN"
-      values   = [local.secret_arn.app_database, local.secret_arn.mercadopago]
+      values   = [local.secret_arn.app_database, local.secret_arn.mercadopago, local.secret_arn.jwt_verification_key]
     }
   }
 
