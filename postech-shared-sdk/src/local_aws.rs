@@ -1,5 +1,6 @@
 //! A local AWS for tests and the local run (feature `local-aws`): a moto server, a user pool
-//! shaped like production's, admins, and secrets.
+//! shaped like production's, admins, and secrets (the token key in its two secrets, as
+//! deployed: the key pair for the signer, the public half for verifiers).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,7 @@ use aws_sdk_secretsmanager::config::Credentials;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cognito::ADMIN_GROUP;
+use crate::secrets::Stage;
 use crate::token::SigningKeyMaterial;
 
 /// The region of every local resource.
@@ -275,6 +277,40 @@ pub async fn store_signing_key(
     put_secret_string(config, secret_id, &key.to_secret_json()).await
 }
 
+/// The id of a stage's verification-key secret, `postech/<stage>/jwt-verification-key`: the
+/// public half of the signing key, which verifiers (the authorizer, the app) read instead of
+/// the signing key.
+pub fn verification_key_secret_id(stage: Stage) -> String {
+    format!("postech/{}/jwt-verification-key", stage.as_str())
+}
+
+/// Stores the public half of a key as the `jwt-verification-key` secret holds it:
+/// `{kid, public_key_pem}`, no private key.
+pub async fn store_verification_key(
+    config: &SdkConfig,
+    secret_id: &str,
+    key: &SigningKeyMaterial,
+) -> Result<(), LocalAwsError> {
+    let public_half = serde_json::json!({
+        "kid": key.kid,
+        "public_key_pem": key.public_key_pem,
+    });
+    put_secret_string(config, secret_id, &public_half.to_string().into()).await
+}
+
+/// Stores a key in both secrets as postech-lambda-functions' rotation does: the public half in
+/// the verification secret first (verifiers can learn a `kid` before any token carries it),
+/// then the key pair in the signing secret.
+pub async fn store_token_key(
+    config: &SdkConfig,
+    signing_secret_id: &str,
+    verification_secret_id: &str,
+    key: &SigningKeyMaterial,
+) -> Result<(), LocalAwsError> {
+    store_verification_key(config, verification_secret_id, key).await?;
+    store_signing_key(config, signing_secret_id, key).await
+}
+
 fn aws_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &'static str,
     error: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>,
@@ -289,5 +325,67 @@ fn missing(operation: &'static str, field: &str) -> LocalAwsError {
     LocalAwsError::Aws {
         operation,
         reason: format!("the response has no {field}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::secrets::VerificationKeyRing;
+    use crate::token::TokenIssuer;
+
+    #[test]
+    fn verification_secret_ids_follow_the_stage() {
+        assert_eq!(
+            verification_key_secret_id(Stage::Production),
+            "postech/production/jwt-verification-key"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_key_reaches_verifiers_through_its_public_half_only() {
+        let moto = tokio::task::spawn_blocking(MotoServer::shared)
+            .await
+            .expect("moto start task")
+            .expect("moto server");
+        let config = sdk_config(moto.endpoint()).await;
+        let stage = format!("test-{}", unique_suffix());
+        let signing = format!("postech/{stage}/jwt-signing-key");
+        let verification = format!("postech/{stage}/jwt-verification-key");
+        let key = SigningKeyMaterial::generate("k1");
+        store_token_key(&config, &signing, &verification, &key)
+            .await
+            .expect("key stored");
+
+        let client = aws_sdk_secretsmanager::Client::new(&config);
+        let text = client
+            .get_secret_value()
+            .secret_id(&verification)
+            .send()
+            .await
+            .expect("verification secret readable")
+            .secret_string()
+            .expect("text secret")
+            .to_owned();
+        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let mut fields: Vec<&String> = value.as_object().expect("object").keys().collect();
+        fields.sort();
+        assert_eq!(fields, ["kid", "public_key_pem"]);
+
+        let ring = VerificationKeyRing::from_secrets_manager(
+            client,
+            verification,
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("verification keys");
+        let token = TokenIssuer::from_material(&key)
+            .expect("issuer")
+            .issue_admin("gerente")
+            .expect("token")
+            .access_token;
+        assert!(ring.verify(&token).await.is_ok());
     }
 }

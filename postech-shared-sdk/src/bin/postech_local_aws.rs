@@ -1,6 +1,7 @@
 //! `postech-local-aws`: seeds a moto server with what the local stack needs — the user pool,
-//! the `admin` group, a demo admin with a password generated now, and a fresh signing key —
-//! then prints the details and writes them as an env file for the other local processes.
+//! the `admin` group, a demo admin with a password generated now, and a fresh token key in
+//! both secrets (the key pair for the auth function, the public half for verifiers) — then
+//! prints the details and writes them as an env file for the other local processes.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -25,7 +26,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the user pool, the admin group, a demo admin and a signing key.
+    /// Create the user pool, the admin group, a demo admin and a token key (both secrets).
     Seed {
         /// Base URL of the moto server, e.g. http://127.0.0.1:5000.
         #[arg(long)]
@@ -70,16 +71,27 @@ async fn seed(
         .context("creating the demo admin")?;
     let key_id = format!("local-{}", local_aws::unique_suffix());
     let secret_id = stage.secret_id(SecretKind::JwtSigningKey);
-    local_aws::store_signing_key(&config, &secret_id, &SigningKeyMaterial::generate(&key_id))
-        .await
-        .context("storing the signing key")?;
+    let verification_secret_id = local_aws::verification_key_secret_id(stage);
+    local_aws::store_token_key(
+        &config,
+        &secret_id,
+        &verification_secret_id,
+        &SigningKeyMaterial::generate(&key_id),
+    )
+    .await
+    .context("storing the token key")?;
 
     let settings = [
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
         ("AWS_REGION", LOCAL_REGION.to_owned()),
         ("COGNITO_USER_POOL_ID", pool.user_pool_id.clone()),
         ("COGNITO_CLIENT_ID", pool.client_id.clone()),
+        // The auth function signs with the first, verifiers read only the second.
         ("JWT_SIGNING_KEY_SECRET_ID", secret_id.clone()),
+        (
+            "JWT_VERIFICATION_KEY_SECRET_ID",
+            verification_secret_id.clone(),
+        ),
         ("DEMO_ADMIN_USERNAME", admin_username.to_owned()),
         (
             "DEMO_ADMIN_PASSWORD",
@@ -93,7 +105,7 @@ async fn seed(
     print_summary(
         endpoint,
         &pool,
-        &secret_id,
+        [&secret_id, &verification_secret_id],
         &key_id,
         admin_username,
         &admin_password,
@@ -127,7 +139,7 @@ fn write_env_file(path: &Path, settings: &[(&str, String)]) -> anyhow::Result<()
 fn print_summary(
     endpoint: &str,
     pool: &LocalUserPool,
-    secret_id: &str,
+    [signing_secret_id, verification_secret_id]: [&str; 2],
     key_id: &str,
     admin_username: &str,
     admin_password: &SecretString,
@@ -136,7 +148,8 @@ fn print_summary(
     println!("local AWS seeded (moto server at {endpoint}, region {LOCAL_REGION})");
     println!("  Cognito user pool:   {}", pool.user_pool_id);
     println!("  Cognito app client:  {}", pool.client_id);
-    println!("  signing key secret:  {secret_id} (kid {key_id})");
+    println!("  signing key secret:  {signing_secret_id} (kid {key_id})");
+    println!("  verification secret: {verification_secret_id} (public key only)");
     println!("  demo admin:          {admin_username}");
     // Printing it is the point: the password exists only in this run's output and env file.
     println!("  demo admin password: {}", admin_password.expose_secret());
