@@ -1,13 +1,15 @@
-//! The background task that expires unpaid charges. It keeps no state of its own: each
-//! round asks the database which pending payments are past `expires_at`, so a restart (or a
-//! second replica, thanks to `SKIP LOCKED`) changes nothing but who does the work.
+//! The background task that expires unpaid charges and cancels orders nobody is paying. It
+//! keeps no state of its own: each round asks the database which pending payments are past
+//! `expires_at` and which `Recebido` orders have had no live payment for the expiry time, so
+//! a restart (or a second replica, thanks to `SKIP LOCKED`) changes nothing but who does the
+//! work.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::application::payments::Payments;
+use crate::application::payments::{ExpiryRound, Payments};
 
 /// Runs [`Payments::expire_due`] every `interval`, from now on, until the handle is aborted.
 pub fn spawn(payments: Payments, interval: Duration) -> JoinHandle<()> {
@@ -18,8 +20,12 @@ pub fn spawn(payments: Payments, interval: Duration) -> JoinHandle<()> {
         loop {
             ticker.tick().await;
             match payments.expire_due().await {
-                Ok(0) => {}
-                Ok(expired) => tracing::info!(expired, "expired unpaid charges"),
+                Ok(round) if round == ExpiryRound::default() => {}
+                Ok(round) => tracing::info!(
+                    payments_expired = round.payments_expired,
+                    unpaid_orders_cancelled = round.unpaid_orders_cancelled,
+                    "expiry round"
+                ),
                 Err(error) => {
                     tracing::warn!(%error, "payment expiry round failed; retrying next round")
                 }

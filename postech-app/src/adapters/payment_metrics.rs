@@ -1,5 +1,5 @@
 //! Prometheus series of payments: charges created, payments approved/rejected/cancelled/
-//! expired, notifications refused by signature or by our records. Labels are fixed codes
+//! expired, orders cancelled for want of payment, notifications refused by signature or by our records. Labels are fixed codes
 //! (never ids, amounts or tokens).
 
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
@@ -16,6 +16,7 @@ pub struct PaymentMetrics {
     rejected: IntCounter,
     cancelled: IntCounter,
     expired: IntCounter,
+    unpaid_orders_cancelled: IntCounter,
     signature_failures: IntCounterVec,
     refused: IntCounterVec,
 }
@@ -51,6 +52,10 @@ impl PaymentMetrics {
                 "Payments the provider cancelled.",
             )?,
             expired: counter("payments_expired_total", "Pending payments expired unpaid.")?,
+            unpaid_orders_cancelled: counter(
+                "payments_unpaid_orders_cancelled_total",
+                "Orders awaiting payment with no live charge, cancelled after the expiry time.",
+            )?,
             signature_failures: labelled(
                 "payments_webhook_signature_failures_total",
                 "Webhook notifications refused for their x-signature, by reason.",
@@ -83,6 +88,10 @@ impl PaymentObserver for PaymentMetrics {
     fn payments_expired(&self, count: usize) {
         self.expired
             .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+    }
+
+    fn unpaid_order_cancelled(&self) {
+        self.unpaid_orders_cancelled.inc();
     }
 
     fn signature_refused(&self, reason: SignatureError) {

@@ -5,9 +5,12 @@
 //! local runs); nothing here knows which. A notification is only a hint: after its signature
 //! is verified, the payment is fetched from the provider and only that answer is applied.
 
+mod expiry;
 pub mod model;
 pub mod notification;
 pub mod ports;
+
+pub use expiry::ExpiryRound;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -284,23 +287,6 @@ impl Payments {
                 }))
             }
         }
-    }
-
-    /// Expires every pending payment whose time is up (with its order), one order per
-    /// transaction, and cancels each charge at the provider so it cannot be paid late.
-    /// Returns how many expired; a failure stops the round (what expired before it is
-    /// counted and withdrawn, the rest is found again next round).
-    pub async fn expire_due(&self) -> Result<usize, PortError> {
-        let mut total = 0;
-        while let Some(payment) = self.repository.expire_next_due(Utc::now()).await? {
-            self.observer.payments_expired(1);
-            total += 1;
-            tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
-            if let Some(id) = &payment.provider_payment_id {
-                self.cancel_at_provider(&payment.provider, id).await;
-            }
-        }
-        Ok(total)
     }
 
     /// Counts and logs what applying a provider report did.

@@ -8,8 +8,8 @@
 //! | `MERCADOPAGO_PAYER_EMAIL` | for Mercado Pago | the store's e-mail sent as Pix payer (Pix requires one; kiosk customers are often anonymous) |
 //! | `MERCADOPAGO_NOTIFICATION_URL` | no | this app's public webhook URL, sent with each charge (else the one set in Mercado Pago's panel) |
 //! | `MERCADOPAGO_TIMEOUT_SECONDS`, `MERCADOPAGO_MAX_ATTEMPTS` | no (`5`, `3`) | per-request timeout; attempts on timeouts, 5xx and 429 |
-//! | `PAYMENT_EXPIRY_SECONDS` | no (`1800`) | a pending charge's lifetime |
-//! | `PAYMENT_EXPIRY_SWEEP_SECONDS` | no (`15`) | how often pending charges are checked for expiry |
+//! | `PAYMENT_EXPIRY_SECONDS` | no (`1800`) | a pending charge's lifetime, and how long a `Recebido` order without one waits for one |
+//! | `PAYMENT_EXPIRY_SWEEP_SECONDS` | no (`15`) | how often charges and orders are checked for expiry |
 //!
 //! With the simulated provider, `MERCADOPAGO_WEBHOOK_SECRET` (if set) signs the simulator's
 //! notifications; otherwise a random secret is drawn at start and never leaves the process.
@@ -30,9 +30,10 @@ pub const MERCADOPAGO_API_BASE_URL: &str = "https://api.mercadopago.com";
 pub struct PaymentSettings {
     /// The provider and its credentials.
     pub provider: ProviderSettings,
-    /// How long a pending charge stays payable.
+    /// How long a pending charge stays payable, and how long a `Recebido` order without a
+    /// live charge waits for one before it is cancelled.
     pub expiry: Duration,
-    /// How often pending charges are checked for expiry.
+    /// How often charges and orders are checked for expiry.
     pub sweep_interval: Duration,
 }
 

@@ -12,5 +12,6 @@ mod mercadopago_double;
 mod qr_code;
 mod simulator;
 mod sweep_locking;
+mod unpaid_orders;
 mod webhook;
 mod webhook_secret;

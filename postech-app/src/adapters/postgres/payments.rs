@@ -11,6 +11,7 @@
 mod apply;
 mod expire;
 mod issue;
+mod unpaid;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -26,13 +27,15 @@ use super::{PgPool, connection, unexpected};
 use crate::application::error::PortError;
 use crate::application::payments::model::{
     ApplyOutcome, ExpiredPayment, IssueOutcome, PayableOrder, ProviderPayment, StoredPayment,
+    UnpaidOrderSweep,
 };
 use crate::application::payments::ports::{
     CreateCharge, IssueError, NewPayment, PaymentRepository,
 };
 use crate::domain::ids::{OrderId, PaymentId};
 
-/// Who the status history names for the changes made here.
+/// Who the status history names for the changes made here: the webhook, and the system's
+/// expiry sweep (unpaid charges, and orders nobody is paying).
 const WEBHOOK_ACTOR: &str = "payment-webhook";
 const EXPIRY_ACTOR: &str = "payment-expiry";
 
@@ -167,5 +170,12 @@ impl PaymentRepository for PgPaymentRepository {
         now: DateTime<Utc>,
     ) -> Result<Option<ExpiredPayment>, PortError> {
         expire::expire_next_due(&self.pool, now).await
+    }
+
+    async fn cancel_next_unpaid_order(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<UnpaidOrderSweep, PortError> {
+        unpaid::cancel_next_unpaid(&self.pool, cutoff).await
     }
 }

@@ -159,3 +159,15 @@ pub enum IssueOutcome {
         status: OrderStatus,
     },
 }
+
+/// What one look for an order nobody is paying found (see
+/// [`PaymentRepository::cancel_next_unpaid_order`](super::ports::PaymentRepository::cancel_next_unpaid_order)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnpaidOrderSweep {
+    /// This order was cancelled and its stock released.
+    Cancelled(OrderId),
+    /// The order found had just got a pending payment: left alone; look again.
+    PaymentStarted,
+    /// No order is due.
+    NothingDue,
+}

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use crate::application::error::PortError;
 use crate::application::payments::model::{
     ApplyOutcome, Charge, ChargeRequest, ExpiredPayment, IssueOutcome, PayableOrder,
-    ProviderPayment, StoredPayment,
+    ProviderPayment, StoredPayment, UnpaidOrderSweep,
 };
 use crate::application::payments::notification::{Notification, SignatureError};
 use crate::domain::ids::OrderId;
@@ -135,6 +135,15 @@ pub trait PaymentRepository: Send + Sync {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Option<ExpiredPayment>, PortError>;
+
+    /// In one transaction of its own: cancels (history, stock released) the oldest
+    /// `Recebido` order with no pending payment that was created at or before `cutoff` and
+    /// whose payment attempts, if any, all ended at or before `cutoff` — an order nobody is
+    /// paying. Orders another process holds are skipped.
+    async fn cancel_next_unpaid_order(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<UnpaidOrderSweep, PortError>;
 }
 
 /// The simulated provider's control panel (local runs and demos only).
@@ -158,6 +167,8 @@ pub trait PaymentObserver: Send + Sync {
     fn payment_settled(&self, status: PaymentStatus);
     /// Payments expired.
     fn payments_expired(&self, count: usize);
+    /// An order nobody was paying was cancelled.
+    fn unpaid_order_cancelled(&self);
     /// A notification's signature was refused.
     fn signature_refused(&self, reason: SignatureError);
     /// A verified notification was refused after checking it against our records
