@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The root run command (`make run`): the whole system on loopback with the same code paths as
 # production — PostgreSQL, moto server as the local AWS (Cognito + Secrets Manager) seeded with a
-# user pool, the admin group, a demo admin and a fresh signing key; the migrator; the auth
-# function served over HTTP; the ordering API with the simulated payment provider. Prints the
-# URLs and a walkthrough; Ctrl-C stops everything it started.
+# user pool, the admin group, a demo admin and a fresh token key (the key pair in the signing-key
+# secret, its public half in the verification-key secret); the migrator; the auth function served
+# over HTTP, signing with the first; the ordering API with the simulated payment provider,
+# verifying with the second only. Prints the URLs and a walkthrough; Ctrl-C stops everything it
+# started.
 # POSTECH_RUN_SMOKE=1 runs the printed walkthrough itself and stops (how the test command proves
 # the walkthrough works by copy-paste).
 set -euo pipefail
@@ -69,15 +71,10 @@ source "$run_dir/aws.env"
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 AWS_EC2_METADATA_DISABLED=true # nothing on loopback answers the instance-metadata probe
 set +a
-# The app holds the public key only, as configuration (in production: the deployment's ConfigMap).
-eval "$("$sdk_tools/python" - <<'PY'
-import json, os, shlex
-import boto3
-secrets = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
-key = json.loads(secrets.get_secret_value(SecretId=os.environ["JWT_SIGNING_KEY_SECRET_ID"])["SecretString"])
-print(f"app_jwt_key_id={shlex.quote(key['kid'])} app_jwt_public_key_pem={shlex.quote(key['public_key_pem'])}")
-PY
-)"
+# As deployed, each process is named only its own key secret: the auth function the signing key,
+# the app the verification key (public keys only; it refuses the signing key's secret id).
+signing_secret_id=$JWT_SIGNING_KEY_SECRET_ID verification_secret_id=$JWT_VERIFICATION_KEY_SECRET_ID
+unset JWT_SIGNING_KEY_SECRET_ID JWT_VERIFICATION_KEY_SECRET_ID
 
 # moto keeps nothing between runs, so the local database starts empty too: a customer row
 # without its Cognito user could not log in.
@@ -93,9 +90,10 @@ DATABASE_URL=$owner_url APP_DATABASE_URL=$app_url "$bin/postech-migrator" up >"$
 DATABASE_URL=$app_url "$bin/postech-app" seed-sample-menu >"$run_dir/seed-menu.log" 2>&1
 
 log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
-POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT start auth "$bin/postech-auth-local"
-DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT JWT_KEY_ID=$app_jwt_key_id \
-  JWT_PUBLIC_KEY_PEM=$app_jwt_public_key_pem start app "$bin/postech-app" serve
+POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT JWT_SIGNING_KEY_SECRET_ID=$signing_secret_id \
+  start auth "$bin/postech-auth-local"
+DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT \
+  JWT_VERIFICATION_KEY_SECRET_ID=$verification_secret_id start app "$bin/postech-app" serve
 wait_http "http://127.0.0.1:$APP_PORT/health" app
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AUTH_PORT") 2>/dev/null && break; sleep 0.2; done
 
@@ -140,7 +138,8 @@ postech is running locally (Ctrl-C stops everything; logs in $run_dir):
   PostgreSQL         $server_url/$LOCAL_DB   (the app connects as role postech_app)
   local AWS (moto)   $AWS_ENDPOINT_URL   (Cognito + Secrets Manager, region $AWS_REGION)
   user pool          $COGNITO_USER_POOL_ID   app client $COGNITO_CLIENT_ID
-  signing key        secret $JWT_SIGNING_KEY_SECRET_ID (kid $app_jwt_key_id)
+  token keys         signing secret $signing_secret_id (auth function),
+                     verification secret $verification_secret_id (app, public key only)
   demo admin         $DEMO_ADMIN_USERNAME / $DEMO_ADMIN_PASSWORD   (generated for this run)
 
 Walkthrough (paste into another terminal):
