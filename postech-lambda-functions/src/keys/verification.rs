@@ -54,7 +54,14 @@ pub async fn load_verification_keys(
         public_key_pem: non_empty(env, "JWT_PUBLIC_KEY_PEM")
             .ok_or(VerificationKeysError::Missing("JWT_PUBLIC_KEY_PEM"))?,
     };
-    Ok(VerificationKeyRing::fixed(&key)?)
+    VerificationKeyRing::fixed(&key).map_err(|error| match error {
+        KeyRingError::Material { source, .. } => KeyRingError::Material {
+            origin: "JWT_KEY_ID and JWT_PUBLIC_KEY_PEM".into(),
+            source,
+        }
+        .into(),
+        other => other.into(),
+    })
 }
 
 /// Empty means "not configured" (templates and manifests often declare variables empty).
@@ -103,6 +110,19 @@ mod tests {
             .expect("a usable key");
         assert_eq!(ring.secret_id(), None);
         assert_eq!(ring.key_ids(), ["local-1"]);
+    }
+
+    #[tokio::test]
+    async fn an_unusable_plain_key_names_the_variables() {
+        let env = |name: &str| match name {
+            "JWT_KEY_ID" => Some("k1".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some("not a PEM".to_owned()),
+            _ => None,
+        };
+        let error = load_verification_keys(&env, &offline_sdk_config(), Duration::from_secs(60))
+            .await
+            .expect_err("unusable key");
+        assert!(error.to_string().contains("JWT_PUBLIC_KEY_PEM"), "{error}");
     }
 
     #[tokio::test]
