@@ -8,7 +8,8 @@ set -euo pipefail
 repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_dir"
 
-# aws (CLI), openssl: tests/integration/rotate_script.rs runs scripts/rotate-signing-key.sh.
+# aws (CLI, in tools/requirements-dev.txt), openssl: tests/integration/rotate_script.rs runs
+# scripts/rotate-signing-key.sh.
 for tool in moto_server cargo-nextest aws openssl; do
     command -v "$tool" >/dev/null || {
         echo "test.sh: $tool not found (see README.md, 'Tools')" >&2
