@@ -57,6 +57,16 @@ ensure_promtool() {
   fi
 }
 
+# The command that stops the PostgreSQL server ensure_postgres started, if it started one: the
+# run and test commands stop what they started, and leave alone a server that was already up.
+POSTECH_STARTED_POSTGRES=()
+stop_started_postgres() {
+  [ ${#POSTECH_STARTED_POSTGRES[@]} -gt 0 ] || return 0
+  log "stopping the PostgreSQL server started for this run"
+  "${POSTECH_STARTED_POSTGRES[@]}" >&2 || true
+  POSTECH_STARTED_POSTGRES=()
+}
+
 postgres_answers() { pg_isready -q -d "$1" 2>/dev/null && psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
 
 # Exports DATABASE_URL pointing at a PostgreSQL server that answers: the one already named by
@@ -69,22 +79,26 @@ ensure_postgres() {
   if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && [ "$(id -u)" = 0 ]; then
     local version; version=$(ls /etc/postgresql | sort -V | tail -n1)
     log "starting the machine's PostgreSQL $version cluster"
-    pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+    if pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2; then
+      POSTECH_STARTED_POSTGRES=(pg_ctlcluster --skip-systemctl-redirect "$version" main stop)
+    fi
     for _ in $(seq 1 30); do postgres_answers "$local_url" && { export DATABASE_URL=$local_url; return 0; }; sleep 1; done
   fi
   local bindir; bindir=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1)")
   [ -x "$bindir/initdb" ] || die "no PostgreSQL reachable and no server binaries found: install one (apt-get install postgresql) or set DATABASE_URL"
   local data="$POSTECH_CACHE/pg-data" port=55432 owner=""
-  # PostgreSQL refuses to run as root; use the postgres system user when we are root.
   if [ "$(id -u)" = 0 ]; then owner=postgres; id postgres >/dev/null 2>&1 || useradd --system postgres; fi
-  as_owner() { if [ -n "$owner" ]; then runuser -u "$owner" -- "$@"; else "$@"; fi; }
+  local as_owner=()
+  # PostgreSQL refuses to run as root; use the postgres system user when we are root.
+  if [ -n "$owner" ]; then as_owner=(runuser -u "$owner" --); fi
   if [ ! -f "$data/PG_VERSION" ]; then
     log "creating a private PostgreSQL cluster in $data"
     mkdir -p "$data"; [ -n "$owner" ] && chown -R "$owner" "$data"
-    as_owner "$bindir/initdb" -D "$data" -U postgres --auth=trust >&2 || die "initdb failed"
+    "${as_owner[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=trust >&2 || die "initdb failed"
   fi
-  as_owner "$bindir/pg_ctl" -D "$data" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -l "$data/server.log" -w start >&2 \
+  "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -l "$data/server.log" -w start >&2 \
     || die "the private PostgreSQL cluster did not start: see $data/server.log"
+  POSTECH_STARTED_POSTGRES=("${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop)
   export DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres
   postgres_answers "$DATABASE_URL" || die "the private PostgreSQL cluster does not answer"
 }

@@ -27,6 +27,7 @@ stop_all() {
     wait "${pids[@]}" 2>/dev/null || true
   fi
   rm -rf "$run_dir"
+  stop_started_postgres
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM

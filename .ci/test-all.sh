@@ -8,7 +8,7 @@ cd "$POSTECH_ROOT"
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export CARGO_INCREMENTAL=0 # incremental artefacts only bloat a target dir that CI caches
-report=$(mktemp); trap 'rm -f "$report"' EXIT
+report=$(mktemp); trap 'rm -f "$report"; stop_started_postgres' EXIT
 
 ensure_postgres
 log "PostgreSQL: ${DATABASE_URL%%\?*}"
