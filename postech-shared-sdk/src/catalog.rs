@@ -13,7 +13,7 @@ pub use draft::{
     DESCRIPTION_CHARS, MAX_IMAGE_URL_CHARS, MAX_PRICE, MAX_STOCK, NAME_CHARS, ProductDraft,
     ValidatedProduct,
 };
-pub use field_error::{FieldError, PathSegment};
+pub use field_error::{FieldError, PathSegment, check_storable_text};
 
 /// A menu category. The set and the ids are fixed (kept from v1 so clients keep working).
 ///

@@ -4,7 +4,7 @@ use std::ops::RangeInclusive;
 
 use uuid::Uuid;
 
-use super::{Category, FieldError};
+use super::{Category, FieldError, check_storable_text};
 use crate::money::Money;
 
 /// Allowed length of a product name, in characters, after trimming.
@@ -58,7 +58,8 @@ pub struct ValidatedProduct {
 
 impl ProductDraft {
     /// Checks the rules of `POST`/`PUT /admin/produtos`: name 3–100 characters, description
-    /// 10–500, `0 < price ≤ 1000.00`, a known category, stock 0–10 000. Every broken rule is
+    /// 10–500, `0 < price ≤ 1000.00`, a known category, stock 0–10 000, and no NUL character
+    /// in name, description or image URL ([`check_storable_text`]). Every broken rule is
     /// reported, each under its field (`name`, `description`, `price`, `category_id`,
     /// `image_url`, `stock_available`).
     ///
@@ -87,9 +88,9 @@ impl ProductDraft {
         let mut errors = Vec::new();
 
         let name = self.name.trim().to_owned();
-        check_length(&mut errors, "name", "O nome", &name, NAME_CHARS);
+        check_text(&mut errors, "name", "O nome", &name, NAME_CHARS);
         let description = self.description.trim().to_owned();
-        check_length(
+        check_text(
             &mut errors,
             "description",
             "A descrição",
@@ -124,6 +125,12 @@ impl ProductDraft {
             .image_url
             .map(|url| url.trim().to_owned())
             .filter(|url| !url.is_empty());
+        if let Some(Err(error)) = image_url
+            .as_ref()
+            .map(|url| check_storable_text("image_url", "A URL da imagem", url))
+        {
+            errors.push(error);
+        }
         if image_url
             .as_ref()
             .is_some_and(|url| url.chars().count() > MAX_IMAGE_URL_CHARS)
@@ -165,13 +172,17 @@ impl ProductDraft {
     }
 }
 
-fn check_length(
+/// A text field's rules: storable, and a length within `allowed`.
+fn check_text(
     errors: &mut Vec<FieldError>,
     field: &'static str,
     label: &str,
     value: &str,
     allowed: RangeInclusive<usize>,
 ) {
+    if let Err(error) = check_storable_text(field, label, value) {
+        errors.push(error);
+    }
     let length = value.chars().count();
     if length < *allowed.start() {
         errors.push(FieldError::at_field(

@@ -95,3 +95,33 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+/// Checks that a free-text value can be stored: PostgreSQL's `text` refuses the NUL
+/// character (`\u0000`, valid in JSON and in Rust strings) with an error of its own, so a
+/// value carrying it must be refused here, as the client's mistake it is, under its field.
+/// Every other character — accents, emoji, line breaks — is stored as sent. `label` starts
+/// the message (`"O nome"`).
+///
+/// ```
+/// use postech_shared_sdk::catalog::check_storable_text;
+///
+/// assert!(check_storable_text("notes", "As observações", "sem cebola 🧅\n").is_ok());
+/// let error = check_storable_text("notes", "As observações", "sem\u{0}cebola").unwrap_err();
+/// assert_eq!(error.field(), Some("notes"));
+/// assert_eq!(error.error_type, "value_error");
+/// ```
+pub fn check_storable_text(
+    field: &'static str,
+    label: &str,
+    value: &str,
+) -> Result<(), FieldError> {
+    if value.contains('\0') {
+        Err(FieldError::at_field(
+            field,
+            "value_error",
+            format!("{label} não pode conter o caractere nulo (\\u0000)"),
+        ))
+    } else {
+        Ok(())
+    }
+}

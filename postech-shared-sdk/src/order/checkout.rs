@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
-use crate::catalog::{FieldError, PathSegment};
+use crate::catalog::{FieldError, PathSegment, check_storable_text};
 use crate::ids::ProductId;
 use crate::money::Money;
 
@@ -58,8 +58,9 @@ pub struct ValidatedCheckout {
 
 impl CheckoutRequest {
     /// Checks 1–20 lines, quantities 1–50, no product twice and notes of at most 500
-    /// characters, reporting every broken rule. Paths: `items`,
-    /// `items.<i>.quantity`, `items.<i>.product_id` (on the repeated occurrence), `notes`.
+    /// characters without a NUL ([`check_storable_text`]), reporting every broken rule.
+    /// Paths: `items`, `items.<i>.quantity`, `items.<i>.product_id` (on the repeated
+    /// occurrence), `notes`.
     ///
     /// ```
     /// use postech_shared_sdk::ids::ProductId;
@@ -141,6 +142,12 @@ impl CheckoutRequest {
             .notes
             .map(|notes| notes.trim().to_owned())
             .filter(|notes| !notes.is_empty());
+        if let Some(Err(error)) = notes
+            .as_ref()
+            .map(|notes| check_storable_text("notes", "As observações", notes))
+        {
+            errors.push(error);
+        }
         if notes
             .as_ref()
             .is_some_and(|notes| notes.chars().count() > MAX_NOTES_CHARS)

@@ -94,6 +94,30 @@ fn valid_draft_becomes_a_trimmed_product() {
 }
 
 #[test]
+fn text_fields_refuse_the_nul_character_postgresql_cannot_store() {
+    let errors = ProductDraft {
+        name: "X-\u{0}Salada".to_owned(),
+        description: "Pão, hambúrguer\u{0}, alface e tomate".to_owned(),
+        image_url: Some("https://cdn.example.com/\u{0}.png".to_owned()),
+        ..valid_draft()
+    }
+    .validate()
+    .expect_err("NUL in every text field");
+    assert_eq!(error_fields(&errors), ["name", "description", "image_url"]);
+    assert!(
+        errors
+            .iter()
+            .all(|error| error.message.contains("caractere nulo")),
+        "{errors:?}"
+    );
+    let accented = ProductDraft {
+        name: "Pão de queijo 🧀".to_owned(),
+        ..valid_draft()
+    };
+    assert!(accented.validate().is_ok(), "any other character is kept");
+}
+
+#[test]
 fn name_must_have_3_to_100_characters_after_trimming() {
     for (name, valid) in [
         ("Pão".to_owned(), true),

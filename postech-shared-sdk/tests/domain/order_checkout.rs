@@ -125,6 +125,22 @@ fn notes_are_limited_to_500_characters() {
 }
 
 #[test]
+fn notes_refuse_the_nul_character_postgresql_cannot_store() {
+    let errors = checkout(vec![line(1)], Some("sem cebola\u{0}"))
+        .validate()
+        .expect_err("a NUL in the notes");
+    assert_eq!(paths(&errors), ["notes"]);
+    assert!(errors[0].message.contains("caractere nulo"), "{errors:?}");
+    let kept = checkout(vec![line(1)], Some("sem cebola 🧅\r\n\tbem passado"))
+        .validate()
+        .expect("any other character is kept");
+    assert_eq!(
+        kept.notes.as_deref(),
+        Some("sem cebola 🧅\r\n\tbem passado")
+    );
+}
+
+#[test]
 fn order_total_must_be_between_5_and_1000() {
     for (cents, valid) in [
         (499, false),
