@@ -7,7 +7,7 @@ use crate::application::error::{Conflict, Resource, UseCaseError};
 use crate::application::ports::{
     CustomerRepository, IdentityError, IdentityProvider, RegistrationError,
 };
-use crate::domain::catalog::FieldError;
+use crate::domain::catalog::{FieldError, check_storable_text};
 use crate::domain::cognito::NewCustomerIdentity;
 use crate::domain::cpf::Cpf;
 use crate::domain::customer::{Customer, EmailError, normalize_email};
@@ -156,6 +156,12 @@ impl Customers {
 fn validate(registration: Registration) -> Result<Customer, UseCaseError> {
     let mut errors = Vec::new();
     let name = non_blank(registration.name);
+    if let Some(Err(error)) = name
+        .as_deref()
+        .map(|name| check_storable_text("name", "O nome", name))
+    {
+        errors.push(error);
+    }
     if name
         .as_ref()
         .is_some_and(|name| name.chars().count() > MAX_NAME_CHARS)
@@ -166,18 +172,12 @@ fn validate(registration: Registration) -> Result<Customer, UseCaseError> {
             format!("O nome deve ter no máximo {MAX_NAME_CHARS} caracteres"),
         ));
     }
-    let email = match non_blank(registration.email).map(|email| normalize_email(&email)) {
+    let email = non_blank(registration.email);
+    let email = match email.as_deref().map(checked_email) {
         None => None,
         Some(Ok(email)) => Some(email),
         Some(Err(error)) => {
-            errors.push(FieldError::at_field(
-                "email",
-                "value_error",
-                match error {
-                    EmailError::TooLong => "E-mail longo demais",
-                    EmailError::Empty | EmailError::InvalidSyntax => "E-mail inválido",
-                },
-            ));
+            errors.push(error);
             None
         }
     };
@@ -197,6 +197,21 @@ fn validate(registration: Registration) -> Result<Customer, UseCaseError> {
         name,
         email,
         cpf,
+    })
+}
+
+/// A registration's e-mail: storable as text, then normalised.
+fn checked_email(email: &str) -> Result<String, FieldError> {
+    check_storable_text("email", "O e-mail", email)?;
+    normalize_email(email).map_err(|error| {
+        FieldError::at_field(
+            "email",
+            "value_error",
+            match error {
+                EmailError::TooLong => "E-mail longo demais",
+                EmailError::Empty | EmailError::InvalidSyntax => "E-mail inválido",
+            },
+        )
     })
 }
 

@@ -13,6 +13,16 @@ pub enum PortError {
         /// The underlying error, already free of personal data.
         cause: String,
     },
+    /// The dependency refused to store a text the client sent: a character its encoding
+    /// cannot hold (PostgreSQL's SQLSTATE 22021 or 22P05, e.g. NUL). Validation refuses such
+    /// text first; one that slips through is still the client's, never a server error.
+    #[error("{dependency} cannot store a text: {cause}")]
+    UnstorableText {
+        /// Which dependency.
+        dependency: &'static str,
+        /// The dependency's message (it names the bytes, never the text).
+        cause: String,
+    },
     /// The dependency answered something we did not expect: a bug or a broken invariant.
     #[error("{dependency} failed: {cause}")]
     Unexpected {

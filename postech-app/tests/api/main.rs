@@ -15,4 +15,5 @@ mod key_rotation;
 mod operations;
 mod repositories;
 mod throwaway_cluster;
+mod unstorable_text;
 mod v1_clients;

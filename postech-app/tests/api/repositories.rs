@@ -9,6 +9,7 @@ use postech_app::adapters::postgres::{
     PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool, PgProductRepository,
 };
 use postech_app::application::checkout::{NewOrder, price_order};
+use postech_app::application::error::PortError;
 use postech_app::application::ports::{
     CustomerRepository, HealthProbe, OrderRepository, PlaceOutcome, ProductRepository,
     TransitionOutcome,
@@ -76,6 +77,21 @@ async fn product_queries_round_trip_every_column() {
     assert_eq!(products.list(None, false).await.unwrap().len(), 1);
     assert!(!products.deactivate(ProductId::new_random()).await.unwrap());
     PgHealthProbe::new(pool).check().await.unwrap();
+}
+
+/// The validation refuses NUL in every free-text field; should a text PostgreSQL cannot
+/// store still reach it (SQLSTATE 22021), the error says so — answered 422, not an
+/// unexplained 500.
+#[tokio::test]
+async fn a_text_postgresql_cannot_store_is_reported_as_such() {
+    let (_database, pool) = pool().await;
+    let products = PgProductRepository::new(pool);
+    let outcome = products.insert(&product("X-\u{0}Burguer", 1590, 7)).await;
+    assert!(
+        matches!(outcome, Err(PortError::UnstorableText { .. })),
+        "{outcome:?}"
+    );
+    assert!(products.list(None, false).await.unwrap().is_empty());
 }
 
 #[tokio::test]

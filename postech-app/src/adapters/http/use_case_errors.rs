@@ -105,6 +105,15 @@ fn port_error(error: PortError) -> ApiError {
             tracing::warn!(dependency, %cause, "dependency unavailable");
             ApiError::Unavailable("Serviço temporariamente indisponível".to_owned())
         }
+        PortError::UnstorableText { dependency, cause } => {
+            tracing::warn!(dependency, %cause, "text the validation let through was refused");
+            ApiError::invalid(
+                vec!["body".into()],
+                "O texto enviado contém um caractere que não pode ser armazenado \
+                 (por exemplo, o caractere nulo \\u0000)",
+                "value_error",
+            )
+        }
         PortError::Unexpected { dependency, cause } => {
             ApiError::Internal(format!("{dependency}: {cause}"))
         }

@@ -90,6 +90,12 @@ pub(crate) fn unexpected(error: DieselError) -> PortError {
             cause: format!("transaction aborted by a lock conflict: {error}"),
         };
     }
+    if is_unstorable_text(&error) {
+        return PortError::UnstorableText {
+            dependency: DEPENDENCY,
+            cause: error.to_string(),
+        };
+    }
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => PortError::Unavailable {
@@ -133,6 +139,27 @@ pub(crate) fn is_lock_conflict(error: &DieselError) -> bool {
 
 /// PostgreSQL's message for SQLSTATE 40P01 (`deadlock_detected`).
 const DEADLOCK_MESSAGE: &str = "deadlock detected";
+
+/// Whether PostgreSQL refused a text for a character it cannot store: SQLSTATE 22021
+/// (`character_not_in_repertoire`: "invalid byte sequence for encoding …", e.g. NUL, which
+/// no `text` may hold) or 22P05 (`untranslatable_character`: "character with byte sequence
+/// … has no equivalent …", "unsupported Unicode escape sequence"). Recognised by message,
+/// like a deadlock (see [`is_lock_conflict`]): diesel-async reports both as `Unknown`.
+pub(crate) fn is_unstorable_text(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => UNSTORABLE_TEXT_MESSAGES
+            .iter()
+            .any(|prefix| info.message().starts_with(prefix)),
+        _ => false,
+    }
+}
+
+/// The beginnings of PostgreSQL's messages for SQLSTATEs 22021 and 22P05.
+const UNSTORABLE_TEXT_MESSAGES: [&str; 3] = [
+    "invalid byte sequence for encoding",
+    "character with byte sequence",
+    "unsupported Unicode escape sequence",
+];
 
 /// The name of the constraint a unique or foreign-key violation hit, if that is the error.
 pub(crate) fn violated_constraint(error: &DieselError) -> Option<&str> {
