@@ -12,6 +12,7 @@ mod customers;
 mod database_tls;
 mod helpers;
 mod key_rotation;
+mod kitchen_queries;
 mod operations;
 mod repositories;
 mod throwaway_cluster;

@@ -1,0 +1,156 @@
+//! v1 defect: the kitchen list loaded every order with N+1 queries. The statements the
+//! repository sends are counted at the connection (diesel's instrumentation), so the count
+//! cannot come from anywhere but the code under test — and it must not grow with the orders.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use diesel::connection::InstrumentationEvent;
+use diesel_async::AsyncConnection;
+use futures_util::FutureExt;
+use postech_app::adapters::postgres::{
+    EstablishConnection, PgConnector, PgCustomerRepository, PgOrderRepository, PgPool,
+    PgProductRepository, connection_pool,
+};
+use postech_app::application::checkout::{NewOrder, price_order};
+use postech_app::application::ports::{
+    CustomerRepository, OrderRepository, PlaceOutcome, ProductRepository,
+};
+use postech_database::test_support::TestDatabase;
+use postech_shared_sdk::catalog::{Category, Product};
+use postech_shared_sdk::customer::Customer;
+use postech_shared_sdk::ids::{CustomerId, OrderId, ProductId};
+use postech_shared_sdk::money::Money;
+use postech_shared_sdk::order::{OrderStatus, ValidatedLine};
+
+/// A pool whose connections count every statement they send.
+fn counting_pool(database: &TestDatabase, statements: &Arc<AtomicUsize>) -> PgPool {
+    let url = database.url().to_owned();
+    let statements = Arc::clone(statements);
+    let establish: EstablishConnection = Box::new(move |_| {
+        let url = url.clone();
+        let statements = Arc::clone(&statements);
+        async move {
+            let mut connection = PgConnector::new(Default::default()).connect(&url).await?;
+            connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                    statements.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            Ok(connection)
+        }
+        .boxed()
+    });
+    connection_pool(1, Duration::from_secs(10), establish).unwrap()
+}
+
+/// Statements sent while loading the kitchen queue, and how many orders it had.
+async fn kitchen_queue_statements(
+    orders: &PgOrderRepository,
+    statements: &AtomicUsize,
+) -> (usize, usize) {
+    let before = statements.load(Ordering::SeqCst);
+    let queue = orders.kitchen_queue().await.unwrap();
+    (statements.load(Ordering::SeqCst) - before, queue.len())
+}
+
+fn product(name: &str) -> Product {
+    Product {
+        id: ProductId::new_random(),
+        name: name.to_owned(),
+        description: "Descrição de teste do produto".to_owned(),
+        price: Money::from_cents(1590),
+        category: Category::Burger,
+        image_url: None,
+        stock_available: 10_000,
+        active: true,
+    }
+}
+
+/// An order of both products, owned by `customer`, moved along the kitchen's path to
+/// `status` (`Recebido`, `Pago` or `Em preparação`).
+async fn order(
+    orders: &PgOrderRepository,
+    menu: &[Product],
+    customer: CustomerId,
+    status: OrderStatus,
+) {
+    let new_order = NewOrder {
+        id: OrderId::new_random(),
+        customer_id: Some(customer),
+        lines: menu
+            .iter()
+            .map(|product| ValidatedLine {
+                product_id: product.id,
+                quantity: 1,
+            })
+            .collect(),
+        notes: None,
+        idempotency: None,
+        actor: "kiosk".to_owned(),
+    };
+    let PlaceOutcome::Placed(_) = orders.place(&new_order, &price_order).await.unwrap() else {
+        panic!("placed");
+    };
+    let path = [
+        OrderStatus::Received,
+        OrderStatus::Paid,
+        OrderStatus::InPreparation,
+    ];
+    for step in path.windows(2).take_while(|step| step[0] != status) {
+        orders
+            .transition(new_order.id, step[0], step[1], "admin:test")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn v1_defect_the_kitchen_list_sends_as_many_statements_for_forty_orders_as_for_one() {
+    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
+        .await
+        .unwrap()
+        .unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let pool = counting_pool(&database, &statements);
+    let products = PgProductRepository::new(pool.clone());
+    let customers = PgCustomerRepository::new(pool.clone());
+    let orders = PgOrderRepository::new(pool);
+    let menu = [product("X-Burguer"), product("Batata Frita")];
+    for item in &menu {
+        products.insert(item).await.unwrap();
+    }
+    let customer = Customer {
+        id: CustomerId::new_random(),
+        name: Some("Ana".to_owned()),
+        email: None,
+        cpf: None,
+    };
+    customers.insert_confirmed(&customer, None).await.unwrap();
+
+    // Every part of a kitchen entry is there from the first order on: items, the owner's
+    // name, and (once it is paid) a payment status.
+    order(&orders, &menu, customer.id, OrderStatus::Received).await;
+    let (for_one, listed) = kitchen_queue_statements(&orders, &statements).await;
+    assert_eq!(listed, 1);
+
+    for position in 0..39 {
+        let status = [
+            OrderStatus::Received,
+            OrderStatus::Paid,
+            OrderStatus::InPreparation,
+        ][position % 3];
+        order(&orders, &menu, customer.id, status).await;
+    }
+    let (for_forty, listed) = kitchen_queue_statements(&orders, &statements).await;
+    assert_eq!(listed, 40);
+    assert_eq!(
+        for_forty, for_one,
+        "the statements sent must not grow with the orders listed"
+    );
+    assert!(
+        (2..=4).contains(&for_one),
+        "orders, then items, payments and names: {for_one} statements counted"
+    );
+}
