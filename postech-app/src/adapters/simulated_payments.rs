@@ -26,6 +26,7 @@ use crate::application::payments::notification::{Notification, PAYMENT_TOPIC};
 use crate::application::payments::ports::{
     PaymentProvider, PaymentSimulator, ProviderError, VerificationError,
 };
+use crate::domain::ids::PaymentId;
 use crate::domain::money::Money;
 use crate::domain::order::PaymentStatus;
 use pix::BrCode;
@@ -67,10 +68,12 @@ impl SimulatedPaymentProvider {
     }
 }
 
-/// Mercado Pago's payment ids are 10–12 digit numbers; these are 12 random digits.
-fn new_payment_id() -> String {
-    let random = Uuid::new_v4().as_u128() % 900_000_000_000;
-    (100_000_000_000 + random).to_string()
+/// Mercado Pago's payment ids are 10–12 digit numbers; these are 12 digits drawn from our
+/// payment id (random), so that charging the same payment again — the idempotency key, as
+/// Mercado Pago honours it — gives the same charge.
+fn simulated_payment_id(payment: PaymentId) -> String {
+    let drawn = payment.into_uuid().as_u128() % 900_000_000_000;
+    (100_000_000_000 + drawn).to_string()
 }
 
 #[async_trait]
@@ -80,7 +83,7 @@ impl PaymentProvider for SimulatedPaymentProvider {
     }
 
     async fn create_charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
-        let id = new_payment_id();
+        let id = simulated_payment_id(request.payment_id);
         let qr_data = BrCode {
             location: &format!("pix.simulador.postech.invalid/qr/v2/{}", request.payment_id),
             amount: request.amount,
@@ -89,15 +92,15 @@ impl PaymentProvider for SimulatedPaymentProvider {
             reference: &id,
         }
         .payload();
+        // A repeat (same idempotency key) leaves the charge as it is.
         self.with_payments(|payments| {
-            payments.insert(
-                id.clone(),
-                SimulatedPayment {
+            payments
+                .entry(id.clone())
+                .or_insert_with(|| SimulatedPayment {
                     status: ProviderStatus::Pending,
                     external_reference: request.order_id.to_string(),
                     amount: request.amount,
-                },
-            )
+                });
         })?;
         Ok(Charge {
             provider_payment_id: id,
@@ -192,7 +195,7 @@ impl PaymentSimulator for SimulatedPaymentProvider {
 mod tests {
     use super::*;
     use crate::application::payments::notification::SignatureError;
-    use crate::domain::ids::{OrderId, PaymentId};
+    use crate::domain::ids::OrderId;
 
     fn request() -> ChargeRequest {
         ChargeRequest {
@@ -202,6 +205,27 @@ mod tests {
             amount: Money::from_cents(2590),
             expires_at: Utc::now(),
         }
+    }
+
+    #[tokio::test]
+    async fn charging_the_same_payment_again_gives_the_same_charge() -> Result<(), ProviderError> {
+        // As Mercado Pago honours X-Idempotency-Key: two requests charging one reservation
+        // must not make two charges.
+        let provider = SimulatedPaymentProvider::new(SecretString::from("s"));
+        let request = request();
+        let first = provider.create_charge(&request).await?;
+        provider.cancel_charge(&first.provider_payment_id).await?;
+        let again = provider.create_charge(&request).await?;
+        assert_eq!(again, first);
+        let kept = provider.fetch_payment(&first.provider_payment_id).await?;
+        assert_eq!(
+            kept.status,
+            ProviderStatus::Cancelled,
+            "the repeat changed nothing"
+        );
+        let other = provider.create_charge(&self::request()).await?;
+        assert_ne!(other.provider_payment_id, first.provider_payment_id);
+        Ok(())
     }
 
     #[tokio::test]

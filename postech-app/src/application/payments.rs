@@ -6,6 +6,7 @@
 //! is verified, the payment is fetched from the provider and only that answer is applied.
 
 mod expiry;
+mod issue;
 pub mod model;
 pub mod notification;
 pub mod ports;
@@ -23,11 +24,11 @@ use crate::application::ports::{ChargeCancellation, WithdrawnCharge};
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentStatus};
-use model::{ApplyOutcome, IssueOutcome, StoredPayment};
+use model::ApplyOutcome;
 use notification::{Notification, SignatureError};
 use ports::{
-    CreateCharge, IssueError, NewPayment, PaymentObserver, PaymentProvider, PaymentRepository,
-    PaymentSimulator, ProviderError, VerificationError,
+    PaymentObserver, PaymentProvider, PaymentRepository, PaymentSimulator, ProviderError,
+    VerificationError,
 };
 
 /// What a QR code or status request can answer besides success.
@@ -130,54 +131,6 @@ impl Payments {
     /// Whether the simulator route is on (only with the simulated provider).
     pub fn simulator_enabled(&self) -> bool {
         self.simulator.is_some()
-    }
-
-    /// The order's live pending payment, or a new charge for its total when it has none.
-    /// Refused once the order is no longer `Recebido`: an approved order is never charged
-    /// twice.
-    pub async fn issue_qr_code(&self, order: OrderId) -> Result<StoredPayment, PaymentError> {
-        let now = Utc::now();
-        let provider = Arc::clone(&self.provider);
-        let create_charge: Box<CreateCharge> = Box::new(move |request| {
-            let provider = Arc::clone(&provider);
-            Box::pin(async move { provider.create_charge(&request).await })
-        });
-        let payment = NewPayment {
-            order_id: order,
-            now,
-            expires_at: now.checked_add_signed(self.expiry).unwrap_or(now),
-            provider: self.provider.name(),
-        };
-        let outcome = self
-            .repository
-            .issue(payment, &*create_charge)
-            .await
-            .map_err(|error| match error {
-                IssueError::Provider(error) => PaymentError::Provider(error),
-                IssueError::Port(error) => PaymentError::Port(error),
-            })?;
-        match outcome {
-            IssueOutcome::Created(payment) => {
-                self.observer.charge_created();
-                tracing::info!(payment_id = %payment.id, order_id = %order, provider = %payment.provider, "charge created");
-                Ok(payment)
-            }
-            IssueOutcome::Existing(payment) => Ok(payment),
-            IssueOutcome::OrderNotFound => Err(PaymentError::OrderNotFound),
-            IssueOutcome::NotPayable(status) => Err(PaymentError::NotAwaitingPayment(status)),
-            IssueOutcome::Expired(expired) => {
-                self.observer.payments_expired(1);
-                if let Some(id) = &expired.provider_payment_id {
-                    self.cancel_at_provider(&expired.provider, id).await;
-                }
-                Err(PaymentError::NotAwaitingPayment(OrderStatus::Cancelled))
-            }
-            IssueOutcome::Orphaned { charge, status } => {
-                self.cancel_at_provider(self.provider.name(), &charge.provider_payment_id)
-                    .await;
-                Err(PaymentError::NotAwaitingPayment(status))
-            }
-        }
     }
 
     /// The stored payment state of an order.

@@ -50,6 +50,22 @@ impl Default for Setup {
     }
 }
 
+/// The app's database pool.
+#[derive(Clone, Copy)]
+pub struct Pool {
+    pub size: usize,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool {
+            size: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 pub struct PaymentApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -161,6 +177,46 @@ impl PaymentApp {
         webhook_secret: String,
         payments: PaymentSettings,
     ) -> PaymentApp {
+        Self::launch_with_pool(
+            database,
+            double,
+            key,
+            webhook_secret,
+            payments,
+            Pool::default(),
+        )
+        .await
+    }
+
+    /// The app on a fresh database, with Mercado Pago (the double) and this database pool.
+    pub async fn start_with_pool(setup: Setup, pool: Pool) -> PaymentApp {
+        let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
+            .await
+            .expect("database task")
+            .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)");
+        let double = MercadoPagoDouble::start().await;
+        let key = SigningKeyMaterial::generate(format!("kid-{}", uuid::Uuid::new_v4().simple()));
+        let webhook_secret = uuid::Uuid::new_v4().simple().to_string();
+        let payments = Self::payment_settings(setup, &double, &webhook_secret);
+        Self::launch_with_pool(
+            Arc::new(database),
+            Arc::new(double),
+            key,
+            webhook_secret,
+            payments,
+            pool,
+        )
+        .await
+    }
+
+    async fn launch_with_pool(
+        database: Arc<TestDatabase>,
+        double: Arc<MercadoPagoDouble>,
+        key: SigningKeyMaterial,
+        webhook_secret: String,
+        payments: PaymentSettings,
+        pool: Pool,
+    ) -> PaymentApp {
         let settings = Settings {
             http: HttpSettings {
                 host: "127.0.0.1".to_owned(),
@@ -172,8 +228,8 @@ impl PaymentApp {
                 connection: CachedSecret::fixed(
                     AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
                 ),
-                pool_size: 10,
-                acquire_timeout: Duration::from_secs(10),
+                pool_size: pool.size,
+                acquire_timeout: pool.acquire_timeout,
                 tls: Default::default(),
             },
             auth: AuthSettings {

@@ -11,6 +11,7 @@ mod harness;
 mod mercadopago_double;
 mod qr_code;
 mod simulator;
+mod slow_provider;
 mod sweep_locking;
 mod unpaid_orders;
 mod webhook;

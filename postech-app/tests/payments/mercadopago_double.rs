@@ -1,9 +1,9 @@
 //! A local HTTP double of Mercado Pago's Payments API (`/v1/payments`), an actix-web server
 //! on a free port: the part of the real API the app uses, with Mercado Pago's JSON shapes,
 //! bearer authentication and idempotency keys — plus controls for the tests (settle a
-//! payment, change its amount, take the API down, fail the next calls) and a log of the
-//! requests it received. Like Mercado Pago, it refuses a Pix charge expiring sooner than 30
-//! minutes or later than 30 days ahead.
+//! payment, change its amount, take the API down, fail the next calls, slow the charges
+//! down) and a log of the requests it received. Like Mercado Pago, it refuses a Pix charge
+//! expiring sooner than 30 minutes or later than 30 days ahead.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -29,6 +29,7 @@ struct State {
     next_id: u64,
     down: bool,
     failures_left: u32,
+    create_delay: std::time::Duration,
     received: Vec<Received>,
 }
 
@@ -101,6 +102,11 @@ impl MercadoPagoDouble {
         self.state().down = down;
     }
 
+    /// Charges take this long to be created (a slow Mercado Pago, under the app's timeout).
+    pub fn set_create_delay(&self, delay: std::time::Duration) {
+        self.state().create_delay = delay;
+    }
+
     /// The next `count` requests answer 503, then the double recovers.
     pub fn fail_next(&self, count: u32) {
         self.state().failures_left = count;
@@ -162,6 +168,8 @@ fn admit(state: &mut State, request: &HttpRequest, body: &[u8]) -> Option<HttpRe
 }
 
 async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {
+    let delay = state.lock().expect("double state").create_delay;
+    tokio::time::sleep(delay).await;
     let mut state = state.lock().expect("double state");
     if let Some(refusal) = admit(&mut state, &request, &body) {
         return refusal;

@@ -1,6 +1,7 @@
-//! Payments in PostgreSQL: issuing a charge under a per-order lock, applying the provider's
-//! account of a payment, and expiring unpaid charges — each in one transaction, with the
-//! order (and its status history and stock) changed in the same transaction as the payment.
+//! Payments in PostgreSQL: reserving a charge and attaching it around the provider call,
+//! applying the provider's account of a payment, expiring unpaid charges and cancelling
+//! orders nobody pays — each in one transaction, with the order (and its status history and
+//! stock) changed in the same transaction as the payment.
 //!
 //! Lock order, everywhere: the payment row, then the order row, then the product rows in id
 //! order — the same order-then-products order as the checkout and the admin cancellation, so
@@ -26,12 +27,10 @@ use super::money::SqlMoney;
 use super::{PgPool, connection, unexpected};
 use crate::application::error::PortError;
 use crate::application::payments::model::{
-    ApplyOutcome, ExpiredPayment, IssueOutcome, PayableOrder, ProviderPayment, StoredPayment,
-    UnpaidOrderSweep,
+    ApplyOutcome, Attachment, Charge, ExpiredPayment, PayableOrder, ProviderPayment, Reservation,
+    StoredPayment, UnpaidOrderSweep,
 };
-use crate::application::payments::ports::{
-    CreateCharge, IssueError, NewPayment, PaymentRepository,
-};
+use crate::application::payments::ports::{NewPayment, PaymentRepository};
 use crate::domain::ids::{OrderId, PaymentId};
 
 /// Who the status history names for the changes made here: the webhook, and the system's
@@ -148,12 +147,20 @@ impl PaymentRepository for PgPaymentRepository {
             .transpose()
     }
 
-    async fn issue(
+    async fn reserve_charge(&self, payment: NewPayment) -> Result<Reservation, PortError> {
+        issue::reserve(&self.pool, payment).await
+    }
+
+    async fn attach_charge(
         &self,
-        payment: NewPayment,
-        create_charge: &CreateCharge,
-    ) -> Result<IssueOutcome, IssueError> {
-        issue::issue(&self.pool, payment, create_charge).await
+        payment: PaymentId,
+        charge: &Charge,
+    ) -> Result<Attachment, PortError> {
+        issue::attach(&self.pool, payment, charge).await
+    }
+
+    async fn release_reservation(&self, payment: PaymentId) -> Result<(), PortError> {
+        issue::release(&self.pool, payment).await
     }
 
     async fn apply(

@@ -136,13 +136,17 @@ pub struct ExpiredPayment {
     pub provider_payment_id: Option<String>,
 }
 
-/// What issuing a QR code found or did.
+/// What reserving a charge for an order found or did (the first step of issuing a QR code,
+/// a short transaction; the provider is called after it, with no database connection held).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IssueOutcome {
-    /// A new charge was created and stored.
-    Created(StoredPayment),
-    /// The order already had a live pending payment: that one.
+pub enum Reservation {
+    /// The order already has a live pending payment with its charge: that one.
     Existing(StoredPayment),
+    /// The order has a pending payment without a charge yet — reserved just now, or by a
+    /// request whose provider call is still running: create the charge this request asks
+    /// for. Its payment id is the provider's idempotency key, so two requests charging the
+    /// same reservation get the same charge.
+    ToCharge(ChargeRequest),
     /// No such order.
     OrderNotFound,
     /// The order is not `Recebido`.
@@ -150,14 +154,29 @@ pub enum IssueOutcome {
     /// The pending payment had run out of time: it was expired (and the order cancelled)
     /// just now.
     Expired(ExpiredPayment),
-    /// The order left `Recebido` while the provider was creating the charge: nothing was
-    /// stored, and the charge must be cancelled at the provider.
-    Orphaned {
-        /// The charge nobody will pay.
-        charge: Charge,
-        /// The order's status now.
-        status: OrderStatus,
+}
+
+/// What storing a created charge on its reservation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attachment {
+    /// The reservation now holds the charge; `created` is false when a concurrent request
+    /// had stored the same charge first.
+    Attached {
+        /// The pending payment with its charge.
+        payment: StoredPayment,
+        /// Whether this request stored it.
+        created: bool,
     },
+    /// The reservation holds another charge: that payment stands, and the charge just
+    /// created must be cancelled at the provider.
+    Superseded(StoredPayment),
+    /// The reservation was withdrawn while the provider worked (staff moved the order, or
+    /// the expiry ran): nothing stored, the charge must be cancelled at the provider. The
+    /// order's status now.
+    Withdrawn(OrderStatus),
+    /// The reservation is gone (a concurrent request's provider call failed and released
+    /// it): nothing stored, the charge must be cancelled at the provider.
+    Released,
 }
 
 /// What one look for an order nobody is paying found (see

@@ -3,15 +3,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
 
 use crate::application::error::PortError;
 use crate::application::payments::model::{
-    ApplyOutcome, Charge, ChargeRequest, ExpiredPayment, IssueOutcome, PayableOrder,
-    ProviderPayment, StoredPayment, UnpaidOrderSweep,
+    ApplyOutcome, Attachment, Charge, ChargeRequest, ExpiredPayment, PayableOrder, ProviderPayment,
+    Reservation, StoredPayment, UnpaidOrderSweep,
 };
 use crate::application::payments::notification::{Notification, SignatureError};
-use crate::domain::ids::OrderId;
+use crate::domain::ids::{OrderId, PaymentId};
 use crate::domain::order::PaymentStatus;
 
 /// Why the provider could not do what was asked.
@@ -70,24 +69,11 @@ pub trait PaymentProvider: Send + Sync {
     ) -> Result<(), VerificationError>;
 }
 
-/// Creates the charge of a new payment; called by the storage under its per-order lock.
-pub type CreateCharge =
-    dyn Fn(ChargeRequest) -> BoxFuture<'static, Result<Charge, ProviderError>> + Send + Sync;
-
-/// Why a QR code could not be issued.
-#[derive(Debug, thiserror::Error)]
-pub enum IssueError {
-    /// The provider failed; nothing was stored.
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    /// The database failed; nothing was stored.
-    #[error(transparent)]
-    Port(#[from] PortError),
-}
-
 /// The details of a new pending payment, decided by the use case.
 #[derive(Clone, Debug)]
 pub struct NewPayment {
+    /// Its id, should a reservation be made: the charge's idempotency key.
+    pub id: PaymentId,
     /// The order to charge.
     pub order_id: OrderId,
     /// Now, as the use case sees it.
@@ -107,15 +93,24 @@ pub trait PaymentRepository: Send + Sync {
     /// The order's latest payment attempt.
     async fn latest_payment(&self, order: OrderId) -> Result<Option<StoredPayment>, PortError>;
 
-    /// In one transaction, serialised per order: the live pending payment if there is one;
-    /// else, when the order is `Recebido`, `create_charge` is awaited and its charge stored
-    /// as the new pending payment. A pending payment past its time is expired on the spot
-    /// (order cancelled, stock released). Nothing is stored when the provider fails.
-    async fn issue(
+    /// In one short transaction, serialised per order: the live pending payment if it has
+    /// its charge; else, when the order is `Recebido`, a pending payment reserved for the
+    /// charge to create (a reservation already made is returned as it is). A pending payment
+    /// past its time is expired on the spot (order cancelled, stock released).
+    async fn reserve_charge(&self, payment: NewPayment) -> Result<Reservation, PortError>;
+
+    /// In one transaction: stores `charge`, created at the provider for the reservation
+    /// `payment`, on it — unless the reservation was withdrawn, released or given another
+    /// charge meanwhile.
+    async fn attach_charge(
         &self,
-        payment: NewPayment,
-        create_charge: &CreateCharge,
-    ) -> Result<IssueOutcome, IssueError>;
+        payment: PaymentId,
+        charge: &Charge,
+    ) -> Result<Attachment, PortError>;
+
+    /// Removes the reservation `payment` when it still has no charge (the provider failed):
+    /// nothing of the attempt is kept.
+    async fn release_reservation(&self, payment: PaymentId) -> Result<(), PortError>;
 
     /// In one transaction: applies the provider's account of one of its payments — checked
     /// against the stored order and amount — to the payment and, on approval, to its order
