@@ -70,17 +70,6 @@ pub enum ConfigurationError {
     /// the variables or the secret id).
     #[error(transparent)]
     VerificationKeys(#[from] KeyRingError),
-    /// No source of token verification keys: neither the secret id nor this plain variable.
-    #[error(
-        "environment variable {0} is not set; set it (JWT_KEY_ID and JWT_PUBLIC_KEY_PEM), or set {VERIFICATION_KEY_SECRET_ID} to read the keys from AWS Secrets Manager"
-    )]
-    MissingVerificationKey(&'static str),
-    /// Only the signing-key secret was named: it holds the private key, which the app must
-    /// neither need nor be allowed to read.
-    #[error(
-        "{SIGNING_KEY_SECRET_ID} is set but {VERIFICATION_KEY_SECRET_ID} is not: the app verifies tokens with the public keys of postech/<stage>/jwt-verification-key; set {VERIFICATION_KEY_SECRET_ID} to it"
-    )]
-    SigningKeyOffered,
     /// The database URL or its TLS settings are unusable.
     #[error("database connection: {0}")]
     DatabaseConnection(#[from] ConnectionSetupError),
@@ -112,12 +101,6 @@ pub struct DatabaseSettings {
     pub tls: DatabaseTlsSettings,
 }
 
-/// Names the `jwt-verification-key` secret: `{kid, public_key_pem}`, no private key.
-pub const VERIFICATION_KEY_SECRET_ID: &str = "JWT_VERIFICATION_KEY_SECRET_ID";
-
-/// Names the `jwt-signing-key` secret, which holds the private key: never read by the app.
-const SIGNING_KEY_SECRET_ID: &str = "JWT_SIGNING_KEY_SECRET_ID";
-
 /// Token verification.
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
@@ -144,26 +127,9 @@ impl AuthSettings {
             VerificationKeyRing::DEFAULT_UNKNOWN_KID_REREAD_INTERVAL,
             Duration::from_secs,
         );
-        let verification_secret_id = optional(env, VERIFICATION_KEY_SECRET_ID);
-        if verification_secret_id.is_none() {
-            if optional(env, SIGNING_KEY_SECRET_ID).is_some() {
-                return Err(ConfigurationError::SigningKeyOffered);
-            }
-            for variable in ["JWT_KEY_ID", "JWT_PUBLIC_KEY_PEM"] {
-                if optional(env, variable).is_none() {
-                    return Err(ConfigurationError::MissingVerificationKey(variable));
-                }
-            }
-        }
-        // The SDK's ring takes its secret id from JWT_SIGNING_KEY_SECRET_ID (and keeps only the
-        // public half of what it reads). It is handed the verification secret's id under that
-        // name, and nothing else: whatever the environment says, the app never reads the
-        // signing key.
-        let public_keys_only = move |name: &str| match name {
-            SIGNING_KEY_SECRET_ID => verification_secret_id.clone(),
-            other => env.var(other),
-        };
-        let keys = VerificationKeyRing::load(&public_keys_only, aws, refresh)
+        // The SDK reads JWT_VERIFICATION_KEY_SECRET_ID (public keys only) and refuses
+        // JWT_SIGNING_KEY_SECRET_ID alone: the app never reads the private key.
+        let keys = VerificationKeyRing::load(env, aws, refresh)
             .await?
             .with_unknown_kid_reread_interval(unknown_kid_reread);
         Ok(Self {
@@ -398,7 +364,12 @@ mod tests {
         )]);
         let error = AuthSettings::from_source(&env, &aws()).await.err();
         assert!(
-            matches!(error, Some(ConfigurationError::SigningKeyOffered)),
+            matches!(
+                error,
+                Some(ConfigurationError::VerificationKeys(
+                    KeyRingError::SigningKeyOffered
+                ))
+            ),
             "{error:?}"
         );
         let text = error.map(|error| error.to_string()).unwrap_or_default();

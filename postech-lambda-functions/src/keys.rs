@@ -12,10 +12,8 @@
 //! [`VerificationKeyRing`]: postech_shared_sdk::secrets::VerificationKeyRing
 
 mod signing;
-mod verification;
 
 pub use signing::SigningKeys;
-pub use verification::{VERIFICATION_KEY_SECRET_ID, VerificationKeysError, load_verification_keys};
 
 use postech_shared_sdk::secrets::SecretsError;
 use postech_shared_sdk::token::TokenError;

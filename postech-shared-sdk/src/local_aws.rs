@@ -31,7 +31,7 @@ use aws_sdk_secretsmanager::config::Credentials;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cognito::ADMIN_GROUP;
-use crate::secrets::Stage;
+use crate::secrets::{SecretKind, Stage};
 use crate::token::SigningKeyMaterial;
 
 /// The region of every local resource.
@@ -281,7 +281,7 @@ pub async fn store_signing_key(
 /// public half of the signing key, which verifiers (the authorizer, the app) read instead of
 /// the signing key.
 pub fn verification_key_secret_id(stage: Stage) -> String {
-    format!("postech/{}/jwt-verification-key", stage.as_str())
+    stage.secret_id(SecretKind::JwtVerificationKey)
 }
 
 /// Stores the public half of a key as the `jwt-verification-key` secret holds it:

@@ -8,8 +8,9 @@
 //! A missing variable is an error naming it — never a default secret.
 //!
 //! Processes that only verify tokens hold a [`VerificationKeyRing`]: the public keys of the
-//! signing-key secret's current and previous versions, re-read so a rotation reaches them
-//! without a restart.
+//! verification-key secret's current and previous versions (the public halves of the signing
+//! keys, published apart so that verifiers never hold a private key), re-read so a rotation
+//! reaches them without a restart.
 //!
 //! Every secret value is a [`SecretString`](secrecy::SecretString), so `{:?}` prints
 //! `[REDACTED]` instead of the value.
@@ -35,8 +36,12 @@ use serde::de::DeserializeOwned;
 /// The secrets of the architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SecretKind {
-    /// `{kid, private_key_pem, public_key_pem}`: the Ed25519 key that signs the tokens.
+    /// `{kid, private_key_pem, public_key_pem}`: the Ed25519 key that signs the tokens. Only
+    /// the auth function reads it.
     JwtSigningKey,
+    /// `{kid, public_key_pem}`: the public half of the signing key, which verifiers (the
+    /// authorizer, the app) read instead, so that none of them can mint a token.
+    JwtVerificationKey,
     /// `{username, password, host, port, dbname}`: the app's least-privileged database role.
     AppDatabase,
     /// `{access_token, webhook_secret, ...}`: the Mercado Pago credentials.
@@ -48,6 +53,7 @@ impl SecretKind {
     pub const fn name(self) -> &'static str {
         match self {
             Self::JwtSigningKey => "jwt-signing-key",
+            Self::JwtVerificationKey => "jwt-verification-key",
             Self::AppDatabase => "app-database",
             Self::MercadoPago => "mercadopago",
         }
@@ -57,6 +63,7 @@ impl SecretKind {
     pub const fn secret_id_env_var(self) -> &'static str {
         match self {
             Self::JwtSigningKey => "JWT_SIGNING_KEY_SECRET_ID",
+            Self::JwtVerificationKey => "JWT_VERIFICATION_KEY_SECRET_ID",
             Self::AppDatabase => "APP_DATABASE_SECRET_ID",
             Self::MercadoPago => "MERCADOPAGO_SECRET_ID",
         }

@@ -1,5 +1,5 @@
-//! The verification key ring against a real moto server: rotations of the signing-key secret
-//! reach a running ring without a restart. Each test uses its own secret.
+//! The verification key ring against a real moto server: rotations of the verification-key
+//! secret (the public halves of the signing keys) reach a running ring without a restart. Each test uses its own secret.
 
 mod support;
 
@@ -15,18 +15,19 @@ use support::{env_of, moto_config};
 /// Longer than any test: only what the test does makes the ring re-read.
 const LONG: Duration = Duration::from_secs(600);
 
-/// A new signing-key secret holding `key`; its id.
+/// A new verification-key secret holding the public half of `key`; its id.
 async fn secret_holding(config: &SdkConfig, key: &SigningKeyMaterial) -> String {
-    let secret_id = local_aws::unique_name("postech/test/jwt-signing-key");
+    let secret_id = local_aws::unique_name("postech/test/jwt-verification-key");
     rotate(config, &secret_id, key).await;
     secret_id
 }
 
-/// Writes `key` as the secret's new current version, as scripts/rotate-signing-key.sh does.
+/// Writes the public half of `key` as the secret's new current version, as
+/// scripts/rotate-signing-key.sh does.
 async fn rotate(config: &SdkConfig, secret_id: &str, key: &SigningKeyMaterial) {
-    local_aws::store_signing_key(config, secret_id, key)
+    local_aws::store_verification_key(config, secret_id, key)
         .await
-        .expect("signing key stored");
+        .expect("verification key stored");
 }
 
 async fn ring_for(config: &SdkConfig, secret_id: &str, refresh: Duration) -> VerificationKeyRing {
@@ -205,7 +206,7 @@ async fn load_prefers_the_secret_id_over_plain_variables() {
     let stored = SigningKeyMaterial::generate("kid-from-secrets-manager");
     let secret_id = secret_holding(&config, &stored).await;
     let env = env_of(&[
-        ("JWT_SIGNING_KEY_SECRET_ID", &secret_id),
+        ("JWT_VERIFICATION_KEY_SECRET_ID", &secret_id),
         ("JWT_KEY_ID", "kid-from-env"),
         ("JWT_PUBLIC_KEY_PEM", "env-public"),
     ]);
@@ -223,7 +224,7 @@ async fn load_prefers_the_secret_id_over_plain_variables() {
 async fn an_unknown_secret_id_fails_at_load_naming_the_id() {
     let config = moto_config().await;
     let secret_id = local_aws::unique_name("postech/test/never-stored");
-    let env = env_of(&[("JWT_SIGNING_KEY_SECRET_ID", &secret_id)]);
+    let env = env_of(&[("JWT_VERIFICATION_KEY_SECRET_ID", &secret_id)]);
     let error = VerificationKeyRing::load(&env, &config, LONG)
         .await
         .expect_err("no such secret");
@@ -236,10 +237,9 @@ async fn an_unknown_secret_id_fails_at_load_naming_the_id() {
 #[tokio::test]
 async fn a_secret_holding_an_unusable_key_fails_at_load_naming_the_secret() {
     let config = moto_config().await;
-    let secret_id = local_aws::unique_name("postech/test/jwt-signing-key");
+    let secret_id = local_aws::unique_name("postech/test/jwt-verification-key");
     let document = serde_json::json!({
         "kid": "kid-broken",
-        "private_key_pem": "unused-by-verifiers",
         "public_key_pem": "-----BEGIN GARBAGE-----",
     });
     local_aws::put_secret_string(

@@ -16,11 +16,10 @@ pub use route_access::RouteAccess;
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::{HeaderMap, header};
-use postech_shared_sdk::secrets::{EnvSource, VerificationKeyRing};
+use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
 use postech_shared_sdk::token::Role;
 
 use crate::config::{AuthorizerSettings, ConfigError};
-use crate::keys::{VerificationKeysError, load_verification_keys};
 
 /// Why the authorizer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +29,7 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     /// The verification keys could not be loaded.
     #[error(transparent)]
-    Keys(#[from] VerificationKeysError),
+    Keys(#[from] KeyRingError),
 }
 
 /// What every invocation shares: the verification keys.
@@ -42,13 +41,13 @@ pub struct Authorizer {
 impl Authorizer {
     /// Builds the production wiring from the environment (`JWT_VERIFICATION_KEY_SECRET_ID`,
     /// or `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`): public keys only,
-    /// see [`load_verification_keys`].
+    /// see [`VerificationKeyRing::load`], which refuses `JWT_SIGNING_KEY_SECRET_ID` alone.
     pub async fn from_env(
         env: &dyn EnvSource,
         sdk_config: &aws_config::SdkConfig,
     ) -> Result<Self, StartupError> {
         let settings = AuthorizerSettings::from_env(env)?;
-        let keys = load_verification_keys(env, sdk_config, settings.key_refresh).await?;
+        let keys = VerificationKeyRing::load(env, sdk_config, settings.key_refresh).await?;
         Ok(Self::new(keys))
     }
 

@@ -1,4 +1,4 @@
-//! The public keys tokens are verified with, kept in step with the signing-key secret.
+//! The public keys tokens are verified with, kept in step with the verification-key secret.
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
@@ -27,6 +27,12 @@ pub enum KeyRingError {
     /// The secret could not be read or parsed, or a plain variable is missing.
     #[error(transparent)]
     Secret(#[from] SecretsError),
+    /// Only the signing-key secret was named: it holds the private key, which a verifier must
+    /// neither need nor be allowed to read.
+    #[error(
+        "JWT_SIGNING_KEY_SECRET_ID is set but JWT_VERIFICATION_KEY_SECRET_ID is not: tokens are verified with the public keys of postech/<stage>/jwt-verification-key; set JWT_VERIFICATION_KEY_SECRET_ID to it"
+    )]
+    SigningKeyOffered,
     /// A key was read but cannot verify tokens (not an Ed25519 public key PEM, empty key id).
     #[error("the JWT verification key from {origin} is unusable: {source}")]
     Material {
@@ -37,8 +43,9 @@ pub enum KeyRingError {
     },
 }
 
-/// The public keys tokens are verified with, kept in step with the `jwt-signing-key` secret,
-/// so a key rotation reaches a running verifier (the app, the authorizer) without a restart.
+/// The public keys tokens are verified with, kept in step with the `jwt-verification-key`
+/// secret (the public halves of the signing keys), so a key rotation reaches a running
+/// verifier (the app, the authorizer) without a restart.
 ///
 /// Backed by Secrets Manager, the ring starts with the secret's current key and its previous
 /// one (version stages `AWSCURRENT` and `AWSPREVIOUS`), then adds the current key again:
@@ -54,7 +61,8 @@ pub enum KeyRingError {
 /// expire. A failed re-read keeps the known keys. Built from plain variables
 /// ([`fixed`](Self::fixed)) the ring holds one key and never changes.
 ///
-/// Only public keys are kept: the private key in the secret is parsed away on every read.
+/// Only public keys are kept: should a secret hold a private key too, it is parsed away on
+/// every read.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -139,9 +147,13 @@ impl VerificationKeyRing {
     /// otherwise.
     pub const DEFAULT_UNKNOWN_KID_REREAD_INTERVAL: Duration = Duration::from_secs(5);
 
-    /// Resolves the keys as the architecture prescribes: from Secrets Manager when
-    /// `JWT_SIGNING_KEY_SECRET_ID` is set (its current and previous versions, re-read as
-    /// described on the type), else the fixed key of `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`.
+    /// Resolves the keys: from Secrets Manager when `JWT_VERIFICATION_KEY_SECRET_ID` names the
+    /// verification-key secret (its current and previous versions, re-read as described on
+    /// the type), else the fixed key of `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM` (local runs).
+    ///
+    /// `JWT_SIGNING_KEY_SECRET_ID` alone is refused ([`KeyRingError::SigningKeyOffered`])
+    /// rather than followed: that secret holds the private key, and a verifier able to read
+    /// it could mint tokens.
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), postech_shared_sdk::secrets::KeyRingError> {
@@ -159,11 +171,14 @@ impl VerificationKeyRing {
         sdk_config: &aws_config::SdkConfig,
         refresh_interval: Duration,
     ) -> Result<Self, KeyRingError> {
-        match env::non_empty(env, SecretKind::JwtSigningKey.secret_id_env_var()) {
+        let signing_key_offered =
+            env::non_empty(env, SecretKind::JwtSigningKey.secret_id_env_var()).is_some();
+        match env::non_empty(env, SecretKind::JwtVerificationKey.secret_id_env_var()) {
             Some(secret_id) => {
                 let client = aws_sdk_secretsmanager::Client::new(sdk_config);
                 Self::from_secrets_manager(client, secret_id, refresh_interval).await
             }
+            None if signing_key_offered => Err(KeyRingError::SigningKeyOffered),
             None => {
                 let key = JwtVerificationKeySecret::from_plain_env(env)?;
                 Self::with_keys(
@@ -206,7 +221,7 @@ impl VerificationKeyRing {
         match fetch(&client, &secret_id, PREVIOUS_STAGE).await {
             Ok(Some(previous)) if previous.kid != current.kid => keys.push(pair(&previous)),
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "previous signing key unavailable"),
+            Err(error) => tracing::warn!(%error, "previous verification key unavailable"),
         }
         keys.push(pair(&current));
         let origin = secret_id.clone();
@@ -529,7 +544,7 @@ mod tests {
             "JWT_KEY_ID" => Some("from-env".to_owned()),
             "JWT_PUBLIC_KEY_PEM" => Some(pem.clone()),
             // Empty means "not configured" (compose files, manifests), not a secret id.
-            "JWT_SIGNING_KEY_SECRET_ID" => Some(" ".to_owned()),
+            "JWT_VERIFICATION_KEY_SECRET_ID" | "JWT_SIGNING_KEY_SECRET_ID" => Some(" ".to_owned()),
             _ => None,
         };
         // Never called: the SDK configuration has no endpoint nor credentials.
@@ -555,7 +570,40 @@ mod tests {
             .unwrap_err();
         let message = error.to_string();
         assert!(message.contains("JWT_PUBLIC_KEY_PEM"), "{message}");
-        assert!(message.contains("JWT_SIGNING_KEY_SECRET_ID"), "{message}");
+        assert!(
+            message.contains("JWT_VERIFICATION_KEY_SECRET_ID"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn load_refuses_the_signing_key_secret_instead_of_reading_it() {
+        // Plain variables are there too: the signing secret id still stops the load, so a
+        // deployment pointing a verifier at the private key is told so instead of quietly
+        // falling back to another key.
+        let key = SigningKeyMaterial::generate("from-env");
+        let pem = key.public_key_pem.clone();
+        let env = move |name: &str| match name {
+            "JWT_SIGNING_KEY_SECRET_ID" => Some("postech/staging/jwt-signing-key".to_owned()),
+            "JWT_KEY_ID" => Some("from-env".to_owned()),
+            "JWT_PUBLIC_KEY_PEM" => Some(pem.clone()),
+            _ => None,
+        };
+        // Never called: the SDK configuration has no endpoint nor credentials.
+        let sdk_config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let error = VerificationKeyRing::load(&env, &sdk_config, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, KeyRingError::SigningKeyOffered),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("JWT_VERIFICATION_KEY_SECRET_ID"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -44,9 +44,10 @@ impl From<JwtSigningKeySecret> for SigningKeyMaterial {
     }
 }
 
-/// The public half of the signing key, for processes that only verify tokens (the app, the
-/// authorizer). Reads the same secret as [`JwtSigningKeySecret`] and ignores the private key;
-/// from the environment it needs only `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`.
+/// The public half of the signing key (`postech/<stage>/jwt-verification-key`), for processes
+/// that only verify tokens (the app, the authorizer); from the environment it needs only
+/// `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`. Parsing a [`JwtSigningKeySecret`] document as this
+/// type drops its private key.
 /// [`VerificationKeyRing`](super::VerificationKeyRing) keeps such keys in step with rotations.
 #[derive(Debug, Clone, Deserialize)]
 pub struct JwtVerificationKeySecret {
@@ -57,7 +58,7 @@ pub struct JwtVerificationKeySecret {
 }
 
 impl TypedSecret for JwtVerificationKeySecret {
-    const KIND: SecretKind = SecretKind::JwtSigningKey;
+    const KIND: SecretKind = SecretKind::JwtVerificationKey;
 
     /// `JWT_KEY_ID`, `JWT_PUBLIC_KEY_PEM`.
     fn from_plain_env(env: &dyn EnvSource) -> Result<Self, SecretsError> {
