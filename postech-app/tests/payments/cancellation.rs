@@ -27,6 +27,28 @@ async fn staff_cancel(app: &PaymentApp, order: &str) {
     assert!(cancelled.status().is_success(), "{}", cancelled.status());
 }
 
+/// The order's charge was withdrawn: nothing of it is pending here, the provider cancelled it
+/// (it cannot be paid any more), and no new QR code is issued for the order.
+async fn assert_charge_withdrawn(app: &PaymentApp, order: &str, payment: &str) {
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
+        )),
+        0,
+        "no charge left pending"
+    );
+    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
+        app.double.payment(payment)["status"] == "cancelled"
+    })
+    .await;
+    assert!(cancelled_at_provider, "the charge cannot be paid any more");
+    assert_eq!(
+        app.qr_code(order).await.status(),
+        StatusCode::CONFLICT,
+        "no new charge either"
+    );
+}
+
 #[tokio::test]
 async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the_provider() {
     let app = PaymentApp::with_mercadopago().await;
@@ -43,19 +65,7 @@ async fn cancelling_an_order_awaiting_payment_cancels_its_charge_here_and_at_the
         app.payment_status(&order).await["status_pagamento"],
         "cancelado"
     );
-    assert_eq!(
-        app.sql_count(&format!(
-            "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
-        )),
-        0,
-        "no charge left pending"
-    );
-    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
-        app.double.payment(&payment)["status"] == "cancelled"
-    })
-    .await;
-    assert!(cancelled_at_provider, "the charge cannot be paid any more");
-    assert_eq!(app.qr_code(&order).await.status(), StatusCode::CONFLICT);
+    assert_charge_withdrawn(&app, &order, &payment).await;
 }
 
 #[tokio::test]
@@ -104,23 +114,7 @@ async fn marking_an_order_paid_by_hand_withdraws_its_pending_charge() {
 
     assert_eq!(app.order_status(&order).await, "Pago");
     assert_eq!(app.stock(&product).await, 8, "a paid order keeps its stock");
-    assert_eq!(
-        app.sql_count(&format!(
-            "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
-        )),
-        0,
-        "no charge left pending"
-    );
-    let cancelled_at_provider = eventually(Duration::from_secs(5), || async {
-        app.double.payment(&payment)["status"] == "cancelled"
-    })
-    .await;
-    assert!(cancelled_at_provider, "the charge cannot be paid any more");
-    assert_eq!(
-        app.qr_code(&order).await.status(),
-        StatusCode::CONFLICT,
-        "no new charge either"
-    );
+    assert_charge_withdrawn(&app, &order, &payment).await;
 }
 
 #[tokio::test]
