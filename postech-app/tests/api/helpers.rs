@@ -64,10 +64,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-            .await
-            .expect("database task")
-            .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)");
+        let database = fresh_database().await;
         let moto = tokio::task::spawn_blocking(MotoServer::shared)
             .await
             .expect("moto task")
@@ -317,4 +314,12 @@ pub fn checkout_body(items: &[(&str, u32)]) -> Value {
 pub async fn detail(response: Response) -> Value {
     let body: Value = response.json().await.expect("json error body");
     body["detail"].clone()
+}
+
+/// A fresh database with every migration applied (the migrator is blocking: off the runtime).
+pub async fn fresh_database() -> TestDatabase {
+    tokio::task::spawn_blocking(TestDatabase::create_migrated)
+        .await
+        .expect("database task")
+        .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)")
 }

@@ -24,6 +24,8 @@ use postech_shared_sdk::ids::{CustomerId, OrderId, ProductId};
 use postech_shared_sdk::money::Money;
 use postech_shared_sdk::order::{OrderStatus, ValidatedLine};
 
+use crate::helpers::fresh_database;
+
 /// A pool whose connections count every statement they send.
 fn counting_pool(database: &TestDatabase, statements: &Arc<AtomicUsize>) -> PgPool {
     let url = database.url().to_owned();
@@ -108,10 +110,7 @@ async fn order(
 
 #[tokio::test]
 async fn v1_defect_the_kitchen_list_sends_as_many_statements_for_forty_orders_as_for_one() {
-    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .unwrap()
-        .unwrap();
+    let database = fresh_database().await;
     let statements = Arc::new(AtomicUsize::new(0));
     let pool = counting_pool(&database, &statements);
     let products = PgProductRepository::new(pool.clone());

@@ -25,11 +25,10 @@ use postech_shared_sdk::money::Money;
 use postech_shared_sdk::order::{OrderStatus, ValidatedLine};
 use postech_shared_sdk::secrets::{AppDatabaseSecret, CachedSecret};
 
+use crate::helpers::fresh_database;
+
 async fn pool() -> (TestDatabase, PgPool) {
-    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .unwrap()
-        .unwrap();
+    let database = fresh_database().await;
     let pool = database_pool(&DatabaseSettings {
         connection: CachedSecret::fixed(
             AppDatabaseSecret::from_url(database.url(), "test").unwrap(),

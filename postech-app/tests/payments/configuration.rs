@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use postech_app::configuration::payments::{PaymentSettings, ProviderSettings};
-use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::local_aws::{self, MotoServer};
 use postech_shared_sdk::token::SigningKeyMaterial;
 use serde_json::{Value, json};
 
-use crate::harness::PaymentApp;
+use crate::harness::{PaymentApp, fresh_database};
 use crate::mercadopago_double::MercadoPagoDouble;
 
 #[tokio::test]
@@ -54,10 +53,7 @@ async fn mercadopago_credentials_are_read_from_secrets_manager() {
     );
 
     // The app charges through the double with the token it read from Secrets Manager.
-    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .unwrap()
-        .unwrap();
+    let database = fresh_database().await;
     let app = PaymentApp::launch_with(
         Arc::new(database),
         Arc::new(double),

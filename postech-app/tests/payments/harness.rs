@@ -94,10 +94,7 @@ impl PaymentApp {
     }
 
     pub async fn start(setup: Setup) -> PaymentApp {
-        let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-            .await
-            .expect("database task")
-            .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)");
+        let database = fresh_database().await;
         let double = MercadoPagoDouble::start().await;
         let key = SigningKeyMaterial::generate(format!("kid-{}", uuid::Uuid::new_v4().simple()));
         let webhook_secret = uuid::Uuid::new_v4().simple().to_string();
@@ -190,10 +187,7 @@ impl PaymentApp {
 
     /// The app on a fresh database, with Mercado Pago (the double) and this database pool.
     pub async fn start_with_pool(setup: Setup, pool: Pool) -> PaymentApp {
-        let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-            .await
-            .expect("database task")
-            .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)");
+        let database = fresh_database().await;
         let double = MercadoPagoDouble::start().await;
         let key = SigningKeyMaterial::generate(format!("kid-{}", uuid::Uuid::new_v4().simple()));
         let webhook_secret = uuid::Uuid::new_v4().simple().to_string();
@@ -485,4 +479,12 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A fresh database with every migration applied (the migrator is blocking: off the runtime).
+pub async fn fresh_database() -> TestDatabase {
+    tokio::task::spawn_blocking(TestDatabase::create_migrated)
+        .await
+        .expect("database task")
+        .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)")
 }

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postech_app::configuration::payments::ProviderSettings;
-use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::local_aws::{self, MotoServer};
 use postech_shared_sdk::secrets::CachedSecret;
 use postech_shared_sdk::token::SigningKeyMaterial;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{PaymentApp, Setup};
+use crate::harness::{PaymentApp, Setup, fresh_database};
 use crate::mercadopago_double::MercadoPagoDouble;
 
 /// The first payment id the double hands out.
@@ -40,10 +39,7 @@ async fn an_unloadable_webhook_secret_is_503_and_not_a_signature_failure() {
         secret_id.clone(),
         Duration::from_secs(300),
     );
-    let database = tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .unwrap()
-        .unwrap();
+    let database = fresh_database().await;
     let app = PaymentApp::launch_with(
         Arc::new(database),
         Arc::new(double),
