@@ -5,41 +5,17 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{TestRole, recompute, stored_verifier, text};
+use common::{TestRole, migrator, recompute, run, stored_verifier, text};
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::local_aws::{self, MotoServer};
 use secrecy::{ExposeSecret, SecretString};
 
-fn migrator(database_url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_postech-migrator"));
-    command
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env_remove("MIGRATOR_DATABASE_SECRET_ID")
-        .env_remove("APP_DATABASE_SECRET_ID")
-        .env_remove("APP_DATABASE_URL");
-    command
-}
-
-fn run(mut command: Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().expect("the migrator binary runs");
-    (
-        status.code().expect("exited normally"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
 #[test]
 fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
     let database = TestDatabase::create().expect("test database");
-    let (code, first, stderr) = run(migrator(database.url(), &["up"]));
+    let (code, first, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
         first.starts_with("Applied 8 migration(s):\n  2026-11-25-000001_shared_functions\n"),
@@ -50,7 +26,7 @@ fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
         "{first}"
     );
 
-    let (code, second, stderr) = run(migrator(database.url(), &["up"]));
+    let (code, second, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
         second.starts_with(
@@ -63,13 +39,13 @@ fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
 #[test]
 fn status_down_and_verify_report_and_exit_accordingly() {
     let database = TestDatabase::create_migrated().expect("test database");
-    let (code, verified, _) = run(migrator(database.url(), &["verify"]));
+    let (code, verified, _) = run(&mut migrator(database.url(), &["verify"]));
     assert_eq!(
         (code, verified.as_str()),
         (0, "The schema matches the migrations and src/schema.rs.\n")
     );
 
-    let (code, reverted, stderr) = run(migrator(
+    let (code, reverted, stderr) = run(&mut migrator(
         database.url(),
         &["down", "--to", "2026-11-25-000007"],
     ));
@@ -79,7 +55,7 @@ fn status_down_and_verify_report_and_exit_accordingly() {
         "Reverted 1 migration(s):\n  2026-11-25-000008_create_payments\n"
     );
 
-    let (code, listed, _) = run(migrator(database.url(), &["status"]));
+    let (code, listed, _) = run(&mut migrator(database.url(), &["status"]));
     assert_eq!(code, 0);
     assert!(
         listed.contains("applied  2026-11-25-000007_create_order_status_history\n"),
@@ -90,7 +66,7 @@ fn status_down_and_verify_report_and_exit_accordingly() {
         "{listed}"
     );
 
-    let (code, mismatch, _) = run(migrator(database.url(), &["verify"]));
+    let (code, mismatch, _) = run(&mut migrator(database.url(), &["verify"]));
     assert_eq!(code, 1, "verify fails while a migration is pending");
     assert!(
         mismatch.contains("pending migration 2026-11-25-000008_create_payments"),
@@ -104,7 +80,7 @@ fn failing_migration_exits_1_naming_it_and_keeps_the_earlier_ones() {
     let mut connection = database.connect().expect("connection");
     common::exec(&mut connection, "CREATE TABLE products (id INTEGER)");
 
-    let (code, stdout, stderr) = run(migrator(database.url(), &["up"]));
+    let (code, stdout, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 1, "{stdout}");
     assert!(
         stderr.contains("applying migration 2026-11-25-000003_create_products failed"),
@@ -123,7 +99,7 @@ fn failing_migration_exits_1_naming_it_and_keeps_the_earlier_ones() {
 
 #[test]
 fn unreachable_database_exits_1_without_printing_the_password() {
-    let (code, _, stderr) = run(migrator(
+    let (code, _, stderr) = run(&mut migrator(
         "postgres://postgres:do-not-print-me@127.0.0.1:1/postech",
         &["up"],
     ));
@@ -138,7 +114,7 @@ fn unreachable_database_exits_1_without_printing_the_password() {
 #[test]
 fn unknown_version_exits_1_listing_the_known_ones() {
     let database = TestDatabase::create_migrated().expect("test database");
-    let (code, _, stderr) = run(migrator(database.url(), &["down", "--to", "42"]));
+    let (code, _, stderr) = run(&mut migrator(database.url(), &["down", "--to", "42"]));
     assert_eq!(code, 1);
     assert!(
         stderr.contains("unknown migration version `42`"),
@@ -154,7 +130,7 @@ fn missing_database_url_and_secret_id_is_a_usage_error() {
         .arg("up")
         .env_remove("DATABASE_URL")
         .env_remove("MIGRATOR_DATABASE_SECRET_ID");
-    let (code, _, stderr) = run(command);
+    let (code, _, stderr) = run(&mut command);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("set DATABASE_URL (--database-url), or MIGRATOR_DATABASE_SECRET_ID"),
@@ -165,7 +141,7 @@ fn missing_database_url_and_secret_id_is_a_usage_error() {
 #[test]
 fn ensure_app_role_without_credentials_exits_1_saying_what_to_set() {
     let database = TestDatabase::create_migrated().expect("test database");
-    let (code, _, stderr) = run(migrator(database.url(), &["ensure-app-role"]));
+    let (code, _, stderr) = run(&mut migrator(database.url(), &["ensure-app-role"]));
     assert_eq!(code, 1);
     assert!(stderr.contains("APP_DATABASE_SECRET_ID"), "{stderr}");
 }
@@ -178,7 +154,7 @@ fn up_creates_the_app_role_from_app_database_url() {
     let app_url = format!("postgres://{}:{password}@127.0.0.1:5432/postech", role.name);
     let mut command = migrator(database.url(), &["up"]);
     command.env("APP_DATABASE_URL", &app_url);
-    let (code, stdout, stderr) = run(command);
+    let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!("App role: `{}` can log in", role.name)),
@@ -222,7 +198,7 @@ fn up_creates_the_app_role_from_the_secrets_manager_secret() {
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env_remove("AWS_PROFILE");
-    let (code, stdout, stderr) = run(command);
+    let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!("(from secret {secret_id})")),
@@ -249,7 +225,7 @@ fn unknown_secret_exits_1_naming_the_secret() {
         .env("AWS_REGION", local_aws::LOCAL_REGION)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let (code, _, stderr) = run(command);
+    let (code, _, stderr) = run(&mut command);
     assert_eq!(code, 1);
     assert!(stderr.contains("postech/test/does-not-exist"), "{stderr}");
 }

@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{exec, text};
+use common::{exec, migrator, run, text};
 use diesel::pg::PgConnection;
 use postech_database::lock::{LOCK_TIMEOUT_ENV, MIGRATION_LOCK_KEY, MigrationLock};
 use postech_database::test_support::TestDatabase;
@@ -78,17 +77,8 @@ fn migrator_exits_1_when_the_lock_stays_held_past_the_configured_timeout() {
     let (_holder, holder_pid) = hold_the_lock(&database);
 
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_postech-migrator"))
-        .arg("up")
-        .env("DATABASE_URL", database.url())
-        .env(LOCK_TIMEOUT_ENV, "1")
-        .env_remove("MIGRATOR_DATABASE_SECRET_ID")
-        .env_remove("APP_DATABASE_SECRET_ID")
-        .env_remove("APP_DATABASE_URL")
-        .output()
-        .expect("the migrator binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = run(migrator(database.url(), &["up"]).env(LOCK_TIMEOUT_ENV, "1"));
+    assert_eq!(code, 1, "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(
         stderr.contains("gave up waiting for the migration lock after 1s"),
@@ -113,15 +103,8 @@ fn migrator_exits_1_when_the_lock_stays_held_past_the_configured_timeout() {
 #[test]
 fn invalid_lock_timeout_exits_1_naming_the_variable() {
     let database = TestDatabase::create().expect("test database");
-    let output = Command::new(env!("CARGO_BIN_EXE_postech-migrator"))
-        .arg("up")
-        .env("DATABASE_URL", database.url())
-        .env(LOCK_TIMEOUT_ENV, "0")
-        .env_remove("MIGRATOR_DATABASE_SECRET_ID")
-        .output()
-        .expect("the migrator binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = run(migrator(database.url(), &["up"]).env(LOCK_TIMEOUT_ENV, "0"));
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("MIGRATOR_LOCK_TIMEOUT_SECONDS is invalid: `0`"),
         "{stderr}"

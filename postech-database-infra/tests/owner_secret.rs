@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{TestRole, exec, text};
+use common::{TestRole, exec, run, text};
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::local_aws::{self, MotoServer};
 use postech_shared_sdk::secrets::AppDatabaseSecret;
@@ -70,19 +70,6 @@ fn located_at(command: &mut Command, database: &TestDatabase) {
         .env("MIGRATOR_DATABASE_HOST", host)
         .env("MIGRATOR_DATABASE_PORT", port.to_string())
         .env("MIGRATOR_DATABASE_NAME", database.name());
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().expect("the migrator binary runs");
-    (
-        status.code().expect("exited normally"),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
 }
 
 /// A login role owning `database`, as the RDS master user owns the stage's database.

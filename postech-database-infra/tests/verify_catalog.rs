@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{exec, migrated_database, text};
+use common::{exec, migrated_database, migrator, run, text};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use postech_database::catalog::{CatalogDrift, read_catalog};
 use postech_database::test_support::TestDatabase;
@@ -185,14 +183,8 @@ fn migrator_verify_exits_1_naming_the_dropped_constraint() {
         &mut connection,
         "ALTER TABLE products DROP CONSTRAINT products_price_range_check",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_postech-migrator"))
-        .arg("verify")
-        .env("DATABASE_URL", database.url())
-        .env_remove("MIGRATOR_DATABASE_SECRET_ID")
-        .output()
-        .expect("the migrator binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (code, stdout, _) = run(&mut migrator(database.url(), &["verify"]));
+    assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.starts_with(
             "The schema does NOT match:\n  constraint products.products_price_range_check: missing from the database (the migrations create: CHECK ("

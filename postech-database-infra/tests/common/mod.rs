@@ -2,6 +2,8 @@
 //! constraint a statement violated.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+use std::process::{Command, Output};
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use diesel::connection::SimpleConnection;
@@ -182,4 +184,34 @@ pub fn recompute(verifier: &str, password: &str) -> String {
         iterations.parse().expect("iteration count"),
     )
     .expect("printable password")
+}
+
+/// The migrator binary connecting through `database_url`, with the variables that would point
+/// it elsewhere — a secret id, the app role's credentials — removed from its environment: a
+/// developer's shell or a CI job may well have them set.
+pub fn migrator(database_url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_postech-migrator"));
+    command.args(args).env("DATABASE_URL", database_url);
+    for variable in [
+        "MIGRATOR_DATABASE_SECRET_ID",
+        "APP_DATABASE_SECRET_ID",
+        "APP_DATABASE_URL",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Runs a migrator command to its end: its exit code, stdout and stderr.
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the migrator binary runs");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
 }
