@@ -83,15 +83,20 @@ pub(super) async fn cancel_next_unpaid(
 /// The payments that keep a `Recebido` order alive: a pending one, or one that ended (was
 /// rejected or cancelled) after `cutoff` — its payer still has time to try again.
 #[diesel::dsl::auto_type]
-fn payments_keeping_it_open(cutoff: DateTime<Utc>) -> _ {
+fn keeps_the_order_open(cutoff: DateTime<Utc>) -> _ {
     let pending: &'static str = payment_status_code(PaymentStatus::Pending);
+    payments::status
+        .eq(pending)
+        .or(payments::updated_at.gt(cutoff))
+}
+
+/// [`keeps_the_order_open`] for the order of the enclosing query (a correlated subquery).
+#[diesel::dsl::auto_type]
+fn payments_keeping_it_open(cutoff: DateTime<Utc>) -> _ {
+    let keeps_it_open: keeps_the_order_open = keeps_the_order_open(cutoff);
     payments::table
         .filter(payments::order_id.eq(orders::id))
-        .filter(
-            payments::status
-                .eq(pending)
-                .or(payments::updated_at.gt(cutoff)),
-        )
+        .filter(keeps_it_open)
         .select(payments::id)
 }
 
@@ -100,15 +105,10 @@ async fn payment_keeps_it_open(
     order_id: Uuid,
     cutoff: DateTime<Utc>,
 ) -> Result<bool, diesel::result::Error> {
-    let pending = payment_status_code(PaymentStatus::Pending);
     diesel::select(exists(
         payments::table
             .filter(payments::order_id.eq(order_id))
-            .filter(
-                payments::status
-                    .eq(pending)
-                    .or(payments::updated_at.gt(cutoff)),
-            ),
+            .filter(keeps_the_order_open(cutoff)),
     ))
     .get_result(connection)
     .await
