@@ -16,6 +16,10 @@
    renaming one would break postech-database-infra or postech-lambda-functions silently.
 8. The workload roles (iam/main.tf) may read the JWT verification-key secret and never the
    signing key: only the auth Lambda signs tokens.
+9. With --account-stack (terraform-bootstrap/, applied once per account): checks 1-6, and the
+   workflow roles trust GitHub's OIDC provider only, for audience sts.amazonaws.com and exact
+   `sub` values (StringEquals: no wildcard lets another repository, branch or pull request in).
+   Checks 7 and 8 belong to the stage stack and are not run there.
 
 Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
 deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
@@ -230,12 +234,44 @@ class Checker:
             "iam/main.tf: the app may not read postech/<stage>/jwt-verification-key (its token verification keys)",
         )
 
-    def run(self) -> int:
+    def check_workflow_role_trust(self) -> None:
+        trusts = [
+            body
+            for path, document in self.parsed.items()
+            if path.suffix == ".tf"
+            for block in document.get("data", [])
+            for kind, instances in block.items()
+            if label(kind) == "aws_iam_policy_document"
+            for name, body in instances.items()
+            if label(name) == "trust"
+        ]
+        self.check(bool(trusts), "no data.aws_iam_policy_document.trust: the workflow roles' trust policy is missing")
+        for trust in trusts:
+            for statement in trust.get("statement", []):
+                principals = [p for p in statement.get("principals", [])]
+                self.check(
+                    all(unquote(p.get("type")) == "Federated" for p in principals) and bool(principals),
+                    "trust: a workflow role trusts something other than the GitHub OIDC provider",
+                )
+                conditions = {unquote(c.get("variable")): unquote(c.get("test")) for c in statement.get("condition", [])}
+                self.check(
+                    conditions.get("token.actions.githubusercontent.com:aud") == "StringEquals",
+                    "trust: the audience sts.amazonaws.com is not required (StringEquals on token.actions.githubusercontent.com:aud)",
+                )
+                self.check(
+                    conditions.get("token.actions.githubusercontent.com:sub") == "StringEquals",
+                    "trust: the subject must be matched exactly (StringEquals on token.actions.githubusercontent.com:sub), never StringLike",
+                )
+
+    def run(self, account_stack: bool = False) -> int:
         self.parse_all()
         self.check_ingress_from_security_groups_only()
         self.check_registry_modules_pinned()
-        self.check_ssm_contract()
-        self.check_workload_secrets()
+        if account_stack:
+            self.check_workflow_role_trust()
+        else:
+            self.check_ssm_contract()
+            self.check_workload_secrets()
         folders = sorted({path.parent for path in self.parsed})
         for folder in folders:
             self.check_variables_documented(folder)
@@ -253,5 +289,6 @@ class Checker:
 
 
 if __name__ == "__main__":
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "terraform").resolve()
-    sys.exit(Checker(root).run())
+    arguments = [argument for argument in sys.argv[1:] if argument != "--account-stack"]
+    root = Path(arguments[0] if arguments else "terraform").resolve()
+    sys.exit(Checker(root).run(account_stack="--account-stack" in sys.argv[1:]))

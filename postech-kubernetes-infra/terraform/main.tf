@@ -68,3 +68,21 @@ module "vpc_link" {
   node_port                   = var.app_node_port
   deletion_protection         = var.load_balancer_deletion_protection
 }
+
+# Deploy steps that need the private cluster API (namespace and ServiceAccounts, the app's
+# migration Job and rollout, the database migration) run in CodeBuild inside the VPC. None
+# under the AWS Academy fallback, where no role can be created (README.md, "Deploying").
+module "deploy_executor" {
+  source = "./deploy-executor"
+
+  count = var.lab_role_arn == null ? 1 : 0
+
+  name                      = local.name
+  stage                     = var.stage
+  vpc_id                    = module.network.vpc_id
+  private_subnet_ids        = module.network.private_subnet_ids
+  cluster_name              = module.eks.cluster_name
+  cluster_security_group_id = module.eks.cluster_security_group_id
+  app_namespace             = var.app_namespace
+  log_retention_days        = var.log_retention_days
+}

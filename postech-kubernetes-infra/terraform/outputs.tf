@@ -52,3 +52,8 @@ output "ssm_parameter_names" {
   description = "SSM parameters written for the other repositories and the app's deploy."
   value       = [for parameter in aws_ssm_parameter.platform : parameter.name]
 }
+
+output "deploy_executor_projects" {
+  description = "CodeBuild project of each in-VPC deploy step (empty under the AWS Academy fallback)."
+  value       = var.lab_role_arn == null ? module.deploy_executor[0].project_names : {}
+}

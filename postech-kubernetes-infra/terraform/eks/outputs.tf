@@ -32,3 +32,8 @@ output "kms_key_arn" {
   description = "Key of the Kubernetes secrets and control-plane logs."
   value       = module.cluster_key.key_arn
 }
+
+output "cluster_security_group_id" {
+  description = "Security group of the control plane's network interfaces (the private API endpoint)."
+  value       = module.eks.cluster_security_group_id
+}

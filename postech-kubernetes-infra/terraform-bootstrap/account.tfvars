@@ -1,0 +1,3 @@
+aws_region   = "us-east-1"
+github_owner = "postech"
+stages       = ["staging", "production"]
