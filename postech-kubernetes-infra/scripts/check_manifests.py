@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of the rendered overlays that neither checkov nor the schemas know about.
 
-Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml ...]
+Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml ...] [platform=RENDERED.yaml]
 
 1. Every image is a commit tag (`:sha-<7-40 hex>`), never `:latest` or untagged.
 2. The app: startup and liveness probes on /health, readiness on /ready; no `replicas` (the
@@ -18,6 +18,10 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 7. The overlays differ in HPA bounds and resources.
 8. Payments: Mercado Pago is forced (`PAYMENT_PROVIDER=mercadopago`: a missing secret fails the
    start), with a payer e-mail and a notification URL.
+10. The platform's objects (k8s/platform, `platform=`): the namespace enforces, warns and audits
+   Pod Security `restricted`, and the ServiceAccounts the workloads run as exist there, named as
+   in terraform/iam, with an IRSA annotation and no automounted token. (Item 10 before 9: the
+   numbering of the other checks is referred to elsewhere.)
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
@@ -251,7 +255,32 @@ class ManifestChecker:
         self.check(values[0][0] != values[1][0], f"overlays share HPA bounds {values[0][0]}; stages should differ")
         self.check(values[0][1] != values[1][1], "overlays share container resources; stages should differ")
 
+    def platform(self, path: Path) -> None:
+        objects = {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc}
+        namespace = objects.get(("Namespace", self.root["app_namespace"]))
+        self.check(namespace is not None, f"platform: no Namespace {self.root['app_namespace']} (terraform app_namespace)")
+        labels = (namespace or {}).get("metadata", {}).get("labels", {})
+        for mode in ("enforce", "warn", "audit"):
+            self.check(
+                labels.get(f"pod-security.kubernetes.io/{mode}") == "restricted",
+                f"platform: Namespace {self.root['app_namespace']} does not {mode} Pod Security restricted",
+            )
+        for variable in ("app_service_account", "migrator_service_account"):
+            account = objects.get(("ServiceAccount", self.iam[variable]))
+            where = f"platform: ServiceAccount {self.iam[variable]} (terraform/iam {variable})"
+            self.check(account is not None, f"{where} is missing")
+            if account is None:
+                continue
+            self.check(account["metadata"].get("namespace") == self.root["app_namespace"], f"{where} is not in the app namespace")
+            self.check(account.get("automountServiceAccountToken") is False, f"{where} automounts its token")
+            self.check(
+                "eks.amazonaws.com/role-arn" in account["metadata"].get("annotations", {}),
+                f"{where} has no IRSA role annotation for bootstrap-cluster.sh to fill",
+            )
+
     def run(self, rendered: dict[str, Path]) -> int:
+        if "platform" in rendered:
+            self.platform(rendered.pop("platform"))
         stages = {stage: self.stage(stage, path) for stage, path in rendered.items()}
         self.compare(stages)
         for failure in self.failures:

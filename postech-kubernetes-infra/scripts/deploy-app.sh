@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
-# Rolls postech-app out to a stage: render the overlay with the release's values, run the
-# migration Job, then roll the Deployment. Called by postech-app's deploy workflow (it checks
-# this repository out beside it) after the image is pushed to ECR:
+# Rolls postech-app out to a stage: render the overlay with the release's images pinned by
+# digest, run the migration Job, then roll the Deployment, and record the release. Called by
+# postech-app's deploy workflow inside the VPC (CodeBuild project postech-<stage>-app-rollout:
+# terraform/deploy-executor), with the digests of the images built once and promoted:
 #
-#   scripts/deploy-app.sh <staging|production> sha-<commit>
+#   scripts/deploy-app.sh <staging|production> sha256:<app image> sha256:<migrator image> [--skip-migrations]
 #
-# Needs AWS credentials (a principal listed in namespace_deployer_principal_arns), aws, curl,
-# jq, kubectl and kustomize on PATH. Reads only SSM parameters, Secrets Manager (the RDS master
-# secret and the public token verification keys; never the JWT signing key) and AWS's public
-# RDS trust store; writes no file of this checkout (it edits a temporary copy of k8s/).
-# Secret values never reach stdout.
+# --skip-migrations (the rollback): redeploys earlier images without running their older
+# migrator; the schema stays where it is, which the expand/contract rule of
+# postech-database-infra makes safe for the previous release.
+#
+# Needs AWS credentials (the app-rollout role: edit in the app namespace), aws, curl, jq,
+# kubectl and kustomize on PATH. The namespace and the ServiceAccounts must exist
+# (scripts/bootstrap-cluster.sh, this repository's deploy). Reads only SSM parameters, Secrets
+# Manager (the public token verification keys; never the JWT signing key) and AWS's public RDS
+# trust store; writes no file of this checkout (it edits a temporary copy of k8s/) and one SSM
+# parameter, /postech/<stage>/app/release, which the rollback reads. Secret values never reach
+# stdout. RELEASE_COMMIT, RELEASE_RUN_URL and, for a rollback, ROLLBACK_OF (the app image it
+# replaces) go into that record (all optional).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stage=${1:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
-tag=${2:?usage: scripts/deploy-app.sh <staging|production> sha-<commit>}
+usage="usage: scripts/deploy-app.sh <staging|production> sha256:<app digest> sha256:<migrator digest> [--skip-migrations]"
+stage=${1:?$usage}
+app_digest=${2:?$usage}
+migrator_digest=${3:?$usage}
+skip_migrations=false
+case "${4:-}" in
+  "") ;;
+  --skip-migrations) skip_migrations=true ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
 [[ $stage =~ ^(staging|production)$ ]] || { echo "unknown stage $stage" >&2; exit 2; }
-[[ $tag =~ ^sha-[0-9a-f]{7,40}$ ]] || { echo "tag must be sha-<commit hex>, got $tag" >&2; exit 2; }
+for digest in "$app_digest" "$migrator_digest"; do
+  [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "an image digest is sha256:<64 hex>, got $digest" >&2; exit 2; }
+done
 for tool in aws curl jq kubectl kustomize; do
   command -v "$tool" >/dev/null || { echo "deploy-app: $tool is required" >&2; exit 1; }
 done
 
-ssm() { aws ssm get-parameter --name "/postech/$stage/$1" --query Parameter.Value --output text; }
+ssm() {
+  aws ssm get-parameter --name "/postech/$stage/$1" --query Parameter.Value --output text \
+    || { echo "deploy-app: cannot read /postech/$stage/$1 (apply order and who writes it: RELEASING.md)" >&2; exit 1; }
+}
 region=${AWS_REGION:-us-east-1}
 
 work=$(mktemp -d)
@@ -32,7 +53,8 @@ overlay="$work/k8s/overlays/$stage"
 # ---- Release values into the overlay copy -------------------------------------------------
 app_repository=$(ssm ecr/postech-app-repository)
 migrator_repository=$(ssm ecr/postech-migrator-repository)
-(cd "$overlay" && kustomize edit set image "postech-app=$app_repository:$tag" "postech-migrator=$migrator_repository:$tag")
+# Pinned by digest: the image staging ran is the image production runs, whatever a tag says.
+(cd "$overlay" && kustomize edit set image "postech-app=$app_repository@$app_digest" "postech-migrator=$migrator_repository@$migrator_digest")
 
 # Mercado Pago notifies the webhook on the stage's API Gateway; source_news=webhooks asks for
 # the signed Webhooks format only (postech-app docs/payments.md).
@@ -76,16 +98,6 @@ echo "deploy-app: token verification keys published (current kid $published_kid)
   --from-literal="MIGRATOR_DATABASE_PORT=$(ssm rds/port)" \
   --from-literal="MIGRATOR_DATABASE_NAME=$(ssm rds/db-name)")
 
-for account in app migrator; do
-  role=$(ssm "eks/$account-role-arn")
-  if [ "$role" = "none" ]; then  # AWS Academy fallback: pods use the node role
-    patch='[{"op":"remove","path":"/metadata/annotations/eks.amazonaws.com~1role-arn"}]'
-  else
-    patch=$(jq -cn --arg role "$role" '[{op:"replace",path:"/metadata/annotations/eks.amazonaws.com~1role-arn",value:$role}]')
-  fi
-  (cd "$overlay" && kustomize edit add patch --kind ServiceAccount --name "postech-$account" --patch "$patch")
-done
-
 rendered="$work/rendered.yaml"
 kubectl kustomize "$overlay" > "$rendered"
 if grep -nE 'set-by-deploy|000000000000|sha-0000000' "$rendered"; then
@@ -98,16 +110,33 @@ aws eks update-kubeconfig --region "$region" --name "$(ssm eks/cluster-name)" --
 export KUBECONFIG
 namespace=postech
 
+kubectl get namespace "$namespace" >/dev/null \
+  || { echo "deploy-app: namespace $namespace does not exist: deploy postech-kubernetes-infra to $stage first (it runs scripts/bootstrap-cluster.sh)" >&2; exit 1; }
+
 kubectl apply -l postech.io/phase=prepare -f "$rendered"
 
-kubectl delete job -n "$namespace" postech-migrate --ignore-not-found
-kubectl apply -l postech.io/phase=migrate -f "$rendered"
-if ! kubectl wait -n "$namespace" --for=condition=complete job/postech-migrate --timeout=600s; then
-  kubectl logs -n "$namespace" job/postech-migrate --tail=100 || true
-  echo "deploy-app: the migration Job did not complete; the app was not rolled out" >&2
-  exit 1
+if [ "$skip_migrations" = true ]; then
+  echo "deploy-app: --skip-migrations: the schema stays as it is (expand/contract keeps the previous release compatible)"
+else
+  kubectl delete job -n "$namespace" postech-migrate --ignore-not-found
+  kubectl apply -l postech.io/phase=migrate -f "$rendered"
+  if ! kubectl wait -n "$namespace" --for=condition=complete job/postech-migrate --timeout=600s; then
+    kubectl logs -n "$namespace" job/postech-migrate --tail=100 || true
+    echo "deploy-app: the migration Job did not complete; the app was not rolled out" >&2
+    exit 1
+  fi
 fi
 
 kubectl apply -l postech.io/phase=rollout -f "$rendered"
 kubectl rollout status -n "$namespace" deployment/postech-app --timeout=600s
-echo "deploy-app: postech-app $tag is live on $stage"
+
+# The release record: what runs on the stage now. Its parameter history is the list of
+# releases the rollback chooses from.
+release=$(jq -cn --arg app "$app_repository@$app_digest" --arg migrator "$migrator_repository@$migrator_digest" \
+  --arg commit "${RELEASE_COMMIT:-unknown}" --arg run "${RELEASE_RUN_URL:-}" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg rollback_of "${ROLLBACK_OF:-}" \
+  '{app_image: $app, migrator_image: $migrator, commit: $commit, run: $run, deployed_at: $at}
+   + (if $rollback_of == "" then {} else {rollback_of: $rollback_of} end)')
+aws ssm put-parameter --name "/postech/$stage/app/release" --type String --overwrite \
+  --description "postech $stage: the release postech-app runs (scripts/deploy-app.sh)" --value "$release" >/dev/null
+echo "deploy-app: postech-app $app_repository@$app_digest is live on $stage"

@@ -3,8 +3,9 @@
 #
 #   yaml        yamllint over every YAML file (manifests, workflows)
 #   terraform   python-hcl2 parse + variable/tfvars/module/version/SSM-contract checks
-#               (scripts/check_terraform.py), checkov, terraform fmt -check (when installed)
-#   kubernetes  render each overlay (kubectl kustomize), manifest checks
+#               (scripts/check_terraform.py), checkov, terraform fmt -check (when installed),
+#               for terraform/ and the account stack terraform-bootstrap/
+#   kubernetes  render each overlay and k8s/platform (kubectl kustomize), manifest checks
 #               (scripts/check_manifests.py), kubernetes-validate --strict against the stage's
 #               Kubernetes version (terraform/<stage>.tfvars), checkov on the rendered output
 #
@@ -65,8 +66,15 @@ run_terraform() {
   # cannot download the registry modules offline; the module calls are still checked.
   step "checkov terraform" bash -c \
     "command -v checkov >/dev/null || { echo '$venv_hint' >&2; exit 1; }; LOG_LEVEL=ERROR checkov -d terraform --framework terraform --quiet --compact --skip-download"
+  # The account's bootstrap stack (OIDC provider, workflow roles, state bucket): same checks,
+  # with the account-stack rules of check_terraform.py instead of the stage stack's contract.
+  step "terraform-bootstrap static checks (python-hcl2)" bash -c \
+    "$(declare -f ensure_hcl2); hcl2_dir='$hcl2_dir'; ensure_hcl2 && PYTHONPATH='$hcl2_dir' python3 scripts/check_terraform.py terraform-bootstrap --account-stack"
+  step "checkov terraform-bootstrap" bash -c \
+    "command -v checkov >/dev/null || { echo '$venv_hint' >&2; exit 1; }; LOG_LEVEL=ERROR checkov -d terraform-bootstrap --framework terraform --quiet --compact --skip-download"
   if command -v terraform >/dev/null; then
     step "terraform fmt -check" env TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform
+    step "terraform fmt -check (terraform-bootstrap)" env TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform-bootstrap
   else
     echo "test.sh: terraform is not installed; fmt -check runs in the deploy workflow"
   fi
@@ -82,13 +90,17 @@ run_kubernetes() {
       "command -v kubectl >/dev/null || { echo 'kubectl is required (it renders kustomize)' >&2; exit 1; }; kubectl kustomize 'k8s/overlays/$stage' > '$render_dir/$stage.yaml'"
     rendered+=("$stage=$render_dir/$stage.yaml")
   done
+  # The platform's objects (namespace, ServiceAccounts) that scripts/bootstrap-cluster.sh applies.
+  step "kustomize render platform" bash -c \
+    "command -v kubectl >/dev/null || { echo 'kubectl is required (it renders kustomize)' >&2; exit 1; }; kubectl kustomize k8s/platform > '$render_dir/platform.yaml'"
+  rendered+=("platform=$render_dir/platform.yaml")
   step "manifest checks" bash -c \
     "$(declare -f ensure_hcl2); hcl2_dir='$hcl2_dir'; ensure_hcl2 && PYTHONPATH='$hcl2_dir' python3 scripts/check_manifests.py terraform ${rendered[*]}"
   for stage in "${stages[@]}"; do
     # The cluster's version, from the stage's tfvars (e.g. "1.33" -> 1.33.0).
     version=$(sed -n 's/^kubernetes_version *= *"\([0-9.]*\)"/\1/p' "terraform/$stage.tfvars")
     step "kubernetes-validate $stage (Kubernetes ${version:-?})" bash -c \
-      "command -v kubernetes-validate >/dev/null || { echo '$venv_hint' >&2; exit 1; }; [ -n '$version' ] || { echo 'no kubernetes_version in terraform/$stage.tfvars' >&2; exit 1; }; kubernetes-validate --strict --quiet -k '$version.0' '$render_dir/$stage.yaml'"
+      "command -v kubernetes-validate >/dev/null || { echo '$venv_hint' >&2; exit 1; }; [ -n '$version' ] || { echo 'no kubernetes_version in terraform/$stage.tfvars' >&2; exit 1; }; kubernetes-validate --strict --quiet -k '$version.0' '$render_dir/$stage.yaml' '$render_dir/platform.yaml'"
   done
   step "checkov kubernetes (rendered overlays)" bash -c \
     "command -v checkov >/dev/null || { echo '$venv_hint' >&2; exit 1; }; LOG_LEVEL=ERROR checkov -d '$render_dir' --framework kubernetes --quiet --compact --skip-download"
