@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The root test command (`make test`): every repository's own test script, the standalone-build
-# check and the workflow linters, against real PostgreSQL and a moto server. Prints a closing
-# "N passed, N failed" line over every test that ran.
+# check, the workflow linters and the release flow's checks, against real PostgreSQL and a moto
+# server. Prints a closing "N passed, N failed" line over every test that ran.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$POSTECH_ROOT"
@@ -46,6 +46,12 @@ workflows=$(ls -d postech-*/.github/workflows/*.yml)
 # shellcheck disable=SC2086
 "$ci_bin/zizmor" --offline --min-severity medium $workflows
 echo "workflow lint: 2 passed, 0 failed" | tee -a "$report"
+
+log "release flow: rulesets, environments, required checks against the jobs, deploys after CI"
+"$ci_bin/python" .ci/check_release_settings.py 2>&1 | tee -a "$report"
+"$ci_bin/python" .ci/test_check_release_settings.py 2>&1 | tee -a "$report"
+log "release scripts: promotion in a scratch repository, the deploy scripts against fake gh and aws"
+bash .ci/test-release-scripts.sh "$ci_bin" 2>&1 | tee -a "$report"
 
 log "make test took $SECONDS s"
 
