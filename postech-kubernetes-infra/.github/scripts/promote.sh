@@ -162,7 +162,7 @@ command_open() {
   from=$(git rev-parse "$remote/$target") to=$(git rev-parse "$remote/$source")
   if [ "$from" = "$to" ]; then echo "promote: $target already is $source ($(git rev-parse --short "$to")): nothing to promote"; return 0; fi
   git merge-base --is-ancestor "$from" "$to" \
-    || PROMOTE_EXIT=4 die "$target has commits $source lacks (a hotfix?): bring $target into $source with a pull request first, then promote"
+    || PROMOTE_EXIT=4 die "$target has commits $source lacks: something reached $target outside the promotion, and a fast-forward cannot carry it (RELEASING.md, 'When the histories fork')"
   count=$(git rev-list --count "$from..$to")
   if [ "$target" = main ]; then
     title="Release ${tag_prefix}$(next_version "$to"): staging → main ($count commits)"
@@ -201,7 +201,7 @@ command_merge() {
     echo "promote: $target already is $source ($(git rev-parse --short "$to"))"
   else
     git merge-base --is-ancestor "$from" "$to" \
-      || PROMOTE_EXIT=4 die "$target has commits $source lacks (a hotfix?): bring $target into $source with a pull request first, then promote"
+      || PROMOTE_EXIT=4 die "$target has commits $source lacks: something reached $target outside the promotion, and a fast-forward cannot carry it (RELEASING.md, 'When the histories fork')"
     if [ "$local_mode" = false ]; then
       local pr
       pr=$(open_pull_request_number "$source" "$target")
