@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs `postech-migrator up` and `verify` against a deployed stage's RDS instance, from a
-# machine outside the VPC (the deploy workflow's runner, or an operator's laptop).
+# machine that reaches the cluster's API (the deploy executor inside the VPC, which the deploy
+# workflow starts through .github/scripts/run-in-vpc.sh, or an operator's machine).
 #
 #   scripts/migrate-stage.sh staging|production
 #
-# Needs: AWS credentials in the environment (the deploy role), aws, kubectl, jq, curl, cargo
-# and libpq. The instance only admits the EKS workloads' security group, so the connection
-# goes through a short-lived socat pod in the stage's cluster and `kubectl port-forward`;
-# TLS is still verified against the instance's host name (libpq `hostaddr`). The master
-# credentials are read by the migrator from the RDS-managed secret (MIGRATOR_DATABASE_SECRET_ID).
+# Needs: AWS credentials in the environment (the executor's database-migrate role), aws,
+# kubectl, jq, curl, cargo and libpq. The instance only admits the EKS workloads' security
+# group, so the connection goes through a short-lived socat pod in the stage's cluster and
+# `kubectl port-forward`; TLS is still verified against the instance's host name (libpq
+# `hostaddr`). The master credentials are read by the migrator from the RDS-managed secret
+# (MIGRATOR_DATABASE_SECRET_ID).
 #
 # Also seeds postech/<stage>/app-database with a generated password the first time (the
 # secret is created empty by Terraform so that no password enters the state).
