@@ -18,13 +18,12 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 7. The overlays differ in HPA bounds and resources.
 8. Payments: Mercado Pago is forced (`PAYMENT_PROVIDER=mercadopago`: a missing secret fails the
    start), with a payer e-mail and a notification URL.
-10. The platform's objects (k8s/platform, `platform=`): the namespace enforces, warns and audits
-   Pod Security `restricted`, and the ServiceAccounts the workloads run as exist there, named as
-   in terraform/iam, with an IRSA annotation and no automounted token. (Item 10 before 9: the
-   numbering of the other checks is referred to elsewhere.)
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
+10. The platform's objects (k8s/platform, `platform=`): the namespace enforces, warns and
+    audits Pod Security `restricted`, and the ServiceAccounts the workloads run as exist there,
+    named as in terraform/iam, with an IRSA annotation and no automounted token.
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).

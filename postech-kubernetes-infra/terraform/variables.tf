@@ -84,7 +84,7 @@ variable "log_retention_days" {
 }
 
 variable "app_namespace" {
-  description = "Kubernetes namespace of postech-app (k8s/base/namespace.yaml); scopes IRSA trust and deployer access."
+  description = "Kubernetes namespace of postech-app (k8s/platform/namespace.yaml); scopes IRSA trust and deployer access."
   type        = string
   default     = "postech"
 }

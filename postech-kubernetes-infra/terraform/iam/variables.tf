@@ -19,7 +19,7 @@ variable "namespace" {
 }
 
 variable "app_service_account" {
-  description = "ServiceAccount of the app (k8s/base/service-account.yaml)."
+  description = "ServiceAccount of the app (k8s/platform/service-accounts.yaml)."
   type        = string
   default     = "postech-app"
 }
