@@ -105,6 +105,12 @@ const REQUIRED_IDENTITY_SOURCES: [&str; 3] = [
 /// The identity headers the gateway sets on every request to the app.
 const IDENTITY_HEADERS: [&str; 2] = ["x-postech-subject", "x-postech-role"];
 
+/// The gateway's request id, which the app adopts as its own.
+const REQUEST_ID: (&str, &str) = (
+    "integration.request.header.x-request-id",
+    "context.requestId",
+);
+
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: check_route_table <cloudformation template JSON>");
@@ -300,6 +306,12 @@ fn app_integration_problems(method: &RestMethod) -> Vec<String> {
         ));
     }
     let parameters = &integration["RequestParameters"];
+    if parameters[REQUEST_ID.0] != REQUEST_ID.1 {
+        problems.push(format!(
+            "{id}: the app does not get the gateway's request id ({} = {})",
+            REQUEST_ID.0, REQUEST_ID.1
+        ));
+    }
     for header in IDENTITY_HEADERS {
         let value = parameters[format!("integration.request.header.{header}")].as_str();
         let set_by_gateway = match (&method.authorizer, value) {
@@ -518,7 +530,8 @@ mod tests {
                 "CUSTOM",
                 json!({
                     "integration.request.header.x-postech-subject": "context.authorizer.sub",
-                    "integration.request.header.x-postech-role": "context.authorizer.role"
+                    "integration.request.header.x-postech-role": "context.authorizer.role",
+                    "integration.request.header.x-request-id": "context.requestId"
                 }),
             )
         } else {
@@ -526,7 +539,8 @@ mod tests {
                 "NONE",
                 json!({
                     "integration.request.header.x-postech-subject": "'anonymous'",
-                    "integration.request.header.x-postech-role": "'anonymous'"
+                    "integration.request.header.x-postech-role": "'anonymous'",
+                    "integration.request.header.x-request-id": "context.requestId"
                 }),
             )
         };
@@ -667,7 +681,8 @@ mod tests {
     #[test]
     fn an_identity_header_a_client_could_set_is_refused() {
         let mut method = app_method("PathOwnProfile", "GET", "/v1/api/clientes/me", true);
-        method["Properties"]["Integration"]["RequestParameters"] = json!({});
+        method["Properties"]["Integration"]["RequestParameters"] =
+            json!({ "integration.request.header.x-request-id": "context.requestId" });
         let problems = method_problems_of(
             &template("staging", "routed", &[("MethodOwnProfile", method)]),
             true,
