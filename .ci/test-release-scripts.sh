@@ -322,7 +322,7 @@ everything_before_the_app() {
   local s=/postech/staging
   with_parameters /postech/account/github-oidc-provider-arn $s/eks/namespace-ready $s/rds/app-role-name \
     $s/auth/jwt-verification-key-secret-arn $s/ecr/postech-app-repository $s/ecr/postech-migrator-repository \
-    $s/eks/cluster-name $s/eks/app-role-arn $s/eks/migrator-role-arn $s/rds/endpoint $s/rds/port $s/rds/db-name \
+    $s/eks/cluster-name $s/rds/endpoint $s/rds/port $s/rds/db-name \
     $s/rds/master-secret-arn $s/cognito/user-pool-id $s/cognito/client-id $s/apigw/endpoint \
     $s/deploy/executor-bucket $s/deploy/app-rollout-project
 }
@@ -330,7 +330,7 @@ everything_before_the_app() {
 test_require_upstream_passes_when_everything_is_there() {
   fake_aws && everything_before_the_app
   local out; out=$(PATH="$work/bin-aws:$PATH" bash "$scripts/require-upstream.sh" staging postech-app)
-  contains "$out" "everything postech-app reads on staging is in place (18 parameters)"
+  contains "$out" "everything postech-app reads on staging is in place (16 parameters)"
   # get-parameters takes at most ten names per call.
   equals "$(sort -n "$FAKE_AWS_DIR/batch-sizes" | tail -n1)" 10
 }
@@ -350,7 +350,8 @@ test_require_upstream_names_what_is_missing_and_who_writes_it() {
 test_require_upstream_enforces_the_order_through_the_markers() {
   fake_aws
   with_parameters /postech/account/github-oidc-provider-arn /postech/production/eks/namespace-ready \
-    /postech/production/vpc/private-subnet-ids /postech/production/eks/vpc-link-security-group-id /postech/production/eks/app-listener-arn
+    /postech/production/vpc/private-subnet-ids /postech/production/eks/vpc-link-security-group-id \
+    /postech/production/eks/app-load-balancer-arn /postech/production/eks/app-tls-server-name
   local out status=0
   out=$(PATH="$work/bin-aws:$PATH" bash "$scripts/require-upstream.sh" production postech-lambda-functions 2>&1) || status=$?
   equals "$status" 3

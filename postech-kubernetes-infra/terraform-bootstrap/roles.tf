@@ -177,6 +177,25 @@ locals {
           conditions = local.in_region
         },
         {
+          # The internal load balancer's certificate, validated in the stage's public zone.
+          sid        = "Certificates"
+          actions    = ["acm:*"]
+          resources  = ["*"]
+          conditions = local.in_region
+        },
+        {
+          sid        = "CertificateValidationRecords"
+          actions    = ["route53:ChangeResourceRecordSets", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+          resources  = ["arn:aws:route53:::hostedzone/*"]
+          conditions = []
+        },
+        {
+          sid        = "FindZones"
+          actions    = ["route53:GetChange", "route53:ListHostedZones", "route53:ListHostedZonesByName"]
+          resources  = ["*"]
+          conditions = []
+        },
+        {
           sid        = "StageRepositories"
           actions    = ["ecr:*"]
           resources  = ["${local.arn.ecr}/postech-${stage}/*"]

@@ -34,10 +34,11 @@ upstream_reads() { # <repository> <stage>
       printf '%s\n' "$p/vpc/id" "$p/vpc/private-subnet-ids" "$p/eks/workload-security-group-id" "$p/eks/cluster-name" \
         "$p/deploy/executor-bucket" "$p/deploy/database-migrate-project" ;;
     postech-lambda-functions)
-      printf '%s\n' "$p/vpc/private-subnet-ids" "$p/eks/vpc-link-security-group-id" "$p/eks/app-listener-arn" ;;
+      printf '%s\n' "$p/vpc/private-subnet-ids" "$p/eks/vpc-link-security-group-id" "$p/eks/app-load-balancer-arn" \
+        "$p/eks/app-tls-server-name" ;;
     postech-app)
       printf '%s\n' "$p/ecr/postech-app-repository" "$p/ecr/postech-migrator-repository" "$p/eks/cluster-name" \
-        "$p/eks/app-role-arn" "$p/eks/migrator-role-arn" "$p/rds/endpoint" "$p/rds/port" "$p/rds/db-name" \
+        "$p/rds/endpoint" "$p/rds/port" "$p/rds/db-name" \
         "$p/rds/master-secret-arn" "$p/cognito/user-pool-id" "$p/cognito/client-id" "$p/apigw/endpoint" \
         "$p/deploy/executor-bucket" "$p/deploy/app-rollout-project" ;;
     *) return 1 ;;
