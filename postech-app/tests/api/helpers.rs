@@ -42,6 +42,8 @@ pub struct Options {
     /// through `JWT_VERIFICATION_KEY_SECRET_ID` and these further variables (e.g. the re-read
     /// intervals). `None`: the app trusts the key's public half as a fixed key.
     pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
+    /// Kitchen stream settings other than the defaults (small buffers, short intervals).
+    pub kitchen_stream: Option<postech_app::configuration::kitchen_stream::KitchenStreamSettings>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -56,6 +58,43 @@ pub struct TestApp {
     pub key_secret_id: Option<String>,
     issuer: TokenIssuer,
     admin_token: String,
+    recipe: Recipe,
+}
+
+/// What another app on the same database needs to be configured like this one.
+struct Recipe {
+    auth: AuthSettings,
+    cognito: CognitoSettings,
+    aws: aws_config::SdkConfig,
+    kitchen_stream: postech_app::configuration::kitchen_stream::KitchenStreamSettings,
+}
+
+impl Recipe {
+    fn settings(&self, database_url: &str) -> Settings {
+        Settings {
+            http: HttpSettings {
+                host: "127.0.0.1".to_owned(),
+                port: 0,
+                workers: 2,
+                shutdown_timeout: Duration::from_secs(5),
+            },
+            database: DatabaseSettings {
+                connection: CachedSecret::fixed(
+                    AppDatabaseSecret::from_url(database_url, "test database").expect("url"),
+                ),
+                pool_size: 10,
+                acquire_timeout: Duration::from_secs(10),
+                tls: Default::default(),
+            },
+            auth: self.auth.clone(),
+            cognito: self.cognito.clone(),
+            // The simulated provider, with a secret drawn per app.
+            payments: PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into()),
+            aws: self.aws.clone(),
+            kitchen_stream: self.kitchen_stream.clone(),
+            pages: Default::default(),
+        }
+    }
 }
 
 impl TestApp {
@@ -77,21 +116,7 @@ impl TestApp {
         let issuer = TokenIssuer::from_material(&key).expect("issuer");
         let (auth, key_secret_id) =
             auth_settings(options.key_secret_variables.as_deref(), &aws, &key).await;
-        let settings = Settings {
-            http: HttpSettings {
-                host: "127.0.0.1".to_owned(),
-                port: 0,
-                workers: 2,
-                shutdown_timeout: Duration::from_secs(5),
-            },
-            database: DatabaseSettings {
-                connection: CachedSecret::fixed(
-                    AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
-                ),
-                pool_size: 10,
-                acquire_timeout: Duration::from_secs(10),
-                tls: Default::default(),
-            },
+        let recipe = Recipe {
             auth,
             cognito: CognitoSettings {
                 user_pool_id: if options.missing_user_pool {
@@ -101,10 +126,10 @@ impl TestApp {
                 },
                 app_client_id: user_pool.client_id.clone(),
             },
-            // The simulated provider, with a secret drawn per test.
-            payments: PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into()),
             aws: aws.clone(),
+            kitchen_stream: options.kitchen_stream.unwrap_or_default(),
         };
+        let settings = recipe.settings(database.url());
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
@@ -118,7 +143,24 @@ impl TestApp {
             key_secret_id,
             issuer,
             admin_token,
+            recipe,
         }
+    }
+
+    /// Another app process on the same database (as a second pod is), configured alike and
+    /// accepting the same tokens; its address.
+    pub async fn spawn_sibling(&self) -> String {
+        let application = Application::build(self.recipe.settings(self.database.url()))
+            .await
+            .expect("second app starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        address
+    }
+
+    /// The admin token the app accepts.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     pub fn url(&self, path: &str) -> String {

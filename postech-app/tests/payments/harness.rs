@@ -244,6 +244,8 @@ impl PaymentApp {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("us-east-1"))
                 .build(),
+            kitchen_stream: Default::default(),
+            pages: Default::default(),
         };
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());

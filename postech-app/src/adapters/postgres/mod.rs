@@ -5,6 +5,8 @@
 mod codes;
 pub mod connect;
 mod customers;
+pub mod kitchen_events;
+pub mod listener;
 mod money;
 mod orders;
 pub mod payments;

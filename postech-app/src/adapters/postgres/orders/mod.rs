@@ -32,6 +32,21 @@ impl PgOrderRepository {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
+
+    /// The orders with these ids, whatever their status, in no particular order (the
+    /// kitchen event stream's re-read of the orders that changed).
+    pub async fn find_many(&self, ids: &[OrderId]) -> Result<Vec<OrderRecord>, PortError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.into_uuid()).collect();
+        let connection = connection(&self.pool).await?;
+        let mut shared = &*connection;
+        let rows = orders::table
+            .filter(orders::id.eq_any(&ids))
+            .select(OrderRow::as_select())
+            .load(&mut shared)
+            .await
+            .map_err(unexpected)?;
+        complete(&connection, rows).await
+    }
 }
 
 #[async_trait]
