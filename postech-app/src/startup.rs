@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::adapters::cognito::CognitoIdentityProvider;
+use crate::adapters::cognito::CognitoIdentities;
 use crate::adapters::http::extract::{path_config, payload_config, query_config};
 use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
 use crate::adapters::http::openapi::ApiDoc;
@@ -29,15 +29,11 @@ use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
 use crate::adapters::payment_expiry;
 use crate::adapters::postgres::listener::{OpenConnection, PgListener};
-use crate::adapters::postgres::{
-    EstablishConnection, PgConnector, PgCustomerRepository, PgHealthProbe, PgOrderRepository,
-    PgPool, PgProductRepository, connection_pool,
-};
+use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
 use crate::application::orders::Orders;
-use crate::application::ports::ChargeCancellation;
 use crate::configuration::{DatabaseSettings, Settings};
 
 /// Swagger UI's page and assets, all under `/docs/`.
@@ -108,13 +104,19 @@ impl Application {
             connection_opener(&settings.database),
             metrics.registry(),
         )?;
-        let state = app_state(pool, cognito, metrics, Arc::new(payments.clone()));
-        let payment_expiry =
-            payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
         let kitchen = web::Data::new(kitchen);
         let pages = web::Data::new(Pages::new(&settings.pages));
-        let payments = web::Data::new(payments);
-        let state = web::Data::new(state);
+        let payment_expiry =
+            payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
+        let state = web::Data::new(AppState {
+            catalog: Catalog::new(pool.clone()),
+            customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
+            checkout: Checkout::new(pool.clone()),
+            orders: Orders::new(pool.clone(), payments.clone()),
+            payments,
+            pool,
+            metrics,
+        });
         // Shared by every worker, so one re-read after a key rotation serves them all.
         let verification_keys = web::Data::from(Arc::clone(&settings.auth.verification_keys));
         let server = HttpServer::new(move || {
@@ -122,7 +124,6 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
-                .app_data(payments.clone())
                 .app_data(kitchen.clone())
                 .app_data(pages.clone())
                 .app_data(verification_keys.clone())
@@ -199,24 +200,4 @@ pub fn connection_opener(settings: &DatabaseSettings) -> OpenConnection {
         }
         .boxed()
     })
-}
-
-fn app_state(
-    pool: PgPool,
-    cognito: CognitoClient,
-    metrics: HttpMetrics,
-    charges: Arc<dyn ChargeCancellation>,
-) -> AppState {
-    let products = Arc::new(PgProductRepository::new(pool.clone()));
-    let customers = Arc::new(PgCustomerRepository::new(pool.clone()));
-    let orders = Arc::new(PgOrderRepository::new(pool.clone()));
-    let identities = Arc::new(CognitoIdentityProvider::new(cognito));
-    AppState {
-        catalog: Catalog::new(products),
-        customers: Customers::new(customers, identities),
-        checkout: Checkout::new(orders.clone()),
-        orders: Orders::new(orders, charges),
-        readiness: Arc::new(PgHealthProbe::new(pool)),
-        metrics,
-    }
 }

@@ -2,29 +2,20 @@
 //! server, a signing key, and the real app on a free port, talked to over HTTP.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
 
+use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
-use postech_app::configuration::{
-    AuthSettings, CognitoSettings, DatabaseSettings, HttpSettings, Settings,
-};
+use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
-use postech_shared_sdk::secrets::{
-    AppDatabaseSecret, CachedSecret, JwtVerificationKeySecret, VerificationKeyRing,
-};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
-/// Category ids of the contract.
-pub const BURGERS: &str = "fcab78d9-c377-41f4-bf34-03d1a8bdbd89";
-pub const SIDES: &str = "e8b1d3d4-738b-4207-9b2b-2c087858d7a7";
-pub const DRINKS: &str = "6b2e43a7-8764-48ec-8f7a-65134c8c1b9e";
-pub const DESSERTS: &str = "d290f1ee-6c54-4b01-90e6-d701748f0851";
+pub use crate::common::{BURGERS, DESSERTS, DRINKS, SIDES, fresh_database};
+use crate::common::{Pool, fixed_key_auth, settings};
 
 /// Valid CPFs (check digits computed with the correct weights).
 pub const CPF_A: &str = "529.982.247-25";
@@ -43,7 +34,7 @@ pub struct Options {
     /// intervals). `None`: the app trusts the key's public half as a fixed key.
     pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
     /// Kitchen stream settings other than the defaults (small buffers, short intervals).
-    pub kitchen_stream: Option<postech_app::configuration::kitchen_stream::KitchenStreamSettings>,
+    pub kitchen_stream: Option<KitchenStreamSettings>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -66,34 +57,23 @@ struct Recipe {
     auth: AuthSettings,
     cognito: CognitoSettings,
     aws: aws_config::SdkConfig,
-    kitchen_stream: postech_app::configuration::kitchen_stream::KitchenStreamSettings,
+    kitchen_stream: KitchenStreamSettings,
 }
 
 impl Recipe {
-    fn settings(&self, database_url: &str) -> Settings {
-        Settings {
-            http: HttpSettings {
-                host: "127.0.0.1".to_owned(),
-                port: 0,
-                workers: 2,
-                shutdown_timeout: Duration::from_secs(5),
-            },
-            database: DatabaseSettings {
-                connection: CachedSecret::fixed(
-                    AppDatabaseSecret::from_url(database_url, "test database").expect("url"),
-                ),
-                pool_size: 10,
-                acquire_timeout: Duration::from_secs(10),
-                tls: Default::default(),
-            },
-            auth: self.auth.clone(),
-            cognito: self.cognito.clone(),
-            // The simulated provider, with a secret drawn per app.
-            payments: PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into()),
-            aws: self.aws.clone(),
-            kitchen_stream: self.kitchen_stream.clone(),
-            pages: Default::default(),
-        }
+    fn settings(&self, database: &TestDatabase) -> Settings {
+        // The simulated provider, with a secret drawn per app.
+        let payments = PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into());
+        let mut settings = settings(
+            database,
+            Pool::default(),
+            self.auth.clone(),
+            self.cognito.clone(),
+            payments,
+            self.aws.clone(),
+        );
+        settings.kitchen_stream = self.kitchen_stream.clone();
+        settings
     }
 }
 
@@ -116,20 +96,21 @@ impl TestApp {
         let issuer = TokenIssuer::from_material(&key).expect("issuer");
         let (auth, key_secret_id) =
             auth_settings(options.key_secret_variables.as_deref(), &aws, &key).await;
+        let cognito = CognitoSettings {
+            user_pool_id: if options.missing_user_pool {
+                "us-east-1_doesnotexist0".to_owned()
+            } else {
+                user_pool.user_pool_id.clone()
+            },
+            app_client_id: user_pool.client_id.clone(),
+        };
         let recipe = Recipe {
             auth,
-            cognito: CognitoSettings {
-                user_pool_id: if options.missing_user_pool {
-                    "us-east-1_doesnotexist0".to_owned()
-                } else {
-                    user_pool.user_pool_id.clone()
-                },
-                app_client_id: user_pool.client_id.clone(),
-            },
+            cognito,
             aws: aws.clone(),
             kitchen_stream: options.kitchen_stream.unwrap_or_default(),
         };
-        let settings = recipe.settings(database.url());
+        let settings = recipe.settings(&database);
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
@@ -150,7 +131,7 @@ impl TestApp {
     /// Another app process on the same database (as a second pod is), configured alike and
     /// accepting the same tokens; its address.
     pub async fn spawn_sibling(&self) -> String {
-        let application = Application::build(self.recipe.settings(self.database.url()))
+        let application = Application::build(self.recipe.settings(&self.database))
             .await
             .expect("second app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
@@ -275,21 +256,6 @@ impl TestApp {
             .cloned()
             .expect("product listed")
     }
-
-    /// Runs SQL directly against the test database (for looking behind the API).
-    pub fn sql_count(&self, query: &str) -> i64 {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            count: i64,
-        }
-        let mut connection = self.database.connect().expect("connection");
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut connection)
-            .expect("count query")
-            .count
-    }
 }
 
 /// The app's token verification as `key_secret_variables` asks (see [`Options`]), and the
@@ -300,15 +266,7 @@ async fn auth_settings(
     key: &SigningKeyMaterial,
 ) -> (AuthSettings, Option<String>) {
     let Some(variables) = key_secret_variables else {
-        let fixed = VerificationKeyRing::fixed(&JwtVerificationKeySecret {
-            kid: key.kid.clone(),
-            public_key_pem: key.public_key_pem.clone(),
-        })
-        .expect("public key");
-        let auth = AuthSettings {
-            verification_keys: Arc::new(fixed),
-        };
-        return (auth, None);
+        return (fixed_key_auth(key), None);
     };
     let secret_id = format!(
         "postech/test-{}/jwt-verification-key",
@@ -356,12 +314,4 @@ pub fn checkout_body(items: &[(&str, u32)]) -> Value {
 pub async fn detail(response: Response) -> Value {
     let body: Value = response.json().await.expect("json error body");
     body["detail"].clone()
-}
-
-/// A fresh database with every migration applied (the migrator is blocking: off the runtime).
-pub async fn fresh_database() -> TestDatabase {
-    tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .expect("database task")
-        .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)")
 }

@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, Options, TestApp};
 
 const STREAM: &str = "/v1/api/admin/pedidos/eventos";
@@ -212,7 +213,7 @@ async fn a_change_committed_out_of_id_order_reaches_a_client_that_reconnects() {
 
     slow_writer.batch_execute("COMMIT").expect("commit");
     assert!(
-        app.sql_count(&format!(
+        app.database.sql_count(&format!(
             "SELECT count(*) AS count FROM order_status_history h1 \
               JOIN order_status_history h2 ON h2.order_id = '{fast_order}' \
              WHERE h1.order_id = '{slow_order}' AND h1.id < h2.id"

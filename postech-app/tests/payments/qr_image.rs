@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::StatusCode;
 
+use crate::common::BehindTheApi;
 use crate::harness::PaymentApp;
 
 /// What a phone's camera would read from the picture: the text of the one QR code in it.
@@ -57,7 +58,8 @@ async fn the_png_route_serves_the_same_payment_s_picture_for_an_img_tag() {
         qr["qr_data"].as_str().expect("qr_data")
     );
     assert_eq!(
-        app.sql_count("SELECT count(*) AS count FROM payments"),
+        app.database
+            .sql_count("SELECT count(*) AS count FROM payments"),
         1,
         "the picture is of the pending payment, not of a second charge"
     );

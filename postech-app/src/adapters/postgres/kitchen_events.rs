@@ -21,10 +21,10 @@ use postech_database::kitchen::EVENTS_SINCE_SNAPSHOT_SQL;
 use uuid::Uuid;
 
 use super::codes::order_status;
-use super::{PgOrderRepository, PgPool, connection, unexpected};
+use super::orders::{self, KitchenPage};
+use super::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
 use crate::application::orders::OrderRecord;
-use crate::application::ports::OrderRepository;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 
@@ -150,7 +150,6 @@ pub enum KitchenRead {
 #[derive(Clone)]
 pub struct KitchenEventLog {
     pool: PgPool,
-    orders: PgOrderRepository,
     max_changes: usize,
 }
 
@@ -179,7 +178,6 @@ impl KitchenEventLog {
     /// whole queue (cheaper to send, and what a client far behind needs anyway).
     pub fn new(pool: PgPool, max_changes: usize) -> Self {
         Self {
-            orders: PgOrderRepository::new(pool.clone()),
             pool,
             max_changes: max_changes.max(1),
         }
@@ -189,7 +187,7 @@ impl KitchenEventLog {
     pub async fn read(&self, since: Option<&EventCursor>) -> Result<KitchenRead, PortError> {
         let (cursor, rows) = self.rows_since(since).await?;
         let Some(rows) = rows.filter(|rows| rows.len() <= self.max_changes) else {
-            let orders = self.orders.kitchen_queue().await?;
+            let orders = orders::kitchen_queue(&self.pool, KitchenPage::default()).await?;
             return Ok(KitchenRead::Queue { cursor, orders });
         };
         if rows.is_empty() {
@@ -201,9 +199,7 @@ impl KitchenEventLog {
         let mut ids: Vec<OrderId> = rows.iter().map(|row| OrderId::from(row.order_id)).collect();
         ids.sort_unstable_by_key(|id| id.into_uuid());
         ids.dedup();
-        let orders: HashMap<Uuid, OrderRecord> = self
-            .orders
-            .find_many(&ids)
+        let orders: HashMap<Uuid, OrderRecord> = orders::find_many(&self.pool, &ids)
             .await?
             .into_iter()
             .map(|record| (record.order.id.into_uuid(), record))
@@ -256,7 +252,7 @@ impl KitchenEventLog {
                 Ok((snapshot, rows))
             })
             .await
-            .map_err(unexpected)?;
+            .map_err(to_port_error)?;
         let now = EventCursor::parse(&snapshot).map_err(|_| PortError::Unexpected {
             dependency: "database",
             cause: "pg_current_snapshot() printed an unexpected form".to_owned(),
