@@ -131,17 +131,23 @@ ADMIN=\$(curl -s -X POST $auth/auth/admin -H 'content-type: application/json' \\
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 curl -s $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$ADMIN" \\
   | python3 -c 'import json,sys; o=[o for o in json.load(sys.stdin) if o["id"]==sys.argv[1]][0]; print("pedido", o["numero"], o["status"], o["status_pagamento"]); assert o["status"]=="Pago"' \$ORDER
-# 7. The kitchen event stream, what the kitchen display reads (server-sent events): the whole
+# 7. What protected routes refuse: a token that does not verify is 401 with
+#    WWW-Authenticate: Bearer (log in again), the customer's valid token on an admin route 403.
+curl -s -D - -o /dev/null $app/v1/api/clientes/me -H 'authorization: Bearer not-a-token' \\
+  | python3 -c 'import sys; h=sys.stdin.read().lower(); print(h.splitlines()[0]); assert " 401" in h.splitlines()[0] and "www-authenticate: bearer" in h'
+curl -s -o /dev/null -w '%{http_code}\n' $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$TOKEN" \\
+  | python3 -c 'import sys; code=sys.stdin.read().strip(); print(code); assert code == "403"'
+# 8. The kitchen event stream, what the kitchen display reads (server-sent events): the whole
 #    queue first (event: fila, with an id), then each creation and status change as it commits.
 #    Open it with curl -N and leave it running; here each curl stops after 2 s, and the second
 #    one resumes from the first one's last id, so it gets only the change made in between.
 STREAM=$app/v1/api/admin/pedidos/eventos
 LAST=\$({ curl -sN --max-time 2 \$STREAM -H "authorization: Bearer \$ADMIN" || true; } | grep -m1 '^id: ' | cut -c5-)
-curl -s -o /dev/null -X PATCH $app/v1/api/admin/pedidos/\$ORDER/status -H "authorization: Bearer \$ADMIN" \
+curl -s -o /dev/null -X PATCH $app/v1/api/admin/pedidos/\$ORDER/status -H "authorization: Bearer \$ADMIN" \\
   -H 'content-type: application/json' -d '{"status": "Em preparação"}'
-{ curl -sN --max-time 2 \$STREAM -H "authorization: Bearer \$ADMIN" -H "last-event-id: \$LAST" || true; } \
+{ curl -sN --max-time 2 \$STREAM -H "authorization: Bearer \$ADMIN" -H "last-event-id: \$LAST" || true; } \\
   | python3 -c 'import json,sys; e=[json.loads(l[6:]) for l in sys.stdin if l.startswith("data: ")]; [print("evento: pedido", x["pedido"]["numero"], x["de"], "->", x["para"]) for x in e]; assert [x["para"] for x in e]==["Em preparação"]'
-# 8. The same in a browser: the kiosk at $app/kiosk/ (menu, cart, CPF, Pix QR code with a
+# 9. The same in a browser: the kiosk at $app/kiosk/ (menu, cart, CPF, Pix QR code with a
 #    simulated-payment button) and the kitchen display at $app/cozinha/ (log in as the demo
 #    admin; columns Pronto, Em preparação, Pago, Recebido, updated live by the stream above).
 WALK

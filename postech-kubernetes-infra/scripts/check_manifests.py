@@ -21,6 +21,13 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
+10. The app admits traffic from the internal load balancer only: one NetworkPolicy rule, from
+    the stage's `load_balancer_cidr` (terraform/<stage>.tfvars, inside the VPC) to the app's
+    port, and no other ingress rule selecting the app; the Service keeps the source address
+    (`externalTrafficPolicy: Local`), without which that rule would drop the load balancer's
+    traffic.
+11. The app knows its stage (`POSTECH_STAGE`) and is not told it is a demo, so it refuses the
+    simulated payment provider.
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
@@ -28,6 +35,7 @@ Prints each failure and a summary (not in the "N passed, M failed" shape the roo
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from pathlib import Path
@@ -69,8 +77,18 @@ def defaults(folder: Path) -> dict[str, object]:
     return values
 
 
+def tfvars(path: Path) -> dict[str, object]:
+    with path.open(encoding="utf-8") as handle:
+        values = hcl2.load(handle)
+    return {
+        name: value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
+        for name, value in values.items()
+    }
+
+
 class ManifestChecker:
     def __init__(self, terraform: Path) -> None:
+        self.terraform = terraform
         self.root = defaults(terraform)
         self.iam = defaults(terraform / "iam")
         self.passed = 0
@@ -106,6 +124,7 @@ class ManifestChecker:
         self.check_job(stage, by_kind)
         self.check_config(stage, by_kind)
         self.check_database_tls(stage, by_kind)
+        self.check_app_ingress(stage, objects)
         return by_kind
 
     @staticmethod
@@ -178,12 +197,17 @@ class ManifestChecker:
             "APP_PORT": str(self.root["app_port"]),
             "PAYMENT_PROVIDER": "mercadopago",
             "PGSSLMODE": "verify-full",
+            "POSTECH_STAGE": stage,
         }
         for key, value in expected.items():
             self.check(config.get(key) == value, f"{stage}: ConfigMap {key}={config.get(key)!r}, expected {value!r}")
         self.check(
             re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.get("MERCADOPAGO_PAYER_EMAIL", "")) is not None,
             f"{stage}: ConfigMap MERCADOPAGO_PAYER_EMAIL={config.get('MERCADOPAGO_PAYER_EMAIL')!r} is not an e-mail address",
+        )
+        self.check(
+            config.get("PAYMENT_SIMULATOR_DEMO", "false") == "false",
+            f"{stage}: ConfigMap PAYMENT_SIMULATOR_DEMO={config.get('PAYMENT_SIMULATOR_DEMO')!r}: a deployed stage must not run the payment simulator",
         )
         notification = config.get("MERCADOPAGO_NOTIFICATION_URL", "")
         self.check(
@@ -237,6 +261,38 @@ class ManifestChecker:
                 whole_config or {"PGSSLMODE", "PGSSLROOTCERT"} <= from_config,
                 f"{stage}: {kind}/{name} does not get PGSSLMODE and PGSSLROOTCERT from postech-app-config",
             )
+
+    def check_app_ingress(self, stage: str, objects: list[dict]) -> None:
+        values = tfvars(self.terraform / f"{stage}.tfvars")
+        load_balancer = ipaddress.ip_network(str(values.get("load_balancer_cidr", "0.0.0.0/32")))
+        vpc = ipaddress.ip_network(str(values.get("vpc_cidr", "0.0.0.0/32")))
+        self.check(
+            load_balancer.subnet_of(vpc) and load_balancer.prefixlen > vpc.prefixlen,
+            f"{stage}: load_balancer_cidr {load_balancer} is not a range inside the VPC {vpc}",
+        )
+        app_labels = {"app.kubernetes.io/name": "postech-app"}
+
+        def selects_app(policy: dict) -> bool:
+            # An empty selector selects every pod of the namespace, the app's included.
+            selector = policy["spec"].get("podSelector", {}).get("matchLabels", {})
+            return all(app_labels.get(key) == value for key, value in selector.items())
+
+        rules = [
+            rule
+            for obj in objects
+            if obj["kind"] == "NetworkPolicy" and "Ingress" in obj["spec"].get("policyTypes", []) and selects_app(obj)
+            for rule in obj["spec"].get("ingress", [])
+        ]
+        expected = {"from": [{"ipBlock": {"cidr": str(load_balancer)}}], "ports": [{"protocol": "TCP", "port": self.root["app_port"]}]}
+        self.check(
+            rules == [expected],
+            f"{stage}: the app's ingress rules are {rules}, expected only {expected} (the load balancer's subnets, terraform load_balancer_cidr)",
+        )
+        service = next((obj for obj in objects if obj["kind"] == "Service" and obj["metadata"]["name"] == "postech-app"), {})
+        self.check(
+            service.get("spec", {}).get("externalTrafficPolicy") == "Local",
+            f"{stage}: Service postech-app is not externalTrafficPolicy Local: the NodePort would rewrite the load balancer's address and the NetworkPolicy drop its traffic",
+        )
 
     def compare(self, stages: dict[str, dict]) -> None:
         if len(stages) < 2:
