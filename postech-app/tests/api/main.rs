@@ -17,6 +17,7 @@ mod helpers;
 mod key_rotation;
 mod kitchen_queries;
 mod kitchen_stream;
+mod listener;
 mod operations;
 mod pages;
 mod repositories;

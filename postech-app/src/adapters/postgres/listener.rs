@@ -38,6 +38,9 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+/// How long [`PgListener::subscribe`] waits for the channel to be listened to.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(5);
+
 /// Opens one new connection to the database (the same credentials and TLS as the pool's).
 pub type OpenConnection =
     Arc<dyn Fn() -> BoxFuture<'static, ConnectionResult<AsyncPgConnection>> + Send + Sync>;
@@ -231,7 +234,13 @@ impl PgListener {
             })
             .await
             .map_err(|_| ListenError::Stopped)?;
-        listened.await.map_err(|_| ListenError::Stopped)?;
+        // The task answers at once, unless it is busy opening a connection (a database that
+        // does not answer can hold a connection attempt for minutes): then the subscription
+        // is returned without waiting — the listener is not connected, and a `Reconnected`
+        // event follows once it is.
+        if let Ok(Err(_)) = tokio::time::timeout(SUBSCRIBE_WAIT, listened).await {
+            return Err(ListenError::Stopped);
+        }
         Ok(ChannelSubscription { receiver })
     }
 

@@ -143,7 +143,7 @@ pub fn read_frames(read: KitchenRead) -> Vec<Bytes> {
                 .into_iter()
                 .enumerate()
                 // Only the last event of a read carries the cursor: the ones before have no
-                // cursor of their own (see docs/kitchen-stream.md, "Resuming").
+                // cursor of their own (docs/kitchen-stream.md, "Why the id is a database snapshot").
                 .map(|(index, change)| {
                     event(
                         "pedido",
