@@ -57,6 +57,19 @@ ensure_promtool() {
   fi
 }
 
+# Chromium and its WebDriver from Debian (packages chromium, chromium-driver) for the browser
+# tests of the kiosk and kitchen pages. Installed here, like promtool, when missing.
+ensure_chromium() {
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null && return 0
+  log "installing Chromium and ChromeDriver (Debian packages chromium, chromium-driver)"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver) >&2 \
+      || die "apt-get install chromium chromium-driver failed"
+  else
+    die "chromium or chromedriver is missing: sudo apt-get install chromium chromium-driver"
+  fi
+}
+
 # The command that stops the PostgreSQL server ensure_postgres started, if it started one: the
 # run and test commands stop what they started, and leave alone a server that was already up.
 POSTECH_STARTED_POSTGRES=()

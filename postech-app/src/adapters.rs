@@ -8,4 +8,5 @@ pub mod mercadopago;
 pub mod payment_expiry;
 pub mod payment_metrics;
 pub mod postgres;
+pub mod qr_image;
 pub mod simulated_payments;

@@ -19,8 +19,12 @@
 //! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
 //! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
 //! | `PAYMENT_PROVIDER`, `POSTECH_STAGE`, `PAYMENT_SIMULATOR_DEMO`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one, in a local run only |
+//! | `KITCHEN_STREAM_*` | see [`kitchen_stream`] | the kitchen event stream |
+//! | `PAGES_AUTH_ORIGIN` | see [`pages`] | the auth function's origin for the kiosk and kitchen pages |
 
 pub mod database_tls;
+pub mod kitchen_stream;
+pub mod pages;
 pub mod payments;
 
 use std::str::FromStr;
@@ -162,6 +166,10 @@ pub struct Settings {
     pub payments: payments::PaymentSettings,
     /// AWS SDK configuration (region, endpoint, credentials).
     pub aws: aws_config::SdkConfig,
+    /// The kitchen event stream.
+    pub kitchen_stream: kitchen_stream::KitchenStreamSettings,
+    /// The kiosk and kitchen pages.
+    pub pages: pages::PageSettings,
 }
 
 impl Settings {
@@ -210,6 +218,8 @@ impl Settings {
             cognito,
             payments,
             aws,
+            kitchen_stream: kitchen_stream::KitchenStreamSettings::from_source(env)?,
+            pages: pages::PageSettings::from_source(env)?,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! `Application::build` binds first (port 0 allowed) and exposes the port, so tests start the
 //! real app on a free port and talk HTTP to it.
 
+mod kitchen;
 mod payments;
 
 use std::net::TcpListener;
@@ -21,11 +22,13 @@ use crate::adapters::cognito::CognitoIdentities;
 use crate::adapters::http::extract::{path_config, payload_config, query_config};
 use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
 use crate::adapters::http::openapi::ApiDoc;
+use crate::adapters::http::pages::Pages;
 use crate::adapters::http::request_id::AssignRequestId;
 use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
 use crate::adapters::payment_expiry;
+use crate::adapters::postgres::listener::{OpenConnection, PgListener};
 use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
@@ -71,6 +74,8 @@ pub struct Application {
     server: Server,
     /// Expires unpaid charges while the server runs.
     payment_expiry: tokio::task::JoinHandle<()>,
+    /// The database notifications of the kitchen stream.
+    notifications: PgListener,
 }
 
 impl Application {
@@ -93,6 +98,14 @@ impl Application {
         );
         let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
         let payments = payments::payments(&settings.payments, pool.clone(), metrics.registry())?;
+        let (kitchen, notifications) = kitchen::kitchen_stream(
+            &settings.kitchen_stream,
+            pool.clone(),
+            connection_opener(&settings.database),
+            metrics.registry(),
+        )?;
+        let kitchen = web::Data::new(kitchen);
+        let pages = web::Data::new(Pages::new(&settings.pages));
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
         let state = web::Data::new(AppState {
@@ -111,6 +124,8 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
+                .app_data(kitchen.clone())
+                .app_data(pages.clone())
                 .app_data(verification_keys.clone())
                 .app_data(path_config())
                 .app_data(query_config())
@@ -118,6 +133,7 @@ impl Application {
                 .configure(routes)
                 .split_for_parts();
             app.service(SwaggerUi::new(SWAGGER_UI_ASSETS).url("/openapi.json", api))
+                .configure(crate::adapters::http::pages::routes)
                 .route(SWAGGER_UI_ENTRY, web::get().to(redirect_to_swagger_ui))
                 .default_service(web::to(not_found))
                 .wrap(TrimTrailingSlash)
@@ -133,6 +149,7 @@ impl Application {
             port,
             server,
             payment_expiry,
+            notifications,
         })
     }
 
@@ -151,6 +168,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.payment_expiry.abort();
+        self.notifications.stop();
         served
     }
 }
@@ -158,9 +176,18 @@ impl Application {
 /// The pool; each new connection reads the current credentials, so a rotated password in
 /// Secrets Manager is picked up without a restart, and is secured as `sslmode` asks.
 pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError> {
+    let open = connection_opener(settings);
+    let establish: EstablishConnection = Box::new(move |_url| open());
+    connection_pool(settings.pool_size, settings.acquire_timeout, establish)
+        .map_err(|error| StartupError::Setup(error.to_string()))
+}
+
+/// Opens one connection as the pool does: the current credentials, secured as `sslmode`
+/// asks (also the kitchen stream's `LISTEN` connection).
+pub fn connection_opener(settings: &DatabaseSettings) -> OpenConnection {
     let secret = settings.connection.clone();
     let connector = PgConnector::new(settings.tls.clone());
-    let establish: EstablishConnection = Box::new(move |_url| {
+    Arc::new(move || {
         let secret = secret.clone();
         let connector = connector.clone();
         async move {
@@ -172,7 +199,5 @@ pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError
                 .await
         }
         .boxed()
-    });
-    connection_pool(settings.pool_size, settings.acquire_timeout, establish)
-        .map_err(|error| StartupError::Setup(error.to_string()))
+    })
 }

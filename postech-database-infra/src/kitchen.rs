@@ -62,3 +62,36 @@ pub fn kitchen_queue() -> KitchenQueue {
             orders::number.asc(),
         ))
 }
+
+/// The `LISTEN` channel the migration `kitchen_event_log` notifies, once per transaction that
+/// writes `order_status_history` (an order created, or its status changed). The payload is
+/// always empty: a notification says "read the log again", never what changed.
+pub const KITCHEN_EVENTS_CHANNEL: &str = "postech_kitchen";
+
+/// The kitchen's event log since a reader's last read: the `order_status_history` rows
+/// written by transactions that the snapshot `$1` (a `pg_snapshot` in its text form,
+/// `xmin:xmax:xip,...`) did not see — that is, every row committed after that snapshot was
+/// taken, **whatever the order of their ids**. Oldest transaction first, then by id; at most
+/// `$2` rows (a reader that gets `$2` rows should start over from the whole queue).
+///
+/// Ids alone cannot be a cursor: an identity value is drawn when a row is inserted, not when
+/// its transaction commits, so id 10 can become visible after id 11 has been read. A
+/// snapshot can: run this query in the same transaction (REPEATABLE READ) as
+/// `SELECT pg_current_snapshot()::text`, and that snapshot is the next cursor — every row it
+/// sees was returned now or before, every row it does not see will be returned next time.
+///
+/// Rows without a `transaction_id` (written before the event log existed) are never
+/// returned: no reader holds a snapshot that old. Served by
+/// `order_status_history_transaction_idx`: the range starts at the snapshot's `xmin`, so it
+/// spans the writes since the oldest transaction that was running when the snapshot was
+/// taken.
+///
+/// Columns: `id BIGINT`, `order_id UUID`, `from_status TEXT NULL`, `to_status TEXT`,
+/// `changed_at TIMESTAMPTZ`, `transaction_id TEXT` (the `xid8` as decimal text).
+pub const EVENTS_SINCE_SNAPSHOT_SQL: &str = "SELECT id, order_id, from_status, to_status, changed_at, \
+            transaction_id::text AS transaction_id \
+       FROM order_status_history \
+      WHERE transaction_id >= pg_snapshot_xmin($1::text::pg_snapshot) \
+        AND NOT pg_visible_in_snapshot(transaction_id, $1::text::pg_snapshot) \
+      ORDER BY transaction_id, id \
+      LIMIT $2";

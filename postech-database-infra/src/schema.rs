@@ -6,7 +6,17 @@
 //!
 //! Status columns hold the English codes of [`crate::codes`]. Generated columns
 //! (`orders.kitchen_priority`, `order_items.line_total`) are readable but must be left out
-//! of `Insertable`/`AsChangeset` structs: PostgreSQL computes them.
+//! of `Insertable`/`AsChangeset` structs: PostgreSQL computes them; so is
+//! `order_status_history.transaction_id`, which a trigger sets on every insert.
+
+/// PostgreSQL types diesel does not know, as `diesel print-schema` declares them.
+pub mod sql_types {
+    /// `xid8`: a 64-bit transaction id (`pg_current_xact_id()`). Diesel has no Rust type
+    /// for it; read it as text (`transaction_id::text`) or compare it in SQL.
+    #[derive(diesel::query_builder::QueryId, Clone, Copy, Debug, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "xid8"))]
+    pub struct Xid8;
+}
 
 diesel::table! {
     /// The four fixed menu categories (seeded; ids are part of the v1 contract).
@@ -79,7 +89,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Every status change of an order; `from_status` is NULL for the creation row.
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
+    /// Every status change of an order; `from_status` is NULL for the creation row. Also the
+    /// kitchen's event log: `transaction_id` is the writing transaction (set by a trigger;
+    /// NULL for rows older than the event log), see `crate::kitchen`.
     order_status_history (id) {
         id -> Int8,
         order_id -> Uuid,
@@ -87,6 +102,7 @@ diesel::table! {
         to_status -> Text,
         changed_at -> Timestamptz,
         actor -> Text,
+        transaction_id -> Nullable<Xid8>,
     }
 }
 
@@ -106,6 +122,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        qr_code_base64 -> Nullable<Text>,
     }
 }
 

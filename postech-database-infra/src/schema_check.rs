@@ -42,6 +42,7 @@ pg_column_types! {
     sql_types::SmallInt => ["smallint"],
     sql_types::Integer => ["integer"],
     sql_types::BigInt => ["bigint"],
+    schema::sql_types::Xid8 => ["xid8"],
 }
 
 impl<T: PgColumnType> PgColumnType for sql_types::Nullable<T> {

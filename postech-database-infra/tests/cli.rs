@@ -17,21 +17,30 @@ fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
     let database = TestDatabase::create().expect("test database");
     let (code, first, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 0, "{stderr}");
+    let migrations = postech_database::embedded_migrations().expect("embedded");
+    let latest = migrations.last().expect("at least one");
+    let count = migrations.len();
     assert!(
-        first.starts_with("Applied 8 migration(s):\n  2026-11-25-000001_shared_functions\n"),
+        first.starts_with(&format!(
+            "Applied {count} migration(s):\n  2026-11-25-000001_shared_functions\n"
+        )),
         "{first}"
     );
     assert!(
-        first.contains("  2026-11-25-000008_create_payments\nThe database is at 20261125000008.\n"),
+        first.contains(&format!(
+            "  {}\nThe database is at {}.\n",
+            latest.name, latest.version
+        )),
         "{first}"
     );
 
     let (code, second, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        second.starts_with(
-            "Nothing pending: all 8 migrations were already applied (latest 20261125000008).\n"
-        ),
+        second.starts_with(&format!(
+            "Nothing pending: all {count} migrations were already applied (latest {}).\n",
+            latest.version
+        )),
         "{second}"
     );
 }
@@ -50,10 +59,18 @@ fn status_down_and_verify_report_and_exit_accordingly() {
         &["down", "--to", "2026-11-25-000007"],
     ));
     assert_eq!(code, 0, "{stderr}");
+    let later: Vec<String> = postech_database::embedded_migrations()
+        .expect("embedded")
+        .into_iter()
+        .filter(|migration| migration.version.as_str() > "20261125000007")
+        .rev()
+        .map(|migration| format!("  {}\n", migration.name))
+        .collect();
     assert_eq!(
         reverted,
-        "Reverted 1 migration(s):\n  2026-11-25-000008_create_payments\n"
+        format!("Reverted {} migration(s):\n{}", later.len(), later.concat())
     );
+    assert!(reverted.ends_with("  2026-11-25-000008_create_payments\n"));
 
     let (code, listed, _) = run(&mut migrator(database.url(), &["status"]));
     assert_eq!(code, 0);

@@ -147,6 +147,8 @@ fn reverting_to_a_version_keeps_it_and_everything_before() {
     assert_eq!(
         names,
         [
+            "2026-12-03-200002_payments_qr_code_image",
+            "2026-12-03-200001_kitchen_event_log",
             "2026-11-25-000008_create_payments",
             "2026-11-25-000007_create_order_status_history",
             "2026-11-25-000006_create_order_items",
@@ -260,16 +262,16 @@ fn verify_accepts_a_migrated_database() {
 #[test]
 fn verify_reports_pending_migrations() {
     let database = TestDatabase::create_migrated().expect("test database");
-    revert_to(database.url(), "20261125000007").expect("revert payments");
+    revert_to(database.url(), "20261203200001").expect("revert the QR image column");
     let report = verify(database.url()).expect("verify");
     assert!(!report.is_consistent());
     assert_eq!(report.pending.len(), 1);
-    assert_eq!(report.pending[0].version, "20261125000008");
+    assert_eq!(report.pending[0].version, "20261203200002");
     assert!(
         report
             .column_drift
             .contains(&ColumnDrift::MissingInDatabase {
-                column: "payments.id".into()
+                column: "payments.qr_code_base64".into()
             }),
         "{:?}",
         report.column_drift

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use lambda_http::http::HeaderValue;
 use postech_shared_sdk::secrets::EnvSource;
 
 /// How often the key secret is re-read when nothing forces it: the longest a rotation takes to
@@ -113,6 +114,26 @@ pub fn local_listen_addr(env: &dyn EnvSource) -> Result<SocketAddr, ConfigError>
         })
 }
 
+/// `POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN`: the origin of browser pages allowed to call the local
+/// server (the app's kiosk and kitchen pages in `make run`), if any.
+pub fn local_allowed_origin(env: &dyn EnvSource) -> Result<Option<HeaderValue>, ConfigError> {
+    let Some(origin) = optional(env, "POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN") else {
+        return Ok(None);
+    };
+    let origin = origin.trim();
+    let is_origin = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', ' '])
+    });
+    match HeaderValue::from_str(origin) {
+        Ok(value) if is_origin => Ok(Some(value)),
+        _ => Err(ConfigError::Invalid {
+            variable: "POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN",
+            reason: "an origin such as http://127.0.0.1:8080 (scheme, host, port; no path)"
+                .to_owned(),
+        }),
+    }
+}
+
 fn key_refresh(env: &dyn EnvSource) -> Result<Duration, ConfigError> {
     match optional(env, "JWT_KEY_REFRESH_SECONDS") {
         None => Ok(DEFAULT_KEY_REFRESH),
@@ -202,5 +223,29 @@ mod tests {
         let addr = local_listen_addr(&env_of(&[])).expect("default parses");
         assert_eq!(addr.to_string(), "127.0.0.1:9000");
         assert!(local_listen_addr(&env_of(&[("POSTECH_AUTH_LOCAL_ADDR", "nowhere")])).is_err());
+    }
+
+    #[test]
+    fn the_local_server_allows_one_bare_origin_or_none() {
+        assert_eq!(local_allowed_origin(&env_of(&[])).ok(), Some(None));
+        let allowed = local_allowed_origin(&env_of(&[(
+            "POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN",
+            "http://127.0.0.1:8080",
+        )]));
+        assert_eq!(
+            allowed
+                .ok()
+                .flatten()
+                .as_ref()
+                .map(|value| value.as_bytes()),
+            Some(&b"http://127.0.0.1:8080"[..])
+        );
+        for bad in ["*", "127.0.0.1:8080", "http://host/path", "ftp://host"] {
+            assert!(
+                local_allowed_origin(&env_of(&[("POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN", bad)]))
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -3,6 +3,10 @@
 //! Each HTTP request becomes the same [`lambda_http::Request`] the Lambda runtime would build
 //! (minus the gateway's request context) and goes through [`Authenticator::handle`]
 //! unchanged: local runs exercise the production code path.
+//!
+//! Behind the API Gateway, the app's kiosk and kitchen pages and these login routes share one
+//! origin. Locally they are on two ports, so a browser needs CORS to log in from the pages:
+//! [`LocalServer::allow_origin`] names the one origin allowed (`make run`: the app's).
 
 use std::convert::Infallible;
 use std::io;
@@ -15,7 +19,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::Body;
-use lambda_http::http::{HeaderValue, Response, StatusCode, header};
+use lambda_http::http::{HeaderValue, Method, Response, StatusCode, header};
 use tokio::net::TcpListener;
 
 use crate::auth::authenticate::{AdminDirectory, Authenticator, CustomerDirectory};
@@ -27,6 +31,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct LocalServer<D> {
     listener: TcpListener,
     authenticator: Arc<Authenticator<D>>,
+    allowed_origin: Option<HeaderValue>,
 }
 
 impl<D> LocalServer<D>
@@ -38,7 +43,17 @@ where
         Ok(Self {
             listener: TcpListener::bind(addr).await?,
             authenticator,
+            allowed_origin: None,
         })
+    }
+
+    /// Lets browser pages served from `origin` (`scheme://host:port`) call the login routes:
+    /// answers to requests from that origin carry `Access-Control-Allow-Origin`, and CORS
+    /// preflights from it are answered. Requests from any other origin get no CORS header,
+    /// so browsers keep refusing them.
+    pub fn allow_origin(mut self, origin: HeaderValue) -> Self {
+        self.allowed_origin = Some(origin);
+        self
     }
 
     /// The address actually bound.
@@ -51,10 +66,24 @@ where
         loop {
             let (stream, peer) = self.listener.accept().await?;
             let authenticator = Arc::clone(&self.authenticator);
+            let allowed_origin = self.allowed_origin.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |request| {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
                     let authenticator = Arc::clone(&authenticator);
-                    async move { Ok::<_, Infallible>(answer(&authenticator, request).await) }
+                    let cors = allowed_origin
+                        .clone()
+                        .filter(|allowed| request.headers().get(header::ORIGIN) == Some(allowed));
+                    async move {
+                        let mut response = if request.method() == Method::OPTIONS {
+                            preflight(cors.is_some())
+                        } else {
+                            answer(&authenticator, request).await
+                        };
+                        if let Some(origin) = cors {
+                            allow_cors(&mut response, origin);
+                        }
+                        Ok::<_, Infallible>(response)
+                    }
                 });
                 if let Err(error) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -92,6 +121,34 @@ where
         .await;
     let (parts, body) = response.into_parts();
     Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}
+
+/// The answer to a CORS preflight: 204, and what may be sent when the origin is allowed.
+fn preflight(allowed: bool) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    if allowed {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
+    response
+}
+
+fn allow_cors(response: &mut Response<Full<Bytes>>, origin: HeaderValue) {
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(header::VARY, HeaderValue::from_static("origin"));
 }
 
 fn too_large() -> Response<Full<Bytes>> {

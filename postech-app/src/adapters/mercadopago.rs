@@ -81,11 +81,13 @@ impl PaymentProvider for MercadoPagoProvider {
         let provider_payment_id = resource
             .id_text()
             .ok_or_else(|| ProviderError::Unexpected("payment without an id".to_owned()))?;
+        let qr_code_base64 = resource.qr_code_base64();
         match resource.qr_code() {
             (Some(qr_data), qr_code_url) => Ok(Charge {
                 provider_payment_id,
                 qr_data,
                 qr_code_url,
+                qr_code_base64,
             }),
             (None, _) => Err(ProviderError::Unexpected(
                 "Pix payment without point_of_interaction.transaction_data.qr_code".to_owned(),

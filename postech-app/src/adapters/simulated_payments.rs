@@ -100,11 +100,15 @@ impl PaymentProvider for SimulatedPaymentProvider {
                     amount: request.amount,
                 });
         })?;
+        // Like Mercado Pago, the simulated provider hands the picture over with the payload.
+        let qr_code_base64 = crate::adapters::qr_image::png_base64(&qr_data)
+            .map_err(|error| ProviderError::Unexpected(error.to_string()))?;
         Ok(Charge {
             provider_payment_id: id,
             qr_data,
-            // No page shows a simulated QR code; kiosks render `qr_data` themselves.
+            // No page shows a simulated QR code.
             qr_code_url: None,
+            qr_code_base64: Some(qr_code_base64),
         })
     }
 
@@ -265,6 +269,7 @@ mod tests {
             amount: Money::from_cents(1000),
             qr_data: None,
             qr_code_url: None,
+            qr_code_base64: None,
             expires_at: None,
             confirmed_at: None,
         };

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
-use postech_app::configuration::{AuthSettings, CognitoSettings};
+use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::ids::CustomerId;
@@ -32,6 +33,8 @@ pub struct Options {
     /// through `JWT_VERIFICATION_KEY_SECRET_ID` and these further variables (e.g. the re-read
     /// intervals). `None`: the app trusts the key's public half as a fixed key.
     pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
+    /// Kitchen stream settings other than the defaults (small buffers, short intervals).
+    pub kitchen_stream: Option<KitchenStreamSettings>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -46,6 +49,32 @@ pub struct TestApp {
     pub key_secret_id: Option<String>,
     issuer: TokenIssuer,
     admin_token: String,
+    recipe: Recipe,
+}
+
+/// What another app on the same database needs to be configured like this one.
+struct Recipe {
+    auth: AuthSettings,
+    cognito: CognitoSettings,
+    aws: aws_config::SdkConfig,
+    kitchen_stream: KitchenStreamSettings,
+}
+
+impl Recipe {
+    fn settings(&self, database: &TestDatabase) -> Settings {
+        // The simulated provider, with a secret drawn per app.
+        let payments = PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into());
+        let mut settings = settings(
+            database,
+            Pool::default(),
+            self.auth.clone(),
+            self.cognito.clone(),
+            payments,
+            self.aws.clone(),
+        );
+        settings.kitchen_stream = self.kitchen_stream.clone();
+        settings
+    }
 }
 
 impl TestApp {
@@ -75,16 +104,13 @@ impl TestApp {
             },
             app_client_id: user_pool.client_id.clone(),
         };
-        // The simulated provider, with a secret drawn per test.
-        let payments = PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into());
-        let settings = settings(
-            &database,
-            Pool::default(),
+        let recipe = Recipe {
             auth,
             cognito,
-            payments,
-            aws.clone(),
-        );
+            aws: aws.clone(),
+            kitchen_stream: options.kitchen_stream.unwrap_or_default(),
+        };
+        let settings = recipe.settings(&database);
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
@@ -98,7 +124,24 @@ impl TestApp {
             key_secret_id,
             issuer,
             admin_token,
+            recipe,
         }
+    }
+
+    /// Another app process on the same database (as a second pod is), configured alike and
+    /// accepting the same tokens; its address.
+    pub async fn spawn_sibling(&self) -> String {
+        let application = Application::build(self.recipe.settings(&self.database))
+            .await
+            .expect("second app starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        address
+    }
+
+    /// The admin token the app accepts.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -117,6 +117,8 @@ pub fn settings(
         cognito,
         payments,
         aws,
+        kitchen_stream: Default::default(),
+        pages: Default::default(),
     }
 }
 

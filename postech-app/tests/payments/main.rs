@@ -13,6 +13,7 @@ mod expiry;
 mod harness;
 mod mercadopago_double;
 mod qr_code;
+mod qr_image;
 mod simulator;
 mod slow_provider;
 mod sweep_locking;

@@ -2,13 +2,15 @@
 //!
 //! Configured like the Lambda function (`COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID`,
 //! `JWT_SIGNING_KEY_SECRET_ID` or the plain `JWT_*` variables, `AWS_ENDPOINT_URL` for moto)
-//! plus `POSTECH_AUTH_LOCAL_ADDR` (default 127.0.0.1:9000).
+//! plus `POSTECH_AUTH_LOCAL_ADDR` (default 127.0.0.1:9000) and, optionally,
+//! `POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN`: the origin of the app's kiosk and kitchen pages, which
+//! log in from the browser (CORS; behind the API Gateway they share the login's origin).
 
 use std::sync::Arc;
 
 use postech_lambda_functions::auth::authenticate::Authenticator;
 use postech_lambda_functions::aws::load_sdk_config;
-use postech_lambda_functions::config::local_listen_addr;
+use postech_lambda_functions::config::{local_allowed_origin, local_listen_addr};
 use postech_lambda_functions::local_http::LocalServer;
 use postech_lambda_functions::logging::init_telemetry;
 use postech_shared_sdk::secrets::ProcessEnv;
@@ -19,7 +21,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = local_listen_addr(&ProcessEnv)?;
     let sdk_config = load_sdk_config().await;
     let authenticator = Arc::new(Authenticator::from_env(&ProcessEnv, &sdk_config).await?);
-    let server = LocalServer::bind(addr, authenticator).await?;
+    let mut server = LocalServer::bind(addr, authenticator).await?;
+    if let Some(origin) = local_allowed_origin(&ProcessEnv)? {
+        server = server.allow_origin(origin);
+    }
     tracing::info!(addr = %server.local_addr()?, "postech-auth-local listening (POST /auth, POST /auth/admin, POST /v1/api/admin/login)");
     tokio::select! {
         served = server.serve() => served?,

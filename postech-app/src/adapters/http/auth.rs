@@ -18,7 +18,7 @@ use crate::adapters::http::error::ApiError;
 use crate::application::caller::Caller;
 use crate::domain::ids::CustomerId;
 use postech_shared_sdk::secrets::VerificationKeyRing;
-use postech_shared_sdk::token::Role;
+use postech_shared_sdk::token::{Role, VerifiedToken};
 
 /// A bearer token and the keys to check it with, taken out of the request so the
 /// verification future owns what it needs.
@@ -52,27 +52,43 @@ fn pending_token(request: &HttpRequest) -> Result<Option<PendingToken>, ApiError
     }))
 }
 
-fn caller_of(request: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
+/// The verified token of the request; `None` without an `Authorization` header.
+fn verified_token_of(
+    request: &HttpRequest,
+) -> LocalBoxFuture<'static, Result<Option<VerifiedToken>, ApiError>> {
     let pending = pending_token(request);
     async move {
         let Some(PendingToken { token, keys }) = pending? else {
-            return Ok(Caller::Anonymous);
+            return Ok(None);
         };
         let verified = keys.verify(&token).await.map_err(|error| {
             tracing::info!(reason = %error, "token refused");
             ApiError::Unauthorized("Token inválido ou expirado".to_owned())
         })?;
-        match verified.role {
-            Role::Admin => Ok(Caller::Admin {
-                username: verified.subject,
-            }),
-            Role::Customer => verified
-                .customer_id()
-                .map(Caller::Customer)
-                .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned())),
-        }
+        Ok(Some(verified))
     }
     .boxed_local()
+}
+
+fn caller_of(request: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
+    verified_token_of(request)
+        .map(|verified| match verified? {
+            None => Ok(Caller::Anonymous),
+            Some(verified) => caller_from(verified),
+        })
+        .boxed_local()
+}
+
+fn caller_from(verified: VerifiedToken) -> Result<Caller, ApiError> {
+    match verified.role {
+        Role::Admin => Ok(Caller::Admin {
+            username: verified.subject,
+        }),
+        Role::Customer => verified
+            .customer_id()
+            .map(Caller::Customer)
+            .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned())),
+    }
 }
 
 impl FromRequest for Caller {
@@ -123,6 +139,38 @@ impl FromRequest for AdminCaller {
                     "Rota exclusiva de administradores".to_owned(),
                 )),
                 Err(error) => Err(error),
+            })
+            .boxed_local()
+    }
+}
+
+/// A caller holding an admin token, and when that token expires: for a response that
+/// outlives its request (the kitchen event stream), which must end when the token does.
+#[derive(Clone, Debug)]
+pub struct AdminSession {
+    /// The admin.
+    pub caller: Caller,
+    /// The token's `exp`.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl FromRequest for AdminSession {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        verified_token_of(request)
+            .map(|verified| match verified? {
+                None => Err(ApiError::missing_token()),
+                Some(verified) => {
+                    let expires_at = verified.expires_at;
+                    match caller_from(verified)? {
+                        caller @ Caller::Admin { .. } => Ok(AdminSession { caller, expires_at }),
+                        _ => Err(ApiError::Forbidden(
+                            "Rota exclusiva de administradores".to_owned(),
+                        )),
+                    }
+                }
             })
             .boxed_local()
     }

@@ -6,10 +6,12 @@ pub mod auth;
 pub mod customers;
 pub mod error;
 pub mod extract;
+pub mod kitchen_stream;
 pub mod metrics;
 pub mod openapi;
 pub mod operations;
 pub mod orders;
+pub mod pages;
 pub mod payments;
 pub mod products;
 pub mod request_id;
@@ -30,6 +32,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .configure(customers::routes)
         .configure(orders::routes)
         .configure(payments::routes)
+        .configure(kitchen_stream::routes)
         .configure(admin_orders::routes);
 }
 

@@ -6,6 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::adapters::http::kitchen_stream::frames::{
+    ChangeEventBody, ClosedEventBody, QueueEventBody,
+};
 use crate::adapters::http::routes;
 
 /// The document's fixed parts.
@@ -17,6 +20,9 @@ use crate::adapters::http::routes;
             Collection paths answer with and without a trailing slash.",
     ),
     modifiers(&BearerSecurity),
+    // The kitchen stream's event data (its route answers `text/event-stream`, so they are
+    // not reached from a response body).
+    components(schemas(QueueEventBody, ChangeEventBody, ClosedEventBody)),
     tags(
         (name = "catalogo", description = "Categories and products"),
         (name = "clientes", description = "Customer registration and profile"),

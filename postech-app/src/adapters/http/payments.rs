@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::orders::timestamp;
 use crate::adapters::http::state::AppState;
+use crate::adapters::qr_image;
 use crate::application::payments::model::StoredPayment;
 use crate::application::payments::notification::Notification;
 use crate::application::payments::{PaymentView, WebhookOutcome};
@@ -31,8 +33,12 @@ pub struct QrCodeBody {
     qrcode_id: Option<String>,
     /// A page showing the QR code (Mercado Pago's `ticket_url`); null with the simulator.
     qrcode_url: Option<String>,
-    /// The Pix BR Code ("copia e cola") to render as a QR code.
+    /// The Pix BR Code ("copia e cola") the QR code encodes.
     qr_data: Option<String>,
+    /// The QR code as a base64 PNG, ready for `<img src="data:image/png;base64,…">`:
+    /// Mercado Pago's own picture, or rendered from `qr_data` (simulated provider). The same
+    /// picture is served by `GET /v1/api/pagamentos/{pedido_id}/qrcode.png`.
+    qr_code_base64: Option<String>,
     /// Equal to the order total.
     #[serde(with = "as_json_number")]
     #[schema(value_type = f64, example = 41.7)]
@@ -43,12 +49,19 @@ pub struct QrCodeBody {
 
 impl From<StoredPayment> for QrCodeBody {
     fn from(payment: StoredPayment) -> Self {
+        let qr_code_base64 = payment.qr_code_base64.clone().or_else(|| {
+            payment
+                .qr_data
+                .as_deref()
+                .and_then(|data| qr_image::png_base64(data).ok())
+        });
         Self {
             status: "ok",
             id: payment.id.into_uuid(),
             qrcode_id: payment.provider_payment_id,
             qrcode_url: payment.qr_code_url,
             qr_data: payment.qr_data,
+            qr_code_base64,
             valor: payment.amount,
             expira_em: payment.expires_at.map(timestamp),
         }
@@ -127,6 +140,52 @@ async fn qr_code(
         .issue_qr_code(OrderId::from(order_id.into_inner()))
         .await?;
     Ok(web::Json(payment.into()))
+}
+
+/// A PNG picture: the schema of a binary body, for the OpenAPI document only.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PngPicture(#[allow(dead_code)] Vec<u8>);
+
+/// The same QR code as `…/qrcode`, as a PNG picture a kiosk can put straight into an
+/// `<img>`: the order's pending payment, created through the provider when it has none.
+#[utoipa::path(
+    tag = "pagamentos",
+    responses(
+        (status = 200, description = "The QR code (PNG)", content_type = "image/png", body = PngPicture),
+        (status = 404, description = "Unknown order", body = ErrorBody),
+        (status = 409, description = "The order is not awaiting payment", body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+        (status = 503, description = "Payment provider unavailable", body = ErrorBody),
+    )
+)]
+#[get("/v1/api/pagamentos/{order_id}/qrcode.png")]
+async fn qr_code_png(
+    state: web::Data<AppState>,
+    order_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let payment = state
+        .payments
+        .issue_qr_code(OrderId::from(order_id.into_inner()))
+        .await?;
+    let picture = payment
+        .qr_code_base64
+        .as_deref()
+        .and_then(qr_image::decode_png_base64)
+        .map(Ok)
+        .or_else(|| payment.qr_data.as_deref().map(qr_image::png))
+        .transpose()
+        .map_err(|error| ApiError::Internal(format!("QR code picture: {error}")))?
+        .ok_or_else(|| {
+            ApiError::Unavailable(
+                "O provedor ainda não enviou o QR code; tente novamente".to_owned(),
+            )
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        // The picture of a pending payment; a new attempt is another picture.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(picture))
 }
 
 /// The stored payment state of an order (the stored truth, never the provider's guess).
@@ -283,6 +342,7 @@ pub fn routes(config: &mut ServiceConfig) {
     config
         .service(webhook)
         .service(qr_code)
+        .service(qr_code_png)
         .service(payment_status)
         .service(simulate_approval)
         .service(simulate_rejection);

@@ -79,6 +79,9 @@ pub struct TransactionData {
     /// A Mercado Pago page showing the QR code and instructions.
     #[serde(default)]
     pub ticket_url: Option<String>,
+    /// The QR code as a base64 PNG.
+    #[serde(default)]
+    pub qr_code_base64: Option<String>,
 }
 
 /// An error answer: only `message` is kept (it never holds credentials).
@@ -136,14 +139,25 @@ impl PaymentResource {
 
     /// The QR payload and page.
     pub fn qr_code(&self) -> (Option<String>, Option<String>) {
-        let data = self
-            .point_of_interaction
-            .as_ref()
-            .and_then(|point| point.transaction_data.as_ref());
+        let data = self.transaction_data();
         (
             data.and_then(|data| data.qr_code.clone()),
             data.and_then(|data| data.ticket_url.clone()),
         )
+    }
+
+    /// The QR code's picture, when Mercado Pago sent one that is a base64 PNG.
+    pub fn qr_code_base64(&self) -> Option<String> {
+        self.transaction_data()
+            .and_then(|data| data.qr_code_base64.as_deref())
+            .filter(|text| crate::adapters::qr_image::decode_png_base64(text).is_some())
+            .map(|text| text.trim().to_owned())
+    }
+
+    fn transaction_data(&self) -> Option<&TransactionData> {
+        self.point_of_interaction
+            .as_ref()
+            .and_then(|point| point.transaction_data.as_ref())
     }
 
     /// The domain's view of the payment, or `None` without a usable id.

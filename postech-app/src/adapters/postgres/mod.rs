@@ -5,6 +5,8 @@
 mod codes;
 pub mod connect;
 pub mod customers;
+pub mod kitchen_events;
+pub mod listener;
 mod money;
 pub mod orders;
 pub mod payments;

@@ -50,6 +50,7 @@ struct PaymentRow {
     amount: SqlMoney,
     qr_data: Option<String>,
     qr_code_url: Option<String>,
+    qr_code_base64: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     confirmed_at: Option<DateTime<Utc>>,
 }
@@ -65,6 +66,7 @@ impl PaymentRow {
             amount: self.amount.0,
             qr_data: self.qr_data,
             qr_code_url: self.qr_code_url,
+            qr_code_base64: self.qr_code_base64,
             expires_at: self.expires_at,
             confirmed_at: self.confirmed_at,
         })

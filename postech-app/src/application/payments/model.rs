@@ -26,6 +26,9 @@ pub struct StoredPayment {
     pub qr_data: Option<String>,
     /// A page showing the QR code, when the provider has one.
     pub qr_code_url: Option<String>,
+    /// The QR code as a base64 PNG, as the provider gave it (none for charges older than
+    /// the column, or when the provider sent none).
+    pub qr_code_base64: Option<String>,
     /// When an unpaid charge stops being payable.
     pub expires_at: Option<DateTime<Utc>>,
     /// When the provider approved it.
@@ -70,6 +73,9 @@ pub struct Charge {
     pub qr_data: String,
     /// A page showing the QR code, if the provider offers one.
     pub qr_code_url: Option<String>,
+    /// The QR code as a base64 PNG (Mercado Pago's `qr_code_base64`; rendered from
+    /// `qr_data` by the simulated provider).
+    pub qr_code_base64: Option<String>,
 }
 
 /// A payment's status in the provider's words, reduced to what matters here.

@@ -177,6 +177,7 @@ mod tests {
             amount: Money::from_cents(3180),
             qr_data: None,
             qr_code_url: None,
+            qr_code_base64: None,
             expires_at: None,
             confirmed_at: None,
         }
@@ -318,6 +319,7 @@ mod tests {
             provider_payment_id: "123".to_owned(),
             qr_data: "000201".to_owned(),
             qr_code_url: None,
+            qr_code_base64: None,
         };
         let mut reservation = pending(OrderId::new_random());
         assert_eq!(

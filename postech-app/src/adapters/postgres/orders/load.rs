@@ -36,6 +36,10 @@ macro_rules! order_record_select {
 /// One order by id.
 pub(super) const ORDER_BY_ID_SQL: &str = concat!(order_record_select!(), " WHERE orders.id = $1");
 
+/// Orders by id (`$1`, an array), in no particular order.
+pub(super) const ORDERS_BY_IDS_SQL: &str =
+    concat!(order_record_select!(), " WHERE orders.id = ANY($1)");
+
 /// A customer's orders, newest first.
 pub(super) const CUSTOMER_ORDERS_SQL: &str = concat!(
     order_record_select!(),

@@ -17,7 +17,10 @@ use crate::application::checkout::IdempotencyRecord;
 use crate::application::error::PortError;
 use crate::application::orders::{OrderRecord, StatusChange};
 use crate::domain::ids::{CustomerId, OrderId};
-use load::{CUSTOMER_ORDERS_SQL, KITCHEN_QUEUE_SQL, ORDER_BY_ID_SQL, OrderRecordRow, into_records};
+use load::{
+    CUSTOMER_ORDERS_SQL, KITCHEN_QUEUE_SQL, ORDER_BY_ID_SQL, ORDERS_BY_IDS_SQL, OrderRecordRow,
+    into_records,
+};
 pub use place::{WRITE_ORDER_SQL, place};
 pub use transition::transition;
 pub(super) use transition::{NewHistoryRow, give_back_stock};
@@ -52,6 +55,19 @@ pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<OrderRecord>, Por
         .await
         .map_err(to_port_error)?;
     Ok(into_records(rows)?.into_iter().next())
+}
+
+/// The orders with these ids, whatever their status, in no particular order (the kitchen
+/// event stream's re-read of the orders that changed), in one statement.
+pub async fn find_many(pool: &PgPool, ids: &[OrderId]) -> Result<Vec<OrderRecord>, PortError> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.into_uuid()).collect();
+    let mut connection = connection(pool).await?;
+    let rows = diesel::sql_query(ORDERS_BY_IDS_SQL)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .load::<OrderRecordRow>(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    into_records(rows)
 }
 
 /// A customer's orders, newest first.

@@ -184,6 +184,7 @@ pub async fn attach_charge(
                             payments::provider_payment_id.eq(&charge.provider_payment_id),
                             payments::qr_data.eq(&charge.qr_data),
                             payments::qr_code_url.eq(charge.qr_code_url.as_deref()),
+                            payments::qr_code_base64.eq(charge.qr_code_base64.as_deref()),
                         ))
                         .returning(PaymentRow::as_returning())
                         .get_result(connection)

@@ -1,0 +1,6 @@
+DROP TRIGGER order_status_history_notify_kitchen ON order_status_history;
+DROP FUNCTION postech_notify_kitchen();
+DROP TRIGGER order_status_history_stamp_transaction_id ON order_status_history;
+DROP FUNCTION postech_stamp_transaction_id();
+DROP INDEX order_status_history_transaction_idx;
+ALTER TABLE order_status_history DROP COLUMN transaction_id;
