@@ -21,6 +21,11 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
+10. Telemetry: the ServiceMonitor of terraform/monitoring (kube-prometheus-stack values) selects
+   the app's Service by its labels, in its namespace, on a port the Service has; the
+   NetworkPolicy prometheus-scrapes-app admits Prometheus on the app's port; the app exports
+   spans to the collector the monitoring module installs (OTEL_EXPORTER_OTLP_ENDPOINT), and
+   the NetworkPolicy app-exports-traces lets it.
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
@@ -73,6 +78,9 @@ class ManifestChecker:
     def __init__(self, terraform: Path) -> None:
         self.root = defaults(terraform)
         self.iam = defaults(terraform / "iam")
+        values = terraform / "monitoring" / "values"
+        self.prometheus_values = yaml.safe_load((values / "kube-prometheus-stack.yaml").read_text(encoding="utf-8"))
+        self.collector_values = yaml.safe_load((values / "opentelemetry-collector.yaml").read_text(encoding="utf-8"))
         self.passed = 0
         self.failures: list[str] = []
 
@@ -106,6 +114,7 @@ class ManifestChecker:
         self.check_job(stage, by_kind)
         self.check_config(stage, by_kind)
         self.check_database_tls(stage, by_kind)
+        self.check_telemetry(stage, by_kind)
         return by_kind
 
     @staticmethod
@@ -237,6 +246,77 @@ class ManifestChecker:
                 whole_config or {"PGSSLMODE", "PGSSLROOTCERT"} <= from_config,
                 f"{stage}: {kind}/{name} does not get PGSSLMODE and PGSSLROOTCERT from postech-app-config",
             )
+
+    def check_telemetry(self, stage: str, objects: dict) -> None:
+        namespace = self.root["app_namespace"]
+        port = self.root["app_port"]
+        service = objects.get(("Service", "postech-app"), {})
+        deployment = objects.get(("Deployment", "postech-app"), {})
+        pod_labels = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+
+        monitors = [
+            monitor
+            for monitor in self.prometheus_values.get("prometheus", {}).get("additionalServiceMonitors", [])
+            if monitor.get("name") == "postech-app"
+        ]
+        self.check(len(monitors) == 1, f"{stage}: kube-prometheus-stack values define no ServiceMonitor postech-app")
+        for monitor in monitors:
+            wanted = monitor.get("selector", {}).get("matchLabels", {})
+            labels = service.get("metadata", {}).get("labels", {})
+            self.check(
+                bool(wanted) and all(labels.get(key) == value for key, value in wanted.items()),
+                f"{stage}: the ServiceMonitor selects {wanted}, which Service/postech-app (labels {labels}) does not carry",
+            )
+            self.check(
+                namespace in monitor.get("namespaceSelector", {}).get("matchNames", []),
+                f"{stage}: the ServiceMonitor does not look in the app's namespace {namespace}",
+            )
+            port_names = {entry.get("name") for entry in service.get("spec", {}).get("ports", [])}
+            for endpoint in monitor.get("endpoints", []):
+                self.check(
+                    endpoint.get("port") in port_names,
+                    f"{stage}: the ServiceMonitor scrapes port {endpoint.get('port')!r}, not one of Service/postech-app {sorted(port_names)}",
+                )
+                self.check(endpoint.get("path") == "/metrics", f"{stage}: the ServiceMonitor scrapes {endpoint.get('path')!r}, not /metrics")
+
+        def selects_app(policy: dict) -> bool:
+            wanted = policy.get("spec", {}).get("podSelector", {}).get("matchLabels", {})
+            return bool(wanted) and all(pod_labels.get(key) == value for key, value in wanted.items())
+
+        def peers(rules: list, direction: str) -> list[tuple[str, dict, set]]:
+            found = []
+            for rule in rules:
+                ports = {entry.get("port") for entry in rule.get("ports", [])}
+                for peer in rule.get(direction, []):
+                    peer_namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                    found.append((peer_namespace, peer.get("podSelector", {}).get("matchLabels", {}), ports))
+            return found
+
+        scrape = objects.get(("NetworkPolicy", "prometheus-scrapes-app"), {})
+        self.check(selects_app(scrape), f"{stage}: NetworkPolicy prometheus-scrapes-app does not select the app's pods")
+        self.check(
+            any(
+                peer_namespace == "monitoring" and labels.get("app.kubernetes.io/name") == "prometheus" and port in ports
+                for peer_namespace, labels, ports in peers(scrape.get("spec", {}).get("ingress", []), "from")
+            ),
+            f"{stage}: NetworkPolicy prometheus-scrapes-app does not admit Prometheus (namespace monitoring) on port {port}",
+        )
+
+        collector = self.collector_values.get("fullnameOverride")
+        endpoint = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {}).get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        self.check(
+            endpoint == f"http://{collector}.tracing.svc.cluster.local:4318",
+            f"{stage}: ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT={endpoint!r}, expected the collector http://{collector}.tracing.svc.cluster.local:4318",
+        )
+        traces = objects.get(("NetworkPolicy", "app-exports-traces"), {})
+        self.check(selects_app(traces), f"{stage}: NetworkPolicy app-exports-traces does not select the app's pods")
+        self.check(
+            any(
+                peer_namespace == "tracing" and labels.get("app.kubernetes.io/name") == "opentelemetry-collector" and 4318 in ports
+                for peer_namespace, labels, ports in peers(traces.get("spec", {}).get("egress", []), "to")
+            ),
+            f"{stage}: NetworkPolicy app-exports-traces does not let the app reach the collector (namespace tracing) on 4318",
+        )
 
     def compare(self, stages: dict[str, dict]) -> None:
         if len(stages) < 2:

@@ -32,3 +32,8 @@ output "kms_key_arn" {
   description = "Key of the Kubernetes secrets and control-plane logs."
   value       = module.cluster_key.key_arn
 }
+
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the cluster's API (the helm and kubernetes providers of ../monitoring.tf)."
+  value       = module.eks.cluster_certificate_authority_data
+}
