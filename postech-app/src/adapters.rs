@@ -1,5 +1,6 @@
-//! Adapters: the HTTP interface, PostgreSQL and Cognito. Payments (Mercado Pago and the
-//! simulated provider) arrive with the next issue as `mercadopago`, behind a port of their own.
+//! Adapters: the HTTP interface, PostgreSQL, Cognito, and the two payment providers behind
+//! the app's one port (`application::payments::provider::PaymentProvider`): Mercado Pago and
+//! the simulated provider of local runs.
 
 pub mod cognito;
 pub mod http;

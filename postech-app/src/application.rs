@@ -1,5 +1,6 @@
-//! Use cases and the ports they need. No HTTP, no SQL: adapters plug in through
-//! [`ports`].
+//! Use cases: the rules of each route family, over the PostgreSQL functions of
+//! `adapters::postgres` (no port trait where there is one implementation; the payment
+//! provider, which has two, is the one port). No HTTP here.
 
 pub mod caller;
 pub mod catalog;
@@ -8,4 +9,3 @@ pub mod customers;
 pub mod error;
 pub mod orders;
 pub mod payments;
-pub mod ports;

@@ -1,7 +1,8 @@
 //! The postech ordering API: catalogue, customers, checkout and the kitchen queue.
 //!
-//! Layout (CONVENTIONS.md): [`domain`] (from the shared SDK) ← [`application`] (use cases
-//! and ports) ← [`adapters`] (HTTP, PostgreSQL, Cognito) ← [`startup`] and the binary (wiring).
+//! Layout (see the README's diagram): [`domain`] (from the shared SDK) ← [`application`]
+//! (use cases: the rules) ← [`adapters`] (HTTP handlers, the PostgreSQL functions, Cognito,
+//! the payment providers) ← [`startup`] and the binary (wiring).
 
 pub mod adapters;
 pub mod application;

@@ -17,7 +17,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::adapters::cognito::CognitoIdentityProvider;
+use crate::adapters::cognito::CognitoIdentities;
 use crate::adapters::http::extract::{path_config, payload_config, query_config};
 use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
 use crate::adapters::http::openapi::ApiDoc;
@@ -26,15 +26,11 @@ use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
 use crate::adapters::payment_expiry;
-use crate::adapters::postgres::{
-    EstablishConnection, PgConnector, PgCustomerRepository, PgHealthProbe, PgOrderRepository,
-    PgPool, PgProductRepository, connection_pool,
-};
+use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
 use crate::application::orders::Orders;
-use crate::application::ports::ChargeCancellation;
 use crate::configuration::{DatabaseSettings, Settings};
 
 /// Swagger UI's page and assets, all under `/docs/`.
@@ -97,11 +93,17 @@ impl Application {
         );
         let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
         let payments = payments::payments(&settings.payments, pool.clone(), metrics.registry())?;
-        let state = app_state(pool, cognito, metrics, Arc::new(payments.clone()));
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
-        let payments = web::Data::new(payments);
-        let state = web::Data::new(state);
+        let state = web::Data::new(AppState {
+            catalog: Catalog::new(pool.clone()),
+            customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
+            checkout: Checkout::new(pool.clone()),
+            orders: Orders::new(pool.clone(), payments.clone()),
+            payments,
+            pool,
+            metrics,
+        });
         // Shared by every worker, so one re-read after a key rotation serves them all.
         let verification_keys = web::Data::from(Arc::clone(&settings.auth.verification_keys));
         let server = HttpServer::new(move || {
@@ -109,7 +111,6 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
-                .app_data(payments.clone())
                 .app_data(verification_keys.clone())
                 .app_data(path_config())
                 .app_data(query_config())
@@ -174,24 +175,4 @@ pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError
     });
     connection_pool(settings.pool_size, settings.acquire_timeout, establish)
         .map_err(|error| StartupError::Setup(error.to_string()))
-}
-
-fn app_state(
-    pool: PgPool,
-    cognito: CognitoClient,
-    metrics: HttpMetrics,
-    charges: Arc<dyn ChargeCancellation>,
-) -> AppState {
-    let products = Arc::new(PgProductRepository::new(pool.clone()));
-    let customers = Arc::new(PgCustomerRepository::new(pool.clone()));
-    let orders = Arc::new(PgOrderRepository::new(pool.clone()));
-    let identities = Arc::new(CognitoIdentityProvider::new(cognito));
-    AppState {
-        catalog: Catalog::new(products),
-        customers: Customers::new(customers, identities),
-        checkout: Checkout::new(orders.clone()),
-        orders: Orders::new(orders, charges),
-        readiness: Arc::new(PgHealthProbe::new(pool)),
-        metrics,
-    }
 }

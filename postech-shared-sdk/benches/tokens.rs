@@ -1,6 +1,9 @@
 //! Cost of issuing and verifying a customer token: the auth function pays the first on every
 //! login, the authorizer and the app pay the second on every request.
 
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer, TokenVerifier};

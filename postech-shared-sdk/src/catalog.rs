@@ -1,7 +1,6 @@
 //! The menu: the four fixed categories and the products staff manage.
 
 mod draft;
-mod field_error;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
@@ -13,7 +12,9 @@ pub use draft::{
     DESCRIPTION_CHARS, MAX_IMAGE_URL_CHARS, MAX_PRICE, MAX_STOCK, NAME_CHARS, ProductDraft,
     ValidatedProduct,
 };
-pub use field_error::{FieldError, PathSegment, check_storable_text};
+/// Kept here for the consumers of 0.2.0; the types live in [`crate::validation`], shared by
+/// every part of the domain.
+pub use crate::validation::{FieldError, PathSegment, check_storable_text};
 
 /// A menu category. The set and the ids are fixed (kept from v1 so clients keep working).
 ///

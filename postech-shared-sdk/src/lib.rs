@@ -2,7 +2,8 @@
 //!
 //! * [`cpf`] — the Brazilian taxpayer id with its check digits, normalisation and masking.
 //! * [`ids`], [`money`], [`catalog`], [`customer`], [`order`] — the domain the HTTP
-//!   contract speaks about, with the order state machine.
+//!   contract speaks about, with the order state machine; [`validation`] — the field errors
+//!   all of them report.
 //! * [`token`] — Ed25519 JWT issue and verification with the claims of the architecture.
 //! * [`cognito`] — customer and admin identities in Amazon Cognito.
 //! * [`secrets`] — typed secrets from AWS Secrets Manager, with environment fallbacks.
@@ -20,3 +21,4 @@ pub mod order;
 pub mod secrets;
 pub mod telemetry;
 pub mod token;
+pub mod validation;

@@ -1,5 +1,8 @@
 //! `CognitoClient` against a real moto server; each test provisions its own user pool.
 
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use aws_config::SdkConfig;
 use postech_shared_sdk::cognito::{CognitoClient, CognitoError, NewCustomerIdentity};
 use postech_shared_sdk::cpf::Cpf;

@@ -1,6 +1,9 @@
 //! The verification key ring against a real moto server: rotations of the verification-key
 //! secret (the public halves of the signing keys) reach a running ring without a restart. Each test uses its own secret.
 
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

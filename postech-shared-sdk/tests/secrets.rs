@@ -1,5 +1,8 @@
 //! Secret resolution against a real moto server; each test uses its own secret ids.
 
+// A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

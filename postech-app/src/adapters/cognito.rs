@@ -1,37 +1,38 @@
 //! Customer identities in Amazon Cognito, through the SDK's client.
 
-use async_trait::async_trait;
-
+use crate::application::customers::IdentityError;
 use crate::application::error::PortError;
-use crate::application::ports::{IdentityError, IdentityProvider};
 use crate::domain::cognito::{CognitoClient, CognitoError, NewCustomerIdentity};
 use crate::domain::cpf::Cpf;
 
 const DEPENDENCY: &str = "cognito";
 
-/// [`IdentityProvider`] over the SDK's [`CognitoClient`].
+/// Customer identities over the SDK's [`CognitoClient`], its errors sorted into what the
+/// registration can act on.
 #[derive(Clone, Debug)]
-pub struct CognitoIdentityProvider {
+pub struct CognitoIdentities {
     client: CognitoClient,
 }
 
-impl CognitoIdentityProvider {
-    /// The provider over `client`.
+impl CognitoIdentities {
+    /// The identities of `client`'s user pool.
     pub fn new(client: CognitoClient) -> Self {
         Self { client }
     }
-}
 
-#[async_trait]
-impl IdentityProvider for CognitoIdentityProvider {
-    async fn register_customer(&self, identity: &NewCustomerIdentity) -> Result<(), IdentityError> {
+    /// Creates the identity of a customer (username = CPF digits).
+    pub async fn register_customer(
+        &self,
+        identity: &NewCustomerIdentity,
+    ) -> Result<(), IdentityError> {
         self.client
             .register_customer(identity)
             .await
             .map_err(identity_error)
     }
 
-    async fn delete_customer(&self, cpf: &Cpf) -> Result<(), IdentityError> {
+    /// Removes a customer's identity (compensation of a failed registration).
+    pub async fn delete_customer(&self, cpf: &Cpf) -> Result<(), IdentityError> {
         self.client
             .delete_customer(cpf)
             .await

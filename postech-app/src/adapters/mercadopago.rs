@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 
 use crate::application::payments::model::{Charge, ChargeRequest, ProviderPayment};
 use crate::application::payments::notification::Notification;
-use crate::application::payments::ports::{PaymentProvider, ProviderError, VerificationError};
+use crate::application::payments::provider::{PaymentProvider, ProviderError, VerificationError};
 use crate::configuration::payments::MercadoPagoSettings;
 use client::{ApiClient, ApiRequest};
 use wire::{CancelPayment, CreatePixPayment, ErrorBody, Payer, PaymentResource};

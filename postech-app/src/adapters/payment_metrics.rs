@@ -5,7 +5,6 @@
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
 use crate::application::payments::notification::SignatureError;
-use crate::application::payments::ports::PaymentObserver;
 use crate::domain::order::PaymentStatus;
 
 /// The payment counters; cheap to clone (the collectors are reference counted).
@@ -70,12 +69,14 @@ impl PaymentMetrics {
     }
 }
 
-impl PaymentObserver for PaymentMetrics {
-    fn charge_created(&self) {
+impl PaymentMetrics {
+    /// A charge was created at the provider and stored.
+    pub fn charge_created(&self) {
         self.created.inc();
     }
 
-    fn payment_settled(&self, status: PaymentStatus) {
+    /// A payment reached a final status through the provider's account.
+    pub fn payment_settled(&self, status: PaymentStatus) {
         match status {
             PaymentStatus::Approved => self.approved.inc(),
             PaymentStatus::Rejected => self.rejected.inc(),
@@ -85,22 +86,27 @@ impl PaymentObserver for PaymentMetrics {
         }
     }
 
-    fn payments_expired(&self, count: usize) {
+    /// Payments expired.
+    pub fn payments_expired(&self, count: usize) {
         self.expired
             .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
-    fn unpaid_order_cancelled(&self) {
+    /// An order nobody was paying was cancelled.
+    pub fn unpaid_order_cancelled(&self) {
         self.unpaid_orders_cancelled.inc();
     }
 
-    fn signature_refused(&self, reason: SignatureError) {
+    /// A notification's signature was refused.
+    pub fn signature_refused(&self, reason: SignatureError) {
         self.signature_failures
             .with_label_values(&[reason.label()])
             .inc();
     }
 
-    fn notification_refused(&self, reason: &'static str) {
+    /// A verified notification was refused after checking it against our records
+    /// (`amount_mismatch`, `reference_mismatch`, `approved_for_closed_order`).
+    pub fn notification_refused(&self, reason: &'static str) {
         self.refused.with_label_values(&[reason]).inc();
     }
 }

@@ -23,9 +23,7 @@ use crate::application::payments::model::{
     Charge, ChargeRequest, ProviderPayment, ProviderStatus, StoredPayment,
 };
 use crate::application::payments::notification::{Notification, PAYMENT_TOPIC};
-use crate::application::payments::ports::{
-    PaymentProvider, PaymentSimulator, ProviderError, VerificationError,
-};
+use crate::application::payments::provider::{PaymentProvider, ProviderError, VerificationError};
 use crate::domain::ids::PaymentId;
 use crate::domain::money::Money;
 use crate::domain::order::PaymentStatus;
@@ -147,9 +145,10 @@ impl PaymentProvider for SimulatedPaymentProvider {
     }
 }
 
-#[async_trait]
-impl PaymentSimulator for SimulatedPaymentProvider {
-    async fn settle(
+impl SimulatedPaymentProvider {
+    /// Settles a stored payment at the simulated provider (approved or rejected) and
+    /// returns the notification the provider sends about it, signed with the webhook secret.
+    pub async fn settle(
         &self,
         payment: &StoredPayment,
         outcome: PaymentStatus,

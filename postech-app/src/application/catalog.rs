@@ -1,34 +1,29 @@
-//! Use cases of the menu: what customers browse and what staff manage.
+//! Use cases of the menu: what customers browse and what staff manage. The staff list of
+//! every product is a plain read: its handler goes to `adapters::postgres::products`.
 
-use std::sync::Arc;
-
+use crate::adapters::postgres::{PgPool, products};
 use crate::application::error::{Resource, UseCaseError};
-use crate::application::ports::ProductRepository;
 use crate::domain::catalog::{Category, Product, ProductDraft};
 use crate::domain::ids::ProductId;
-
-/// Which products a customer asked to see.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProductFilter {
-    /// Only this category; `None` for the whole menu.
-    pub category: Option<Category>,
-}
 
 /// The menu use cases.
 #[derive(Clone)]
 pub struct Catalog {
-    products: Arc<dyn ProductRepository>,
+    pool: PgPool,
 }
 
 impl Catalog {
-    /// The use cases over `products`.
-    pub fn new(products: Arc<dyn ProductRepository>) -> Self {
-        Self { products }
+    /// The use cases over the database `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
     }
 
     /// The active products, optionally of one category, in name order.
-    pub async fn list_active(&self, filter: ProductFilter) -> Result<Vec<Product>, UseCaseError> {
-        Ok(self.products.list(filter.category, true).await?)
+    pub async fn list_active(
+        &self,
+        category: Option<Category>,
+    ) -> Result<Vec<Product>, UseCaseError> {
+        Ok(products::list(&self.pool, category, true).await?)
     }
 
     /// One active product; inactive ones are as good as unknown to customers.
@@ -39,16 +34,11 @@ impl Catalog {
         }
     }
 
-    /// Every product, inactive included (staff view).
-    pub async fn list_all(&self) -> Result<Vec<Product>, UseCaseError> {
-        Ok(self.products.list(None, false).await?)
-    }
-
     /// Creates an active product from a draft that passes the menu rules.
     pub async fn create(&self, draft: ProductDraft) -> Result<Product, UseCaseError> {
         let fields = draft.validate().map_err(UseCaseError::Invalid)?;
         let product = Product::from_validated(ProductId::new_random(), fields, true);
-        self.products.insert(&product).await?;
+        products::insert(&self.pool, &product).await?;
         Ok(product)
     }
 
@@ -66,7 +56,7 @@ impl Catalog {
             None => self.existing(id).await?.active,
         };
         let product = Product::from_validated(id, fields, active);
-        if self.products.update(&product).await? {
+        if products::update(&self.pool, &product).await? {
             Ok(product)
         } else {
             Err(UseCaseError::NotFound(Resource::Product))
@@ -74,8 +64,7 @@ impl Catalog {
     }
 
     async fn existing(&self, id: ProductId) -> Result<Product, UseCaseError> {
-        self.products
-            .find(id)
+        products::find(&self.pool, id)
             .await?
             .ok_or(UseCaseError::NotFound(Resource::Product))
     }
@@ -83,7 +72,7 @@ impl Catalog {
     /// Deactivates a product. It is never deleted: past orders keep their snapshot of it and
     /// the row stays for reporting (v1 answered 500 when a product had ever been ordered).
     pub async fn deactivate(&self, id: ProductId) -> Result<(), UseCaseError> {
-        if self.products.deactivate(id).await? {
+        if products::deactivate(&self.pool, id).await? {
             Ok(())
         } else {
             Err(UseCaseError::NotFound(Resource::Product))

@@ -2,20 +2,19 @@
 //! `Idempotency-Key`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::adapters::postgres::{PgPool, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
 use crate::application::orders::OrderRecord;
-use crate::application::ports::{OrderRepository, PlaceOutcome};
-use crate::domain::catalog::{FieldError, PathSegment};
 use crate::domain::ids::{CustomerId, OrderId, ProductId};
 use crate::domain::money::Money;
 use crate::domain::order::{
     CheckoutRequest, OrderItem, OrderLineRequest, ValidatedLine, validate_order_total,
 };
+use crate::domain::validation::{FieldError, PathSegment};
 
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -95,16 +94,35 @@ pub struct CheckoutOutcome {
     pub replayed: bool,
 }
 
+/// The pricing rules the checkout transaction runs under the stock locks: given the lines
+/// and the locked product rows, the priced order, or why it cannot be made.
+pub type PriceOrder = dyn Fn(&[ValidatedLine], &[LockedProduct]) -> Result<PricedOrder, CheckoutRejection>
+    + Send
+    + Sync;
+
+/// The outcome of the checkout transaction.
+#[derive(Debug)]
+pub enum PlaceOutcome {
+    /// Stored: the new order.
+    Placed(OrderRecord),
+    /// The pricing rules refused the order; nothing was stored.
+    Rejected(CheckoutRejection),
+    /// The owner does not exist (a foreign key said so); nothing was stored.
+    UnknownCustomer,
+    /// Another request stored an order under this idempotency key first; nothing was stored.
+    IdempotencyKeyTaken,
+}
+
 /// The checkout use case.
 #[derive(Clone)]
 pub struct Checkout {
-    orders: Arc<dyn OrderRepository>,
+    pool: PgPool,
 }
 
 impl Checkout {
-    /// The checkout over `orders`.
-    pub fn new(orders: Arc<dyn OrderRepository>) -> Self {
-        Self { orders }
+    /// The checkout over the database `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
     }
 
     /// Places an order for `caller`.
@@ -142,7 +160,7 @@ impl Checkout {
             idempotency,
             actor: caller.actor(),
         };
-        match self.orders.place(&new_order, &price_order).await? {
+        match stored_orders::place(&self.pool, &new_order, &price_order).await? {
             PlaceOutcome::Placed(order) => Ok(CheckoutOutcome {
                 order,
                 replayed: false,
@@ -177,15 +195,14 @@ impl Checkout {
         &self,
         record: &IdempotencyRecord,
     ) -> Result<Option<CheckoutOutcome>, UseCaseError> {
-        let Some(earlier) = self.orders.find_by_idempotency_key(&record.key).await? else {
+        let Some(earlier) = stored_orders::find_by_idempotency_key(&self.pool, &record.key).await?
+        else {
             return Ok(None);
         };
         if earlier.fingerprint != record.fingerprint {
             return Err(UseCaseError::Conflict(Conflict::IdempotencyKeyReused));
         }
-        let order = self
-            .orders
-            .find(earlier.order_id)
+        let order = stored_orders::find(&self.pool, earlier.order_id)
             .await?
             .ok_or(UseCaseError::NotFound(Resource::Order))?;
         Ok(Some(CheckoutOutcome {

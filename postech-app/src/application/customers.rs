@@ -1,17 +1,16 @@
 //! Use cases of customers: registration (database row and Cognito identity, both or neither),
 //! the customer's own profile and the staff lookups.
 
-use std::sync::Arc;
+use futures_util::future::BoxFuture;
 
-use crate::application::error::{Conflict, Resource, UseCaseError};
-use crate::application::ports::{
-    CustomerRepository, IdentityError, IdentityProvider, RegistrationError,
-};
-use crate::domain::catalog::{FieldError, check_storable_text};
+use crate::adapters::cognito::CognitoIdentities;
+use crate::adapters::postgres::{PgPool, customers};
+use crate::application::error::{Conflict, PortError, Resource, UseCaseError};
 use crate::domain::cognito::NewCustomerIdentity;
 use crate::domain::cpf::Cpf;
 use crate::domain::customer::{Customer, EmailError, normalize_email};
 use crate::domain::ids::CustomerId;
+use crate::domain::validation::{FieldError, check_storable_text};
 
 /// Longest accepted customer name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -38,23 +37,46 @@ pub struct CustomerPage {
     pub total: u64,
 }
 
+/// Why the identity provider refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// The CPF already has an identity belonging to another customer.
+    #[error("identity already registered")]
+    AlreadyRegistered,
+    /// The provider did not answer or failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a customer could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    /// The CPF or the email is already taken (a unique constraint said so).
+    #[error("customer already registered")]
+    AlreadyRegistered,
+    /// The confirmation (the identity provider) failed; nothing was stored.
+    #[error("confirmation failed: {0}")]
+    ConfirmationFailed(IdentityError),
+    /// The confirmation succeeded but the commit then failed: the caller must undo the
+    /// confirmation.
+    #[error("commit failed after confirmation: {0}")]
+    CommitFailedAfterConfirmation(PortError),
+    /// The database failed before the confirmation ran.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// The customer use cases.
 #[derive(Clone)]
 pub struct Customers {
-    customers: Arc<dyn CustomerRepository>,
-    identities: Arc<dyn IdentityProvider>,
+    pool: PgPool,
+    identities: CognitoIdentities,
 }
 
 impl Customers {
-    /// The use cases over a repository and an identity provider.
-    pub fn new(
-        customers: Arc<dyn CustomerRepository>,
-        identities: Arc<dyn IdentityProvider>,
-    ) -> Self {
-        Self {
-            customers,
-            identities,
-        }
+    /// The use cases over the database `pool` and the Cognito `identities`.
+    pub fn new(pool: PgPool, identities: CognitoIdentities) -> Self {
+        Self { pool, identities }
     }
 
     /// Registers a customer. With a CPF, the Cognito identity is created while the row's
@@ -69,14 +91,11 @@ impl Customers {
             name: customer.name.clone(),
             email: customer.email.clone(),
         });
-        let confirmation = identity
-            .as_ref()
-            .map(|identity| self.identities.register_customer(identity));
-        match self
-            .customers
-            .insert_confirmed(&customer, confirmation)
-            .await
-        {
+        let confirmation = identity.as_ref().map(|identity| {
+            Box::pin(self.identities.register_customer(identity))
+                as BoxFuture<'_, Result<(), IdentityError>>
+        });
+        match customers::insert_confirmed(&self.pool, &customer, confirmation).await {
             Ok(()) => {
                 tracing::info!(
                     customer_id = %customer.id,
@@ -110,8 +129,7 @@ impl Customers {
 
     /// The calling customer's own record.
     pub async fn profile(&self, id: CustomerId) -> Result<Customer, UseCaseError> {
-        self.customers
-            .find_by_id(id)
+        customers::find_by_id(&self.pool, id)
             .await?
             .ok_or(UseCaseError::NotFound(Resource::Customer))
     }
@@ -121,8 +139,7 @@ impl Customers {
         let cpf = Cpf::parse(cpf_text).map_err(|_| {
             UseCaseError::invalid(FieldError::at_field("cpf", "value_error", "CPF inválido"))
         })?;
-        self.customers
-            .find_by_cpf(&cpf)
+        customers::find_by_cpf(&self.pool, &cpf)
             .await?
             .ok_or(UseCaseError::NotFound(Resource::Customer))
     }
@@ -148,7 +165,7 @@ impl Customers {
             return Err(UseCaseError::Invalid(errors));
         }
         let offset = u64::from(page - 1) * u64::from(page_size);
-        let (customers, total) = self.customers.list(page_size, offset).await?;
+        let (customers, total) = customers::list(&self.pool, page_size, offset).await?;
         Ok(CustomerPage { customers, total })
     }
 }
@@ -230,94 +247,5 @@ impl From<IdentityError> for UseCaseError {
             }
             IdentityError::Port(error) => UseCaseError::Port(error),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-    use futures_util::future::BoxFuture;
-
-    use super::*;
-    use crate::application::error::PortError;
-
-    /// Runs the confirmation, then fails the commit, as a lost connection at COMMIT would.
-    struct CommitFails;
-
-    #[async_trait]
-    impl CustomerRepository for CommitFails {
-        async fn insert_confirmed(
-            &self,
-            _customer: &Customer,
-            confirmation: Option<BoxFuture<'_, Result<(), IdentityError>>>,
-        ) -> Result<(), RegistrationError> {
-            if let Some(confirmation) = confirmation {
-                confirmation
-                    .await
-                    .map_err(RegistrationError::ConfirmationFailed)?;
-            }
-            Err(RegistrationError::CommitFailedAfterConfirmation(
-                PortError::Unavailable {
-                    dependency: "database",
-                    cause: "connection lost at COMMIT".to_owned(),
-                },
-            ))
-        }
-        async fn find_by_id(&self, _: CustomerId) -> Result<Option<Customer>, PortError> {
-            Ok(None)
-        }
-        async fn find_by_cpf(&self, _: &Cpf) -> Result<Option<Customer>, PortError> {
-            Ok(None)
-        }
-        async fn list(&self, _: u32, _: u64) -> Result<(Vec<Customer>, u64), PortError> {
-            Ok((Vec::new(), 0))
-        }
-    }
-
-    #[derive(Default)]
-    struct RecordingIdentities {
-        calls: Mutex<Vec<String>>,
-    }
-
-    #[async_trait]
-    impl IdentityProvider for RecordingIdentities {
-        async fn register_customer(
-            &self,
-            identity: &NewCustomerIdentity,
-        ) -> Result<(), IdentityError> {
-            self.calls
-                .lock()
-                .map_err(|_| IdentityError::AlreadyRegistered)?
-                .push(format!("register {}", identity.cpf.as_digits()));
-            Ok(())
-        }
-        async fn delete_customer(&self, cpf: &Cpf) -> Result<(), IdentityError> {
-            self.calls
-                .lock()
-                .map_err(|_| IdentityError::AlreadyRegistered)?
-                .push(format!("delete {}", cpf.as_digits()));
-            Ok(())
-        }
-    }
-
-    #[tokio::test]
-    async fn a_commit_failing_after_cognito_succeeded_deletes_the_identity_again() {
-        let identities = Arc::new(RecordingIdentities::default());
-        let customers = Customers::new(Arc::new(CommitFails), identities.clone());
-        let outcome = customers
-            .register(Registration {
-                cpf: Some("529.982.247-25".to_owned()),
-                ..Registration::default()
-            })
-            .await;
-        assert!(matches!(outcome, Err(UseCaseError::Port(_))), "{outcome:?}");
-        let calls = identities
-            .calls
-            .lock()
-            .map(|calls| calls.clone())
-            .unwrap_or_default();
-        assert_eq!(calls, vec!["register 52998224725", "delete 52998224725"]);
     }
 }

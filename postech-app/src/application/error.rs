@@ -1,6 +1,6 @@
 //! What a use case can answer besides success. The HTTP adapter maps each variant to a status.
 
-use crate::domain::catalog::FieldError;
+use crate::domain::validation::FieldError;
 
 /// Failure of a port (database, identity provider): the cause is for the logs only.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,12 @@
 //! Use cases of placed orders: reading them, the kitchen queue and the status changes.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 
+use crate::adapters::postgres::{PgPool, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
-use crate::application::ports::{ChargeCancellation, OrderRepository, TransitionOutcome};
-use crate::domain::ids::{CustomerId, OrderId};
+use crate::application::payments::Payments;
+use crate::domain::ids::OrderId;
 use crate::domain::order::{Order, OrderStatus};
 
 /// An order as stored, with its owner's name.
@@ -50,18 +49,40 @@ pub struct OrderWithHistory {
     pub history: Vec<StatusChange>,
 }
 
-/// The order use cases.
+/// A payment charge withdrawn with its cancelled order: `cancelado` in our records, and to be
+/// cancelled at the provider too, so that nobody pays for an order the kitchen will not make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawnCharge {
+    /// The provider's stored name (`mercadopago` or `simulated`).
+    pub provider: String,
+    /// The provider's id of the charge.
+    pub provider_payment_id: String,
+}
+
+/// The outcome of a conditional status change.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    /// Changed, history recorded; when the order left `Recebido` (or was cancelled), these
+    /// pending charges of the order were cancelled in the same transaction.
+    Done(Vec<WithdrawnCharge>),
+    /// The order was no longer in the expected status: this is its status now.
+    StatusChanged(OrderStatus),
+}
+
+/// The order use cases that have rules: who sees the owner's name, the state machine, and
+/// the charge withdrawn with a status change. Plain reads (a customer's orders, the kitchen
+/// list) go from the handler to `adapters::postgres::orders` directly.
 #[derive(Clone)]
 pub struct Orders {
-    orders: Arc<dyn OrderRepository>,
-    charges: Arc<dyn ChargeCancellation>,
+    pool: PgPool,
+    payments: Payments,
 }
 
 impl Orders {
-    /// The use cases over `orders`; a cancelled order's pending charges are cancelled at the
-    /// provider through `charges`.
-    pub fn new(orders: Arc<dyn OrderRepository>, charges: Arc<dyn ChargeCancellation>) -> Self {
-        Self { orders, charges }
+    /// The use cases over the database `pool`; a cancelled order's pending charges are
+    /// cancelled at the provider through `payments`.
+    pub fn new(pool: PgPool, payments: Payments) -> Self {
+        Self { pool, payments }
     }
 
     /// One order, as `caller` may see it.
@@ -69,24 +90,10 @@ impl Orders {
         Ok(self.find(id).await?.as_seen_by(caller))
     }
 
-    /// A customer's own orders, newest first.
-    pub async fn of_customer(
-        &self,
-        customer: CustomerId,
-    ) -> Result<Vec<OrderRecord>, UseCaseError> {
-        Ok(self.orders.list_for_customer(customer).await?)
-    }
-
-    /// Every open order, `Pronto` first, then `Em preparação`, `Pago`, `Recebido`, oldest
-    /// first within a status.
-    pub async fn kitchen_queue(&self) -> Result<Vec<OrderRecord>, UseCaseError> {
-        Ok(self.orders.kitchen_queue().await?)
-    }
-
     /// One order with its status history (staff).
     pub async fn with_history(&self, id: OrderId) -> Result<OrderWithHistory, UseCaseError> {
         let record = self.find(id).await?;
-        let history = self.orders.history(id).await?;
+        let history = stored_orders::history(&self.pool, id).await?;
         Ok(OrderWithHistory { record, history })
     }
 
@@ -105,19 +112,15 @@ impl Orders {
         if let Err(refused) = from.transition_to(to) {
             return Err(not_allowed(refused.from, refused.to));
         }
-        match self
-            .orders
-            .transition(id, from, to, &caller.actor())
-            .await?
-        {
+        match stored_orders::transition(&self.pool, id, from, to, &caller.actor()).await? {
             TransitionOutcome::Done(withdrawn) => {
                 if !withdrawn.is_empty() {
                     tracing::info!(order_id = %id, to = to.wire_name(), charges = withdrawn.len(), "pending charge withdrawn with the status change");
                     // In the background: staff do not wait for the provider's retries. A
                     // charge whose cancellation is lost (provider down, shutdown) still
                     // expires at the provider, and a late approval is kept for a refund.
-                    let charges = Arc::clone(&self.charges);
-                    tokio::spawn(async move { charges.cancel_charges(&withdrawn).await });
+                    let payments = self.payments.clone();
+                    tokio::spawn(async move { payments.cancel_charges(&withdrawn).await });
                 }
                 self.find(id).await
             }
@@ -132,8 +135,7 @@ impl Orders {
     }
 
     async fn find(&self, id: OrderId) -> Result<OrderRecord, UseCaseError> {
-        self.orders
-            .find(id)
+        stored_orders::find(&self.pool, id)
             .await?
             .ok_or(UseCaseError::NotFound(Resource::Order))
     }

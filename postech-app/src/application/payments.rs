@@ -1,37 +1,39 @@
 //! Payment use cases: the QR code of an order, its stored status, the provider's signed
 //! notifications, the expiry of unpaid charges and the local simulator.
 //!
-//! The provider is behind [`ports::PaymentProvider`] (Mercado Pago, or the simulated one of
-//! local runs); nothing here knows which. A notification is only a hint: after its signature
-//! is verified, the payment is fetched from the provider and only that answer is applied.
+//! The provider is behind [`provider::PaymentProvider`] (Mercado Pago, or the simulated one
+//! of local runs); nothing here knows which. A notification is only a hint: after its
+//! signature is verified, the payment is fetched from the provider and only that answer is
+//! applied. The rules that need rows read under locks are in [`rules`], called by the
+//! PostgreSQL adapter inside its transactions.
 
 mod expiry;
 mod issue;
 pub mod model;
 pub mod notification;
-pub mod ports;
+pub mod provider;
+pub mod rules;
 
 pub use expiry::ExpiryRound;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::adapters::payment_metrics::PaymentMetrics;
+use crate::adapters::postgres::{PgPool, payments as stored_payments};
+use crate::adapters::simulated_payments::SimulatedPaymentProvider;
 use crate::application::error::PortError;
-use crate::application::ports::{ChargeCancellation, WithdrawnCharge};
+use crate::application::orders::WithdrawnCharge;
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentStatus};
 use model::ApplyOutcome;
 use notification::{Notification, SignatureError};
-use ports::{
-    PaymentObserver, PaymentProvider, PaymentRepository, PaymentSimulator, ProviderError,
-    VerificationError,
-};
+use provider::{PaymentProvider, ProviderError, VerificationError};
 
-/// What a QR code or status request can answer besides success.
+/// What a payment use case can answer besides success (the HTTP layer maps each variant).
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
     /// No such order (404).
@@ -46,22 +48,11 @@ pub enum PaymentError {
     /// The simulator is off because the real provider is configured (404).
     #[error("the payment simulator is disabled")]
     SimulatorDisabled,
-    /// The provider failed (503).
-    #[error(transparent)]
-    Provider(ProviderError),
-    /// The database failed.
-    #[error(transparent)]
-    Port(#[from] PortError),
-}
-
-/// Why a notification was not processed: every variant makes the provider retry (non-2xx).
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookError {
-    /// The signature is missing, wrong or stale (401).
+    /// A notification's signature is missing, wrong or stale (401).
     #[error(transparent)]
     Signature(SignatureError),
-    /// The provider could not be asked about the payment (5xx, so it retries).
-    #[error("cannot fetch the payment from the provider: {0}")]
+    /// The provider failed or could not be asked (503, so a notification is delivered again).
+    #[error(transparent)]
     Provider(ProviderError),
     /// The database failed; nothing was written.
     #[error(transparent)]
@@ -97,28 +88,28 @@ pub struct PaymentView {
 /// The payment use cases.
 #[derive(Clone)]
 pub struct Payments {
-    repository: Arc<dyn PaymentRepository>,
+    pool: PgPool,
     provider: Arc<dyn PaymentProvider>,
-    simulator: Option<Arc<dyn PaymentSimulator>>,
-    observer: Arc<dyn PaymentObserver>,
+    simulator: Option<Arc<SimulatedPaymentProvider>>,
+    metrics: PaymentMetrics,
     expiry: TimeDelta,
 }
 
 impl Payments {
-    /// The use cases; `simulator` is `Some` only with the simulated provider, and pending
-    /// charges expire `expiry` after their creation.
+    /// The use cases over the database `pool`; `simulator` is `Some` only with the simulated
+    /// provider, and pending charges expire `expiry` after their creation.
     pub fn new(
-        repository: Arc<dyn PaymentRepository>,
+        pool: PgPool,
         provider: Arc<dyn PaymentProvider>,
-        simulator: Option<Arc<dyn PaymentSimulator>>,
-        observer: Arc<dyn PaymentObserver>,
+        simulator: Option<Arc<SimulatedPaymentProvider>>,
+        metrics: PaymentMetrics,
         expiry: Duration,
     ) -> Self {
         Self {
-            repository,
+            pool,
             provider,
             simulator,
-            observer,
+            metrics,
             expiry: TimeDelta::from_std(expiry).unwrap_or(TimeDelta::MAX),
         }
     }
@@ -135,27 +126,27 @@ impl Payments {
 
     /// The stored payment state of an order.
     pub async fn status(&self, order: OrderId) -> Result<PaymentView, PaymentError> {
-        let payable = self
-            .repository
-            .payable_order(order)
+        let payable = stored_payments::payable_order(&self.pool, order)
             .await?
             .ok_or(PaymentError::OrderNotFound)?;
-        Ok(match self.repository.latest_payment(order).await? {
-            Some(payment) => PaymentView {
-                order_id: order,
-                status: payment.status,
-                amount: payment.amount,
-                confirmed_at: payment.confirmed_at,
-                qr_code_url: payment.qr_code_url,
+        Ok(
+            match stored_payments::latest_payment(&self.pool, order).await? {
+                Some(payment) => PaymentView {
+                    order_id: order,
+                    status: payment.status,
+                    amount: payment.amount,
+                    confirmed_at: payment.confirmed_at,
+                    qr_code_url: payment.qr_code_url,
+                },
+                None => PaymentView {
+                    order_id: order,
+                    status: PaymentStatus::Pending,
+                    amount: payable.total,
+                    confirmed_at: None,
+                    qr_code_url: None,
+                },
             },
-            None => PaymentView {
-                order_id: order,
-                status: PaymentStatus::Pending,
-                amount: payable.total,
-                confirmed_at: None,
-                qr_code_url: None,
-            },
-        })
+        )
     }
 
     /// A provider notification: verify its signature, fetch the payment it names from the
@@ -164,19 +155,19 @@ impl Payments {
     pub async fn receive_notification(
         &self,
         notification: &Notification,
-    ) -> Result<WebhookOutcome, WebhookError> {
+    ) -> Result<WebhookOutcome, PaymentError> {
         let now = Utc::now();
         match self.provider.verify_notification(notification, now).await {
             Ok(()) => {}
             Err(VerificationError::Signature(reason)) => {
-                self.observer.signature_refused(reason);
+                self.metrics.signature_refused(reason);
                 tracing::warn!(reason = reason.label(), "webhook signature refused");
-                return Err(WebhookError::Signature(reason));
+                return Err(PaymentError::Signature(reason));
             }
             // Not a signature failure: not counted as one, and answered 503 so that the
             // provider delivers the notification again once the secret can be read.
             Err(VerificationError::SecretUnavailable(error)) => {
-                return Err(WebhookError::Provider(error));
+                return Err(PaymentError::Provider(error));
             }
         }
         if !notification.is_about_a_payment() {
@@ -194,13 +185,11 @@ impl Payments {
                 );
                 return Ok(WebhookOutcome::Ignored("unknown_payment"));
             }
-            Err(error) => return Err(WebhookError::Provider(error)),
+            Err(error) => return Err(PaymentError::Provider(error)),
         };
-        let outcome = self
-            .repository
-            .apply(self.provider.name(), &report, now)
-            .await?;
-        Ok(self.record(&report.id, outcome))
+        let outcome =
+            stored_payments::apply(&self.pool, self.provider.name(), &report, now).await?;
+        Ok(self.count_and_log(&report.id, outcome))
     }
 
     /// Settles the order's pending payment at the simulated provider and delivers the
@@ -215,13 +204,10 @@ impl Payments {
             .simulator
             .as_ref()
             .ok_or(PaymentError::SimulatorDisabled)?;
-        self.repository
-            .payable_order(order)
+        stored_payments::payable_order(&self.pool, order)
             .await?
             .ok_or(PaymentError::OrderNotFound)?;
-        let payment = self
-            .repository
-            .latest_payment(order)
+        let payment = stored_payments::latest_payment(&self.pool, order)
             .await?
             .filter(|payment| payment.status == PaymentStatus::Pending)
             .ok_or(PaymentError::NoPendingPayment)?;
@@ -231,22 +217,22 @@ impl Payments {
             .map_err(PaymentError::Provider)?;
         match self.receive_notification(&notification).await {
             Ok(_) => self.status(order).await,
-            Err(WebhookError::Provider(error)) => Err(PaymentError::Provider(error)),
-            Err(WebhookError::Port(error)) => Err(PaymentError::Port(error)),
-            Err(WebhookError::Signature(reason)) => {
+            // The simulator signed it with the very secret the verification uses.
+            Err(PaymentError::Signature(reason)) => {
                 Err(PaymentError::Port(PortError::Unexpected {
                     dependency: "payment simulator",
                     cause: format!("the simulator's own notification was refused: {reason}"),
                 }))
             }
+            Err(other) => Err(other),
         }
     }
 
-    /// Counts and logs what applying a provider report did.
-    fn record(&self, provider_payment_id: &str, outcome: ApplyOutcome) -> WebhookOutcome {
+    /// Counts and logs what applying a provider report did, and says how to acknowledge it.
+    fn count_and_log(&self, provider_payment_id: &str, outcome: ApplyOutcome) -> WebhookOutcome {
         match outcome {
             ApplyOutcome::Applied(status) => {
-                self.observer.payment_settled(status);
+                self.metrics.payment_settled(status);
                 tracing::info!(
                     provider_payment_id,
                     status = status.wire_name(),
@@ -263,7 +249,7 @@ impl Payments {
                 WebhookOutcome::Ignored("unknown_payment")
             }
             ApplyOutcome::ReferenceMismatch => {
-                self.observer.notification_refused("reference_mismatch");
+                self.metrics.notification_refused("reference_mismatch");
                 tracing::error!(
                     alert = true,
                     provider_payment_id,
@@ -272,7 +258,7 @@ impl Payments {
                 WebhookOutcome::Ignored("reference_mismatch")
             }
             ApplyOutcome::AmountMismatch { expected, reported } => {
-                self.observer.notification_refused("amount_mismatch");
+                self.metrics.notification_refused("amount_mismatch");
                 tracing::error!(
                     alert = true,
                     provider_payment_id,
@@ -283,8 +269,8 @@ impl Payments {
                 WebhookOutcome::Ignored("amount_mismatch")
             }
             ApplyOutcome::ApprovedForClosedOrder(status) => {
-                self.observer.payment_settled(PaymentStatus::Approved);
-                self.observer
+                self.metrics.payment_settled(PaymentStatus::Approved);
+                self.metrics
                     .notification_refused("approved_for_closed_order");
                 tracing::error!(
                     alert = true,
@@ -306,12 +292,9 @@ impl Payments {
             tracing::warn!(provider_payment_id, %error, "could not cancel the charge at the provider");
         }
     }
-}
 
-/// Staff cancelled an order that was awaiting payment: its charge must not be payable.
-#[async_trait]
-impl ChargeCancellation for Payments {
-    async fn cancel_charges(&self, charges: &[WithdrawnCharge]) {
+    /// Staff cancelled an order that was awaiting payment: its charges must not be payable.
+    pub async fn cancel_charges(&self, charges: &[WithdrawnCharge]) {
         for charge in charges {
             self.cancel_at_provider(&charge.provider, &charge.provider_payment_id)
                 .await;

@@ -9,10 +9,9 @@ use super::StartupError;
 use crate::adapters::mercadopago::MercadoPagoProvider;
 use crate::adapters::payment_metrics::PaymentMetrics;
 use crate::adapters::postgres::PgPool;
-use crate::adapters::postgres::payments::PgPaymentRepository;
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
 use crate::application::payments::Payments;
-use crate::application::payments::ports::{PaymentProvider, PaymentSimulator};
+use crate::application::payments::provider::PaymentProvider;
 use crate::configuration::payments::{PaymentSettings, ProviderSettings};
 
 /// The payment use cases over `pool`, counting into `registry`.
@@ -21,34 +20,36 @@ pub fn payments(
     pool: PgPool,
     registry: &Registry,
 ) -> Result<Payments, StartupError> {
-    let (provider, simulator): (Arc<dyn PaymentProvider>, Option<Arc<dyn PaymentSimulator>>) =
-        match &settings.provider {
-            ProviderSettings::MercadoPago(mercadopago) => {
-                tracing::info!(
-                    api_base_url = %mercadopago.api_base_url,
-                    "payments: Mercado Pago (Pix through the Payments API)"
-                );
-                let provider = MercadoPagoProvider::new(mercadopago)
-                    .map_err(|error| StartupError::Setup(error.to_string()))?;
-                (Arc::new(provider), None)
-            }
-            ProviderSettings::Simulated { webhook_secret } => {
-                tracing::warn!(
-                    "payments: SIMULATED provider — no Mercado Pago credentials are configured \
+    let (provider, simulator): (
+        Arc<dyn PaymentProvider>,
+        Option<Arc<SimulatedPaymentProvider>>,
+    ) = match &settings.provider {
+        ProviderSettings::MercadoPago(mercadopago) => {
+            tracing::info!(
+                api_base_url = %mercadopago.api_base_url,
+                "payments: Mercado Pago (Pix through the Payments API)"
+            );
+            let provider = MercadoPagoProvider::new(mercadopago)
+                .map_err(|error| StartupError::Setup(error.to_string()))?;
+            (Arc::new(provider), None)
+        }
+        ProviderSettings::Simulated { webhook_secret } => {
+            tracing::warn!(
+                "payments: SIMULATED provider — no Mercado Pago credentials are configured \
                      (MERCADOPAGO_SECRET_ID or MERCADOPAGO_ACCESS_TOKEN). Nobody is charged; \
                      POST /v1/api/pagamentos/simulador/{{pedido_id}}/aprovar settles a payment"
-                );
-                let simulated = Arc::new(SimulatedPaymentProvider::new(webhook_secret.clone()));
-                (simulated.clone(), Some(simulated))
-            }
-        };
+            );
+            let simulated = Arc::new(SimulatedPaymentProvider::new(webhook_secret.clone()));
+            (simulated.clone(), Some(simulated))
+        }
+    };
     let metrics = PaymentMetrics::register(registry)
         .map_err(|error| StartupError::Setup(error.to_string()))?;
     Ok(Payments::new(
-        Arc::new(PgPaymentRepository::new(pool)),
+        pool,
         provider,
         simulator,
-        Arc::new(metrics),
+        metrics,
         settings.expiry,
     ))
 }

@@ -3,6 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, DESSERTS, DRINKS, SIDES, TestApp, detail};
 
 fn product_body(name: &str, price: Value) -> Value {
@@ -183,7 +184,11 @@ async fn admin_product_routes_need_a_token_401_and_the_admin_role_403() {
         .unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     assert!(forbidden.headers().get("www-authenticate").is_none());
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM products"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM products"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -254,7 +259,11 @@ async fn admin_create_accepts_price_as_number_or_string_and_validates_every_rule
         assert_eq!(issues[0]["loc"], json!(["body", field]), "{body}: {issues}");
         assert!(issues[0]["msg"].as_str().is_some_and(|msg| !msg.is_empty()));
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM products"), 3);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM products"),
+        3
+    );
 }
 
 #[tokio::test]

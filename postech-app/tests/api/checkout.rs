@@ -3,6 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, CPF_A, DRINKS, SIDES, TestApp, checkout_body, detail};
 
 #[tokio::test]
@@ -39,7 +40,7 @@ async fn checkout_creates_a_received_order_with_the_contract_shape() {
         "stock reserved"
     );
     assert_eq!(
-        app.sql_count(
+        app.database.sql_count(
             "SELECT count(*) AS count FROM order_status_history WHERE to_status = 'received'"
         ),
         1
@@ -112,7 +113,11 @@ async fn v1_defect_short_stock_is_409_and_reserves_nothing() {
             .contains("X-Burguer")
     );
     assert_eq!(app.admin_product(&fries).await["estoque_disponivel"], 10);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        0
+    );
 }
 
 /// v1 defect: inactive products were orderable; unknown ids answered 500.
@@ -137,7 +142,11 @@ async fn v1_defect_inactive_and_unknown_products_are_422_not_500() {
             json!(["body", "itens", position, "produto_id"])
         );
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -191,7 +200,11 @@ async fn checkout_rules_are_422_with_the_failing_location() {
         StatusCode::CREATED,
         "5.00 is the minimum"
     );
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -236,7 +249,11 @@ async fn a_customer_token_owns_the_order_and_a_foreign_cliente_id_is_403() {
         .await
         .unwrap();
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -312,7 +329,11 @@ async fn a_retried_checkout_with_the_same_idempotency_key_creates_one_order() {
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     let retry: Value = retry.json().await.unwrap();
     assert_eq!(retry, first);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
     assert_eq!(
         app.admin_product(&burger).await["estoque_disponivel"],
         8,
@@ -321,7 +342,11 @@ async fn a_retried_checkout_with_the_same_idempotency_key_creates_one_order() {
 
     let different = send(checkout_body(&[(&burger, 3)])).await.unwrap();
     assert_eq!(different.status(), StatusCode::CONFLICT);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -347,7 +372,11 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_order() {
         );
     }
     assert_eq!(ids.len(), 1);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
     assert_eq!(app.admin_product(&burger).await["estoque_disponivel"], 99);
 }
 
@@ -375,7 +404,8 @@ async fn v1_defect_order_items_history_and_stock_commit_together_or_not_at_all()
     assert_eq!(app.admin_product(&burger).await["estoque_disponivel"], 10);
     for table in ["orders", "order_items", "order_status_history"] {
         assert_eq!(
-            app.sql_count(&format!("SELECT count(*) AS count FROM {table}")),
+            app.database
+                .sql_count(&format!("SELECT count(*) AS count FROM {table}")),
             0,
             "{table}"
         );

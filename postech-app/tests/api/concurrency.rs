@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, SIDES, TestApp, checkout_body};
 
 #[tokio::test]
@@ -23,7 +24,11 @@ async fn fifty_checkouts_racing_for_the_last_ten_units_sell_exactly_ten() {
     }
     assert_eq!((created, refused), (10, 40));
     assert_eq!(app.admin_product(&burger).await["estoque_disponivel"], 0);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 10);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        10
+    );
 }
 
 #[tokio::test]
@@ -130,6 +135,10 @@ async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
         "{}",
         response.text().await.unwrap()
     );
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        1
+    );
     assert_eq!(app.admin_product(&lower).await["estoque_disponivel"], 9);
 }

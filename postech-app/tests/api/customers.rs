@@ -5,6 +5,7 @@ use postech_shared_sdk::cpf::Cpf;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, CPF_A, CPF_A_DIGITS, CPF_B, CPF_C, Options, TestApp, detail};
 
 fn cognito(app: &TestApp) -> CognitoClient {
@@ -40,7 +41,11 @@ async fn registration_stores_the_row_and_the_cognito_identity_together() {
         identity.customer_id.to_string(),
         body["id"].as_str().unwrap()
     );
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        1
+    );
 }
 
 /// v1 defect: CPF not normalised, so `987.654.321-00` and `98765432100` were two customers.
@@ -52,7 +57,11 @@ async fn v1_defect_formatted_and_digit_cpfs_are_the_same_customer() {
         .post_json("/v1/api/clientes/", &json!({"cpf": "98765432100"}))
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        1
+    );
 }
 
 /// v1 defect: the second check digit used wrong weights.
@@ -97,7 +106,11 @@ async fn v1_defect_a_taken_email_or_cpf_is_409_without_anyone_s_data() {
             "{text}"
         );
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -120,7 +133,11 @@ async fn an_empty_registration_creates_an_anonymous_customer() {
             (Value::Null, Value::Null, Value::Null)
         );
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 2);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        2
+    );
 }
 
 #[tokio::test]
@@ -155,7 +172,11 @@ async fn a_cognito_failure_leaves_no_customer_row() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let text = response.text().await.unwrap();
     assert!(!text.contains(CPF_A_DIGITS), "{text}");
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        0
+    );
     let lookup = app
         .as_admin(
             Method::GET,
@@ -165,6 +186,36 @@ async fn a_cognito_failure_leaves_no_customer_row() {
         .await
         .unwrap();
     assert_eq!(lookup.status(), StatusCode::NOT_FOUND);
+}
+
+/// The commit itself fails after Cognito accepted the identity (a deferred constraint
+/// trigger aborts it as a serialization failure would): the identity is deleted again, so
+/// the CPF can register later, and no row is left.
+#[tokio::test]
+async fn a_commit_failing_after_cognito_succeeded_deletes_the_identity_again() {
+    let app = TestApp::spawn().await;
+    app.database.sql_execute(
+        "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'commit refused' USING ERRCODE = 'serialization_failure'; END $$; \
+         CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON customers \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit();",
+    );
+    let response = app
+        .post_json("/v1/api/clientes/", &json!({"nome": "Maria", "cpf": CPF_A}))
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        0
+    );
+    let identity = cognito(&app)
+        .find_customer_by_cpf(&Cpf::parse(CPF_A).unwrap())
+        .await;
+    assert!(
+        identity.is_err(),
+        "the identity was left behind: {identity:?}"
+    );
 }
 
 #[tokio::test]

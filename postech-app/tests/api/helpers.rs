@@ -2,29 +2,19 @@
 //! server, a signing key, and the real app on a free port, talked to over HTTP.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use postech_app::configuration::payments::PaymentSettings;
-use postech_app::configuration::{
-    AuthSettings, CognitoSettings, DatabaseSettings, HttpSettings, Settings,
-};
+use postech_app::configuration::{AuthSettings, CognitoSettings};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
-use postech_shared_sdk::secrets::{
-    AppDatabaseSecret, CachedSecret, JwtVerificationKeySecret, VerificationKeyRing,
-};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
-/// Category ids of the contract.
-pub const BURGERS: &str = "fcab78d9-c377-41f4-bf34-03d1a8bdbd89";
-pub const SIDES: &str = "e8b1d3d4-738b-4207-9b2b-2c087858d7a7";
-pub const DRINKS: &str = "6b2e43a7-8764-48ec-8f7a-65134c8c1b9e";
-pub const DESSERTS: &str = "d290f1ee-6c54-4b01-90e6-d701748f0851";
+pub use crate::common::{BURGERS, DESSERTS, DRINKS, SIDES, fresh_database};
+use crate::common::{Pool, fixed_key_auth, settings};
 
 /// Valid CPFs (check digits computed with the correct weights).
 pub const CPF_A: &str = "529.982.247-25";
@@ -77,34 +67,24 @@ impl TestApp {
         let issuer = TokenIssuer::from_material(&key).expect("issuer");
         let (auth, key_secret_id) =
             auth_settings(options.key_secret_variables.as_deref(), &aws, &key).await;
-        let settings = Settings {
-            http: HttpSettings {
-                host: "127.0.0.1".to_owned(),
-                port: 0,
-                workers: 2,
-                shutdown_timeout: Duration::from_secs(5),
+        let cognito = CognitoSettings {
+            user_pool_id: if options.missing_user_pool {
+                "us-east-1_doesnotexist0".to_owned()
+            } else {
+                user_pool.user_pool_id.clone()
             },
-            database: DatabaseSettings {
-                connection: CachedSecret::fixed(
-                    AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
-                ),
-                pool_size: 10,
-                acquire_timeout: Duration::from_secs(10),
-                tls: Default::default(),
-            },
-            auth,
-            cognito: CognitoSettings {
-                user_pool_id: if options.missing_user_pool {
-                    "us-east-1_doesnotexist0".to_owned()
-                } else {
-                    user_pool.user_pool_id.clone()
-                },
-                app_client_id: user_pool.client_id.clone(),
-            },
-            // The simulated provider, with a secret drawn per test.
-            payments: PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into()),
-            aws: aws.clone(),
+            app_client_id: user_pool.client_id.clone(),
         };
+        // The simulated provider, with a secret drawn per test.
+        let payments = PaymentSettings::simulated(uuid::Uuid::new_v4().to_string().into());
+        let settings = settings(
+            &database,
+            Pool::default(),
+            auth,
+            cognito,
+            payments,
+            aws.clone(),
+        );
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
@@ -233,21 +213,6 @@ impl TestApp {
             .cloned()
             .expect("product listed")
     }
-
-    /// Runs SQL directly against the test database (for looking behind the API).
-    pub fn sql_count(&self, query: &str) -> i64 {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            count: i64,
-        }
-        let mut connection = self.database.connect().expect("connection");
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut connection)
-            .expect("count query")
-            .count
-    }
 }
 
 /// The app's token verification as `key_secret_variables` asks (see [`Options`]), and the
@@ -258,15 +223,7 @@ async fn auth_settings(
     key: &SigningKeyMaterial,
 ) -> (AuthSettings, Option<String>) {
     let Some(variables) = key_secret_variables else {
-        let fixed = VerificationKeyRing::fixed(&JwtVerificationKeySecret {
-            kid: key.kid.clone(),
-            public_key_pem: key.public_key_pem.clone(),
-        })
-        .expect("public key");
-        let auth = AuthSettings {
-            verification_keys: Arc::new(fixed),
-        };
-        return (auth, None);
+        return (fixed_key_auth(key), None);
     };
     let secret_id = format!(
         "postech/test-{}/jwt-verification-key",
@@ -314,12 +271,4 @@ pub fn checkout_body(items: &[(&str, u32)]) -> Value {
 pub async fn detail(response: Response) -> Value {
     let body: Value = response.json().await.expect("json error body");
     body["detail"].clone()
-}
-
-/// A fresh database with every migration applied (the migrator is blocking: off the runtime).
-pub async fn fresh_database() -> TestDatabase {
-    tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .expect("database task")
-        .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)")
 }

@@ -4,16 +4,13 @@
 
 use std::time::Duration;
 
+use postech_app::adapters::postgres::orders::KitchenPage;
 use postech_app::adapters::postgres::seed::{SAMPLE_MENU, seed_sample_menu};
-use postech_app::adapters::postgres::{
-    PgCustomerRepository, PgHealthProbe, PgOrderRepository, PgPool, PgProductRepository,
-};
-use postech_app::application::checkout::{NewOrder, price_order};
+use postech_app::adapters::postgres::{PgPool, customers, orders, ping, products};
+use postech_app::application::checkout::{NewOrder, PlaceOutcome, price_order};
+use postech_app::application::customers::IdentityError;
 use postech_app::application::error::PortError;
-use postech_app::application::ports::{
-    CustomerRepository, HealthProbe, OrderRepository, PlaceOutcome, ProductRepository,
-    TransitionOutcome,
-};
+use postech_app::application::orders::TransitionOutcome;
 use postech_app::configuration::DatabaseSettings;
 use postech_app::startup::database_pool;
 use postech_database::test_support::TestDatabase;
@@ -57,25 +54,30 @@ fn product(name: &str, cents: i64, stock: u32) -> Product {
 #[tokio::test]
 async fn product_queries_round_trip_every_column() {
     let (_database, pool) = pool().await;
-    let products = PgProductRepository::new(pool.clone());
     let mut burger = product("X-Burguer", 1590, 7);
-    products.insert(&burger).await.unwrap();
+    products::insert(&pool, &burger).await.unwrap();
     assert_eq!(
-        products.find(burger.id).await.unwrap(),
+        products::find(&pool, burger.id).await.unwrap(),
         Some(burger.clone())
     );
     burger.price = Money::from_cents(99_999);
     burger.category = Category::Dessert;
-    assert!(products.update(&burger).await.unwrap());
+    assert!(products::update(&pool, &burger).await.unwrap());
     assert_eq!(
-        products.list(Some(Category::Dessert), true).await.unwrap(),
+        products::list(&pool, Some(Category::Dessert), true)
+            .await
+            .unwrap(),
         vec![burger.clone()]
     );
-    assert!(products.deactivate(burger.id).await.unwrap());
-    assert!(products.list(None, true).await.unwrap().is_empty());
-    assert_eq!(products.list(None, false).await.unwrap().len(), 1);
-    assert!(!products.deactivate(ProductId::new_random()).await.unwrap());
-    PgHealthProbe::new(pool).check().await.unwrap();
+    assert!(products::deactivate(&pool, burger.id).await.unwrap());
+    assert!(products::list(&pool, None, true).await.unwrap().is_empty());
+    assert_eq!(products::list(&pool, None, false).await.unwrap().len(), 1);
+    assert!(
+        !products::deactivate(&pool, ProductId::new_random())
+            .await
+            .unwrap()
+    );
+    ping(&pool).await.unwrap();
 }
 
 /// The validation refuses NUL in every free-text field; should a text PostgreSQL cannot
@@ -84,36 +86,32 @@ async fn product_queries_round_trip_every_column() {
 #[tokio::test]
 async fn a_text_postgresql_cannot_store_is_reported_as_such() {
     let (_database, pool) = pool().await;
-    let products = PgProductRepository::new(pool);
-    let outcome = products.insert(&product("X-\u{0}Burguer", 1590, 7)).await;
+    let outcome = products::insert(&pool, &product("X-\u{0}Burguer", 1590, 7)).await;
     assert!(
         matches!(outcome, Err(PortError::UnstorableText { .. })),
         "{outcome:?}"
     );
-    assert!(products.list(None, false).await.unwrap().is_empty());
+    assert!(products::list(&pool, None, false).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
     let (_database, pool) = pool().await;
-    let customers = PgCustomerRepository::new(pool);
     let customer = Customer {
         id: CustomerId::new_random(),
         name: Some("Ana".to_owned()),
         email: Some("ana@example.com".to_owned()),
         cpf: Some(Cpf::parse("529.982.247-25").unwrap()),
     };
-    customers
-        .insert_confirmed(&customer, Some(Box::pin(async { Ok(()) })))
+    customers::insert_confirmed(&pool, &customer, Some(Box::pin(async { Ok(()) })))
         .await
         .unwrap();
     assert_eq!(
-        customers.find_by_id(customer.id).await.unwrap(),
+        customers::find_by_id(&pool, customer.id).await.unwrap(),
         Some(customer.clone())
     );
     assert_eq!(
-        customers
-            .find_by_cpf(customer.cpf.as_ref().unwrap())
+        customers::find_by_cpf(&pool, customer.cpf.as_ref().unwrap())
             .await
             .unwrap(),
         Some(customer.clone())
@@ -125,27 +123,26 @@ async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
         email: None,
         cpf: Some(Cpf::parse("123.456.789-09").unwrap()),
     };
-    let outcome = customers
-        .insert_confirmed(
-            &refused,
-            Some(Box::pin(async {
-                Err(postech_app::application::ports::IdentityError::AlreadyRegistered)
-            })),
-        )
-        .await;
+    let outcome = customers::insert_confirmed(
+        &pool,
+        &refused,
+        Some(Box::pin(async { Err(IdentityError::AlreadyRegistered) })),
+    )
+    .await;
     assert!(outcome.is_err());
-    assert_eq!(customers.find_by_id(refused.id).await.unwrap(), None);
-    let (page, total) = customers.list(10, 0).await.unwrap();
+    assert_eq!(
+        customers::find_by_id(&pool, refused.id).await.unwrap(),
+        None
+    );
+    let (page, total) = customers::list(&pool, 10, 0).await.unwrap();
     assert_eq!((page.len(), total), (1, 1));
 }
 
 #[tokio::test]
 async fn order_queries_place_read_list_and_transition() {
     let (_database, pool) = pool().await;
-    let products = PgProductRepository::new(pool.clone());
-    let orders = PgOrderRepository::new(pool.clone());
     let burger = product("X-Burguer", 1590, 5);
-    products.insert(&burger).await.unwrap();
+    products::insert(&pool, &burger).await.unwrap();
     let new_order = NewOrder {
         id: OrderId::new_random(),
         customer_id: None,
@@ -157,66 +154,81 @@ async fn order_queries_place_read_list_and_transition() {
         idempotency: None,
         actor: "kiosk".to_owned(),
     };
-    let placed = match orders.place(&new_order, &price_order).await.unwrap() {
+    let placed = match orders::place(&pool, &new_order, &price_order)
+        .await
+        .unwrap()
+    {
         PlaceOutcome::Placed(record) => record,
         other => panic!("{other:?}"),
     };
     assert_eq!(placed.order.total().unwrap(), Money::from_cents(3180));
     assert_eq!(
-        orders.find(new_order.id).await.unwrap(),
+        orders::find(&pool, new_order.id).await.unwrap(),
         Some(placed.clone())
     );
-    assert_eq!(orders.kitchen_queue().await.unwrap(), vec![placed.clone()]);
     assert_eq!(
-        orders
-            .transition(
-                new_order.id,
-                OrderStatus::Received,
-                OrderStatus::Cancelled,
-                "admin:test"
-            )
+        orders::kitchen_queue(&pool, KitchenPage::default())
             .await
             .unwrap(),
+        vec![placed.clone()]
+    );
+    assert_eq!(
+        orders::transition(
+            &pool,
+            new_order.id,
+            OrderStatus::Received,
+            OrderStatus::Cancelled,
+            "admin:test"
+        )
+        .await
+        .unwrap(),
         TransitionOutcome::Done(Vec::new())
     );
     assert_eq!(
-        orders
-            .transition(
-                new_order.id,
-                OrderStatus::Received,
-                OrderStatus::Paid,
-                "admin:test"
-            )
-            .await
-            .unwrap(),
+        orders::transition(
+            &pool,
+            new_order.id,
+            OrderStatus::Received,
+            OrderStatus::Paid,
+            "admin:test"
+        )
+        .await
+        .unwrap(),
         TransitionOutcome::StatusChanged(OrderStatus::Cancelled)
     );
     assert_eq!(
-        products
-            .find(burger.id)
+        products::find(&pool, burger.id)
             .await
             .unwrap()
             .unwrap()
             .stock_available,
         5
     );
-    let history: Vec<OrderStatus> = orders
-        .history(new_order.id)
+    let history: Vec<OrderStatus> = orders::history(&pool, new_order.id)
         .await
         .unwrap()
         .into_iter()
         .map(|change| change.status)
         .collect();
     assert_eq!(history, vec![OrderStatus::Received, OrderStatus::Cancelled]);
-    assert!(orders.kitchen_queue().await.unwrap().is_empty());
     assert!(
-        orders
-            .list_for_customer(CustomerId::new_random())
+        orders::kitchen_queue(&pool, KitchenPage::default())
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(orders.find_by_idempotency_key("none").await.unwrap(), None);
+    assert!(
+        orders::list_for_customer(&pool, CustomerId::new_random())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        orders::find_by_idempotency_key(&pool, "none")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -224,10 +236,7 @@ async fn seeding_the_sample_menu_twice_inserts_it_once() {
     let (_database, pool) = pool().await;
     assert_eq!(seed_sample_menu(&pool).await.unwrap(), SAMPLE_MENU.len());
     assert_eq!(seed_sample_menu(&pool).await.unwrap(), 0);
-    let menu = PgProductRepository::new(pool)
-        .list(None, true)
-        .await
-        .unwrap();
+    let menu = products::list(&pool, None, true).await.unwrap();
     let mut prices: Vec<(String, String)> = menu
         .iter()
         .map(|product| (product.name.clone(), product.price.to_string()))

@@ -5,6 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::helpers::{BURGERS, CPF_A, TestApp, detail};
 
 const NUL_TEXT: &str = "sem\u{0}cebola";
@@ -37,7 +38,11 @@ async fn checkout_notes_with_a_nul_character_are_422() {
         invalid_locations(response).await,
         [json!(["body", "observacoes"])]
     );
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM orders"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM orders"),
+        0
+    );
     assert_eq!(app.admin_product(&burger).await["estoque_disponivel"], 10);
 }
 
@@ -58,7 +63,11 @@ async fn registration_name_or_email_with_a_nul_character_is_422() {
             "{body}"
         );
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM customers"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM customers"),
+        0
+    );
     // Nothing reached Cognito either: the CPF is still free.
     app.register(json!({"nome": "Ana", "cpf": CPF_A})).await;
 }
@@ -100,5 +109,9 @@ async fn admin_product_texts_with_a_nul_character_are_422() {
         "X-Burguer",
         "unchanged"
     );
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM products"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM products"),
+        1
+    );
 }

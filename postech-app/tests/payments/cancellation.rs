@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, eventually};
 
 /// Issues the order's QR code; the Mercado Pago payment id.
@@ -31,7 +32,7 @@ async fn staff_cancel(app: &PaymentApp, order: &str) {
 /// (it cannot be paid any more), and no new QR code is issued for the order.
 async fn assert_charge_withdrawn(app: &PaymentApp, order: &str, payment: &str) {
     assert_eq!(
-        app.sql_count(&format!(
+        app.database.sql_count(&format!(
             "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'pending'"
         )),
         0,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, Setup, eventually};
 
 const QUICK: Setup = Setup {
@@ -31,7 +32,7 @@ async fn an_unpaid_charge_expires_cancels_the_order_and_returns_the_stock() {
     assert_eq!(app.order_status(&order).await, "Cancelado");
     assert_eq!(app.stock(&product).await, 10, "stock released");
     assert_eq!(
-        app.sql_count(&format!(
+        app.database.sql_count(&format!(
             "SELECT count(*) AS count FROM order_status_history \
               WHERE order_id = '{order}' AND to_status = 'cancelled' AND actor = 'payment-expiry'"
         )),

@@ -12,25 +12,20 @@ use actix_web::dev::ServerHandle;
 use aws_config::{BehaviorVersion, Region};
 use chrono::Utc;
 use postech_app::adapters::mercadopago::signature;
+use postech_app::configuration::CognitoSettings;
 use postech_app::configuration::payments::{
     MercadoPagoSettings, PaymentSettings, ProviderSettings,
 };
-use postech_app::configuration::{
-    AuthSettings, CognitoSettings, DatabaseSettings, HttpSettings, Settings,
-};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
-use postech_shared_sdk::secrets::{
-    AppDatabaseSecret, CachedSecret, JwtVerificationKeySecret, MercadoPagoSecret,
-    VerificationKeyRing,
-};
+use postech_shared_sdk::secrets::{CachedSecret, MercadoPagoSecret};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+pub use crate::common::{BURGERS, Pool, eventually, fresh_database};
+use crate::common::{fixed_key_auth, settings};
 use crate::mercadopago_double::MercadoPagoDouble;
-
-pub const BURGERS: &str = "fcab78d9-c377-41f4-bf34-03d1a8bdbd89";
 
 /// How a test wants the app.
 #[derive(Clone, Copy)]
@@ -46,22 +41,6 @@ impl Default for Setup {
             simulated: false,
             expiry: Duration::from_secs(30 * 60),
             sweep_interval: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// The app's database pool.
-#[derive(Clone, Copy)]
-pub struct Pool {
-    pub size: usize,
-    pub acquire_timeout: Duration,
-}
-
-impl Default for Pool {
-    fn default() -> Self {
-        Pool {
-            size: 10,
-            acquire_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -211,40 +190,20 @@ impl PaymentApp {
         payments: PaymentSettings,
         pool: Pool,
     ) -> PaymentApp {
-        let settings = Settings {
-            http: HttpSettings {
-                host: "127.0.0.1".to_owned(),
-                port: 0,
-                workers: 2,
-                shutdown_timeout: Duration::from_secs(2),
-            },
-            database: DatabaseSettings {
-                connection: CachedSecret::fixed(
-                    AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
-                ),
-                pool_size: pool.size,
-                acquire_timeout: pool.acquire_timeout,
-                tls: Default::default(),
-            },
-            auth: AuthSettings {
-                verification_keys: Arc::new(
-                    VerificationKeyRing::fixed(&JwtVerificationKeySecret {
-                        kid: key.kid.clone(),
-                        public_key_pem: key.public_key_pem.clone(),
-                    })
-                    .expect("public key"),
-                ),
-            },
-            cognito: CognitoSettings {
+        let settings = settings(
+            &database,
+            pool,
+            fixed_key_auth(&key),
+            CognitoSettings {
                 user_pool_id: "us-east-1_paymentsNotUsed".to_owned(),
                 app_client_id: String::new(),
             },
             payments,
-            aws: aws_config::SdkConfig::builder()
+            aws_config::SdkConfig::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("us-east-1"))
                 .build(),
-        };
+        );
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let handle = application.handle();
@@ -419,28 +378,6 @@ impl PaymentApp {
             .expect("request")
     }
 
-    /// Counts rows behind the API.
-    pub fn sql_count(&self, query: &str) -> i64 {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            count: i64,
-        }
-        let mut connection = self.database.connect().expect("connection");
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut connection)
-            .expect("count query")
-            .count
-    }
-
-    /// Runs SQL statements behind the API (fault injection).
-    pub fn sql_execute(&self, statements: &str) {
-        use diesel::connection::SimpleConnection;
-        let mut connection = self.database.connect().expect("connection");
-        connection.batch_execute(statements).expect("statements");
-    }
-
     /// The value of a Prometheus series (0 when absent).
     pub async fn metric(&self, series: &str) -> f64 {
         let text = self.get("/metrics").await.text().await.expect("text");
@@ -461,30 +398,4 @@ pub struct Notification {
     pub body: Value,
     pub signature: String,
     pub request_id: String,
-}
-
-/// Polls `check` until it holds or `timeout` passes.
-pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if check().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A fresh database with every migration applied (the migrator is blocking: off the runtime).
-pub async fn fresh_database() -> TestDatabase {
-    tokio::task::spawn_blocking(TestDatabase::create_migrated)
-        .await
-        .expect("database task")
-        .expect("a fresh migrated database (is PostgreSQL running? DATABASE_URL?)")
 }

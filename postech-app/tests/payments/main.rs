@@ -4,6 +4,9 @@
 // A failed expectation is the test failing: helpers (not only `#[test]` fns) may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod cancellation;
 mod configuration;
 mod expiry;

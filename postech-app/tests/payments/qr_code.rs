@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, Setup};
 
 #[tokio::test]
@@ -48,7 +49,7 @@ async fn qr_code_creates_a_pix_charge_for_the_order_total_at_mercadopago() {
             .ends_with("+00:00")
     );
     assert_eq!(
-        app.sql_count(
+        app.database.sql_count(
             "SELECT count(*) AS count FROM payments WHERE status = 'pending' AND provider = 'mercadopago'"
         ),
         1
@@ -135,7 +136,11 @@ async fn concurrent_qr_requests_create_one_charge() {
     ids.dedup();
     assert_eq!(ids.len(), 1, "every request got the same payment");
     assert_eq!(app.double.payments_created(), 1);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM payments"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM payments"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -166,10 +171,18 @@ async fn qr_code_with_the_provider_down_is_503_and_stores_nothing() {
     app.double.set_down(true);
     let response = app.qr_code(&order).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM payments"), 0);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM payments"),
+        0
+    );
     app.double.set_down(false);
     app.issued_qr_code(&order).await;
-    assert_eq!(app.sql_count("SELECT count(*) AS count FROM payments"), 1);
+    assert_eq!(
+        app.database
+            .sql_count("SELECT count(*) AS count FROM payments"),
+        1
+    );
 }
 
 #[tokio::test]

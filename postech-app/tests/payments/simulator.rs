@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::common::BehindTheApi;
 use crate::harness::PaymentApp;
 
 #[tokio::test]
@@ -32,7 +33,7 @@ async fn v1_defect_the_qr_code_is_a_real_pix_code_and_the_simulator_pays_through
     assert_eq!(app.order_status(&order).await, "Pago");
     assert_eq!(app.double.received().len(), 0, "Mercado Pago never called");
     assert_eq!(
-        app.sql_count(
+        app.database.sql_count(
             "SELECT count(*) AS count FROM order_status_history \
               WHERE to_status = 'paid' AND actor = 'payment-webhook'"
         ),

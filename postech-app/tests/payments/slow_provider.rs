@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, Pool, Setup};
 
 #[tokio::test]
@@ -79,7 +80,8 @@ async fn concurrent_requests_for_a_charge_in_the_making_get_the_same_charge() {
     assert_eq!(charges.len(), 1, "one payment, one charge: {charges:?}");
     assert_eq!(app.double.payments_created(), 1, "no second charge");
     assert_eq!(
-        app.sql_count("SELECT count(*) AS count FROM payments WHERE qr_data IS NOT NULL"),
+        app.database
+            .sql_count("SELECT count(*) AS count FROM payments WHERE qr_data IS NOT NULL"),
         1
     );
 }

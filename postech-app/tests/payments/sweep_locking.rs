@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, Setup, eventually};
 
 /// Orders expired per round, alternating between the two products.
@@ -81,14 +82,14 @@ async fn expiring_orders_of_interleaved_products_never_deadlocks_a_checkout() {
             .join(",");
         // A pending charge per order (behind the API: no provider involved), all falling due
         // together, in the order the orders were placed — higher, lower, higher, ...
-        app.sql_execute(&format!(
+        app.database.sql_execute(&format!(
             "INSERT INTO payments (order_id, provider, status, amount, expires_at) \
              SELECT id, 'mercadopago', 'pending', total, now() - interval '1 hour' \
                     + number * interval '1 millisecond' \
                FROM orders WHERE id IN ({ids})"
         ));
         let expired = eventually(Duration::from_secs(15), || async {
-            app.sql_count(&format!(
+            app.database.sql_count(&format!(
                 "SELECT count(*) AS count FROM orders WHERE id IN ({ids}) AND status = 'cancelled'"
             )) == i64::try_from(ORDERS_PER_ROUND).unwrap()
         })
@@ -101,7 +102,7 @@ async fn expiring_orders_of_interleaved_products_never_deadlocks_a_checkout() {
     // PostgreSQL's own count of the deadlocks it broke in this test's database (statistics
     // are flushed within a second).
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let deadlocks = app.sql_count(
+    let deadlocks = app.database.sql_count(
         "SELECT deadlocks AS count FROM pg_stat_database WHERE datname = current_database()",
     );
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::common::BehindTheApi;
 use crate::harness::{PaymentApp, Setup, eventually};
 
 const QUICK: Setup = Setup {
@@ -17,7 +18,7 @@ const QUICK: Setup = Setup {
 
 /// Cancellations of `order` the expiry sweep recorded in the history.
 fn sweep_cancellations(app: &PaymentApp, order: &str) -> i64 {
-    app.sql_count(&format!(
+    app.database.sql_count(&format!(
         "SELECT count(*) AS count FROM order_status_history \
           WHERE order_id = '{order}' AND from_status = 'received' \
             AND to_status = 'cancelled' AND actor = 'payment-expiry'"
@@ -26,7 +27,7 @@ fn sweep_cancellations(app: &PaymentApp, order: &str) -> i64 {
 
 /// Makes an order look placed an hour ago (its own deadline long past).
 fn placed_an_hour_ago(app: &PaymentApp, order: &str) {
-    app.sql_execute(&format!(
+    app.database.sql_execute(&format!(
         "UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = '{order}'"
     ));
 }
@@ -134,7 +135,7 @@ async fn an_order_whose_pending_payment_is_still_valid_is_untouched() {
     // expiry, say), yet still valid for another minute.
     placed_an_hour_ago(&app, &paying);
     placed_an_hour_ago(&app, &abandoned);
-    app.sql_execute(&format!(
+    app.database.sql_execute(&format!(
         "ALTER TABLE payments DISABLE TRIGGER payments_set_updated_at; \
          UPDATE payments SET created_at = now() - interval '1 hour', \
                              updated_at = now() - interval '1 hour' \

@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::common::BehindTheApi;
 use crate::harness::PaymentApp;
 
 /// An order with an issued QR code: (order id, Mercado Pago payment id).
@@ -13,7 +14,7 @@ async fn charged_order(app: &PaymentApp) -> (String, String) {
 }
 
 fn paid_transitions(app: &PaymentApp, order: &str) -> i64 {
-    app.sql_count(&format!(
+    app.database.sql_count(&format!(
         "SELECT count(*) AS count FROM order_status_history \
           WHERE order_id = '{order}' AND from_status = 'received' AND to_status = 'paid' \
             AND actor = 'payment-webhook'"
@@ -186,7 +187,7 @@ async fn twenty_concurrent_identical_notifications_transition_once() {
     assert_eq!(processed, 1, "exactly one request applied the approval");
     assert_eq!(paid_transitions(&app, &order), 1);
     assert_eq!(
-        app.sql_count(&format!(
+        app.database.sql_count(&format!(
             "SELECT count(*) AS count FROM payments WHERE order_id = '{order}' AND status = 'approved'"
         )),
         1
@@ -342,7 +343,7 @@ async fn v1_defect_payment_and_order_commit_together_or_not_at_all() {
     let (order, payment) = charged_order(&app).await;
     app.double.set_status(&payment, "approved");
     // The last write of the transaction (the order's history row) fails.
-    app.sql_execute(
+    app.database.sql_execute(
         "CREATE FUNCTION refuse_paid() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
          CREATE TRIGGER refuse_paid BEFORE INSERT ON order_status_history \
@@ -356,7 +357,8 @@ async fn v1_defect_payment_and_order_commit_together_or_not_at_all() {
     );
     assert_eq!(app.order_status(&order).await, "Recebido");
 
-    app.sql_execute("DROP TRIGGER refuse_paid ON order_status_history");
+    app.database
+        .sql_execute("DROP TRIGGER refuse_paid ON order_status_history");
     let retry = app.deliver(&app.notification(&payment, 0)).await;
     assert_eq!(retry.status(), StatusCode::OK);
     assert_eq!(

@@ -3,6 +3,9 @@
 //! both secrets (the key pair for the auth function, the public half for verifiers) — then
 //! prints the details and writes them as an env file for the other local processes.
 
+// Printing the seeded details for the person running the local stack is this tool's job.
+#![allow(clippy::print_stdout)]
+
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,8 @@ use std::ops::RangeInclusive;
 
 use uuid::Uuid;
 
-use super::{Category, FieldError, check_storable_text};
+use super::Category;
+use crate::validation::{FieldError, check_storable_text};
 use crate::money::Money;
 
 /// Allowed length of a product name, in characters, after trimming.

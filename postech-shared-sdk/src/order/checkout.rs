@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
-use crate::catalog::{FieldError, PathSegment, check_storable_text};
+use crate::validation::{FieldError, PathSegment, check_storable_text};
 use crate::ids::ProductId;
 use crate::money::Money;
 

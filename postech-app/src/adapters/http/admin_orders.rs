@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, web};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -12,6 +12,7 @@ use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::extract::ValidJson;
 use crate::adapters::http::orders::{OrderBody, timestamp};
 use crate::adapters::http::state::AppState;
+use crate::adapters::postgres::orders::{self, KitchenPage};
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 
@@ -39,37 +40,92 @@ pub struct OrderWithHistoryBody {
     historico_status: Vec<StatusChangeBody>,
 }
 
+/// Largest page of the kitchen list.
+pub const MAX_KITCHEN_PAGE: u32 = 500;
+
+/// Paging of the kitchen list; without `limite`, the whole list (as v1 answered).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KitchenPageQuery {
+    /// Orders per page, 1–500.
+    limite: Option<u32>,
+    /// Page number from 1 (default 1); needs `limite`.
+    pagina: Option<u32>,
+}
+
+impl KitchenPageQuery {
+    fn page(&self) -> Result<KitchenPage, ApiError> {
+        let page_number = self.pagina.unwrap_or(1);
+        if page_number == 0 || (page_number > 1 && self.limite.is_none()) {
+            return Err(ApiError::invalid(
+                vec!["query".into(), "pagina".into()],
+                "A página começa em 1 e pede um limite",
+                "value_error",
+            ));
+        }
+        match self.limite {
+            None => Ok(KitchenPage::default()),
+            Some(limit) if (1..=MAX_KITCHEN_PAGE).contains(&limit) => Ok(KitchenPage {
+                limit: Some(limit),
+                offset: u64::from(page_number - 1) * u64::from(limit),
+            }),
+            Some(_) => Err(ApiError::invalid(
+                vec!["query".into(), "limite".into()],
+                format!("O limite deve estar entre 1 e {MAX_KITCHEN_PAGE}"),
+                "value_error",
+            )),
+        }
+    }
+}
+
 /// The kitchen list: open orders, Pronto > Em preparação > Pago > Recebido, oldest first.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    responses((status = 200, body = [OrderBody]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    params(KitchenPageQuery),
+    responses(
+        (status = 200, body = [OrderBody]),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+    )
 )]
 #[get("/v1/api/admin/pedidos")]
 async fn kitchen_list(
     _admin: AdminCaller,
     state: web::Data<AppState>,
+    query: web::Query<KitchenPageQuery>,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    queue(&state).await
+    queue(&state, &query).await
 }
 
 /// Same as the kitchen list (the v1 path).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    responses((status = 200, body = [OrderBody]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    params(KitchenPageQuery),
+    responses(
+        (status = 200, body = [OrderBody]),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ValidationErrorBody),
+    )
 )]
 #[get("/v1/api/admin/pedidos/em-aberto")]
 async fn open_orders(
     _admin: AdminCaller,
     state: web::Data<AppState>,
+    query: web::Query<KitchenPageQuery>,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    queue(&state).await
+    queue(&state, &query).await
 }
 
-async fn queue(state: &AppState) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    let orders = state.orders.kitchen_queue().await?;
-    Ok(web::Json(orders.into_iter().map(OrderBody::from).collect()))
+async fn queue(
+    state: &AppState,
+    query: &KitchenPageQuery,
+) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
+    let queue = orders::kitchen_queue(&state.pool, query.page()?).await?;
+    Ok(web::Json(queue.into_iter().map(OrderBody::from).collect()))
 }
 
 /// An order with its status history.

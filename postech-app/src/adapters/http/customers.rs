@@ -11,6 +11,7 @@ use crate::adapters::http::error::{ApiError, ErrorBody, Location, ValidationErro
 use crate::adapters::http::extract::parse_json;
 use crate::adapters::http::orders::OrderBody;
 use crate::adapters::http::state::AppState;
+use crate::adapters::postgres::orders;
 use crate::application::customers::Registration;
 use crate::application::error::UseCaseError;
 use crate::domain::customer::Customer;
@@ -125,8 +126,10 @@ async fn my_orders(
     CustomerCaller(customer): CustomerCaller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    let orders = state.orders.of_customer(customer).await?;
-    Ok(web::Json(orders.into_iter().map(OrderBody::from).collect()))
+    let own_orders = orders::list_for_customer(&state.pool, customer).await?;
+    Ok(web::Json(
+        own_orders.into_iter().map(OrderBody::from).collect(),
+    ))
 }
 
 /// Customers, paginated; the total is in `X-Total-Count`.

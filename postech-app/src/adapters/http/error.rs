@@ -1,4 +1,7 @@
-//! The one error type of the HTTP layer: each variant is a status and a JSON body.
+//! The one error type of the HTTP layer: each variant is a status and a JSON body; and the
+//! one place where the use cases' errors ([`UseCaseError`], [`PaymentError`]) become HTTP
+//! answers, with the English field names of the domain translated to the Portuguese names
+//! of the wire contract.
 //!
 //! Bodies follow the v1 contract: `{"detail": "<mensagem>"}`, and for validation failures the
 //! FastAPI shape `{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` that existing
@@ -11,6 +14,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::request_id::RequestId;
+use crate::application::error::{Conflict, PortError, Resource, UseCaseError};
+use crate::application::payments::PaymentError;
+use crate::domain::validation::{FieldError, PathSegment};
 
 /// One step of the location of a validation issue: a field name or a list index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -67,6 +73,9 @@ pub enum ApiError {
     /// 401 with `WWW-Authenticate: Bearer`: no token, or one that does not verify.
     #[error("unauthenticated: {0}")]
     Unauthorized(String),
+    /// 401 without a bearer challenge: a webhook whose signature does not verify.
+    #[error("signature refused")]
+    SignatureRefused,
     /// 403: a valid token without the right to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -123,7 +132,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::SignatureRefused => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -143,6 +152,9 @@ impl ResponseError for ApiError {
                 .json(ErrorBody {
                     detail: detail.clone(),
                 }),
+            ApiError::SignatureRefused => response.json(ErrorBody {
+                detail: "Assinatura inválida".to_owned(),
+            }),
             ApiError::Forbidden(detail)
             | ApiError::NotFound(detail)
             | ApiError::Conflict(detail)
@@ -157,6 +169,151 @@ impl ResponseError for ApiError {
                     request_id: RequestId::current().map(|id| id.as_str().to_owned()),
                 })
             }
+        }
+    }
+}
+
+/// The wire name of a domain field (`price` → `preco`); unknown names pass through.
+pub fn wire_field_name(field: &str) -> &str {
+    match field {
+        "name" => "nome",
+        "description" => "descricao",
+        "price" => "preco",
+        "category_id" => "categoria_id",
+        "image_url" => "imagem_url",
+        "stock_available" => "estoque_disponivel",
+        "active" => "ativo",
+        "items" => "itens",
+        "product_id" => "produto_id",
+        "quantity" => "quantidade",
+        "notes" => "observacoes",
+        "customer_id" => "cliente_id",
+        "limit" => "limite",
+        "page" => "pagina",
+        other => other,
+    }
+}
+
+/// Where a field error points, FastAPI style: fields of the body start with `"body"`, the
+/// few that are headers, queries or path segments say so.
+fn location(error: &FieldError) -> Vec<Location> {
+    let root = match error.path.first() {
+        Some(PathSegment::Field("idempotency_key")) => {
+            return vec!["header".into(), "Idempotency-Key".into()];
+        }
+        Some(PathSegment::Field("limit" | "page")) => "query",
+        _ => "body",
+    };
+    std::iter::once(Location::from(root))
+        .chain(error.path.iter().map(|segment| match segment {
+            PathSegment::Field(name) => Location::from(wire_field_name(name)),
+            PathSegment::Index(index) => Location::Index(*index),
+        }))
+        .collect()
+}
+
+/// The 422 issue of a domain field error.
+pub fn issue(error: &FieldError) -> ValidationIssue {
+    ValidationIssue::new(location(error), error.message.clone(), error.error_type)
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(error: UseCaseError) -> Self {
+        match error {
+            UseCaseError::Invalid(errors) => {
+                ApiError::Validation(errors.iter().map(issue).collect())
+            }
+            UseCaseError::NotFound(resource) => ApiError::NotFound(
+                match resource {
+                    Resource::Product => "Produto não encontrado",
+                    Resource::Customer => "Cliente não encontrado",
+                    Resource::Order => "Pedido não encontrado",
+                }
+                .to_owned(),
+            ),
+            UseCaseError::Conflict(conflict) => ApiError::Conflict(conflict_message(conflict)),
+            UseCaseError::Unauthenticated => ApiError::Unauthorized(
+                "Autentique-se para fazer um pedido em nome de um cliente".to_owned(),
+            ),
+            UseCaseError::Forbidden(reason) => {
+                ApiError::Forbidden(format!("Acesso negado: {reason}"))
+            }
+            UseCaseError::Port(error) => port_error(error),
+        }
+    }
+}
+
+fn conflict_message(conflict: Conflict) -> String {
+    match conflict {
+        // Deliberately says nothing about whom the CPF or email belongs to (v1 returned the
+        // other customer's record, CPF included).
+        Conflict::CustomerAlreadyRegistered => "CPF ou e-mail já cadastrado".to_owned(),
+        Conflict::InsufficientStock { product_names } => {
+            format!("Estoque insuficiente para: {}", product_names.join(", "))
+        }
+        Conflict::IdempotencyKeyReused => {
+            "Idempotency-Key já usada com outro conteúdo de pedido".to_owned()
+        }
+        Conflict::StatusTransitionNotAllowed { from, to, allowed } => {
+            let allowed = if allowed.is_empty() {
+                "nenhuma".to_owned()
+            } else {
+                allowed.join(", ")
+            };
+            format!(
+                "Transição de status não permitida: {from} → {to}. Permitidas a partir de {from}: {allowed}"
+            )
+        }
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(error: PaymentError) -> Self {
+        match error {
+            PaymentError::OrderNotFound => ApiError::NotFound("Pedido não encontrado".to_owned()),
+            PaymentError::NotAwaitingPayment(status) => ApiError::Conflict(format!(
+                "Pedido não está aguardando pagamento (status: {})",
+                status.wire_name()
+            )),
+            PaymentError::NoPendingPayment => ApiError::Conflict(
+                "Nenhum pagamento pendente para este pedido; gere o QR code primeiro".to_owned(),
+            ),
+            PaymentError::SimulatorDisabled => ApiError::NotFound(
+                "Simulador de pagamento desativado: o Mercado Pago está configurado".to_owned(),
+            ),
+            PaymentError::Signature(_) => ApiError::SignatureRefused,
+            PaymentError::Provider(error) => {
+                tracing::warn!(%error, "payment provider failed");
+                ApiError::Unavailable("Provedor de pagamento indisponível".to_owned())
+            }
+            PaymentError::Port(error) => port_error(error),
+        }
+    }
+}
+
+impl From<PortError> for ApiError {
+    fn from(error: PortError) -> Self {
+        port_error(error)
+    }
+}
+
+fn port_error(error: PortError) -> ApiError {
+    match error {
+        PortError::Unavailable { dependency, cause } => {
+            tracing::warn!(dependency, %cause, "dependency unavailable");
+            ApiError::Unavailable("Serviço temporariamente indisponível".to_owned())
+        }
+        PortError::UnstorableText { dependency, cause } => {
+            tracing::warn!(dependency, %cause, "text the validation let through was refused");
+            ApiError::invalid(
+                vec!["body".into()],
+                "O texto enviado contém um caractere que não pode ser armazenado \
+                 (por exemplo, o caractere nulo \\u0000)",
+                "value_error",
+            )
+        }
+        PortError::Unexpected { dependency, cause } => {
+            ApiError::Internal(format!("{dependency}: {cause}"))
         }
     }
 }

@@ -15,7 +15,6 @@ pub mod products;
 pub mod request_id;
 pub mod state;
 pub mod trailing_slash;
-pub mod use_case_errors;
 
 use actix_web::HttpResponse;
 use utoipa_actix_web::service_config::ServiceConfig;

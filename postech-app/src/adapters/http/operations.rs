@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
-use crate::application::payments::Payments;
+use crate::adapters::postgres;
 
 /// Liveness and readiness answers.
 #[derive(Serialize, ToSchema)]
@@ -28,11 +28,11 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// not make Kubernetes restart every pod.
 #[utoipa::path(tag = "operacao", responses((status = 200, body = HealthBody)))]
 #[get("/health")]
-async fn health(payments: web::Data<Payments>) -> web::Json<HealthBody> {
+async fn health(state: web::Data<AppState>) -> web::Json<HealthBody> {
     web::Json(HealthBody {
         status: "healthy",
         version: VERSION,
-        pagamentos: Some(if payments.simulator_enabled() {
+        pagamentos: Some(if state.payments.simulator_enabled() {
             "simulado"
         } else {
             "mercadopago"
@@ -47,7 +47,7 @@ async fn health(payments: web::Data<Payments>) -> web::Json<HealthBody> {
 )]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match state.readiness.check().await {
+    match postgres::ping(&state.pool).await {
         Ok(()) => HttpResponse::Ok().json(HealthBody {
             status: "ready",
             version: VERSION,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,12 +11,10 @@ use uuid::Uuid;
 
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::orders::timestamp;
-use crate::application::error::UseCaseError;
+use crate::adapters::http::state::AppState;
 use crate::application::payments::model::StoredPayment;
 use crate::application::payments::notification::Notification;
-use crate::application::payments::{
-    PaymentError, PaymentView, Payments, WebhookError, WebhookOutcome,
-};
+use crate::application::payments::{PaymentView, WebhookOutcome};
 use crate::domain::ids::OrderId;
 use crate::domain::money::{Money, as_json_number};
 use crate::domain::order::PaymentStatus;
@@ -121,13 +119,13 @@ pub struct WebhookBody {
 )]
 #[get("/v1/api/pagamentos/{order_id}/qrcode")]
 async fn qr_code(
-    payments: web::Data<Payments>,
+    state: web::Data<AppState>,
     order_id: web::Path<Uuid>,
 ) -> Result<web::Json<QrCodeBody>, ApiError> {
-    let payment = payments
+    let payment = state
+        .payments
         .issue_qr_code(OrderId::from(order_id.into_inner()))
-        .await
-        .map_err(api_error)?;
+        .await?;
     Ok(web::Json(payment.into()))
 }
 
@@ -142,13 +140,13 @@ async fn qr_code(
 )]
 #[get("/v1/api/pagamentos/{order_id}/status")]
 async fn payment_status(
-    payments: web::Data<Payments>,
+    state: web::Data<AppState>,
     order_id: web::Path<Uuid>,
 ) -> Result<web::Json<PaymentStatusBody>, ApiError> {
-    let view = payments
+    let view = state
+        .payments
         .status(OrderId::from(order_id.into_inner()))
-        .await
-        .map_err(api_error)?;
+        .await?;
     Ok(web::Json(view.into()))
 }
 
@@ -172,24 +170,13 @@ async fn payment_status(
 #[post("/v1/api/pagamentos/webhook")]
 async fn webhook(
     request: HttpRequest,
-    payments: web::Data<Payments>,
+    state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<WebhookAckBody>, ApiError> {
     let notification = notification(&request, &query, &body);
-    match payments.receive_notification(&notification).await {
-        Ok(outcome) => Ok(HttpResponse::Ok().json(acknowledgement(outcome))),
-        Err(WebhookError::Signature(_)) => Ok(HttpResponse::Unauthorized().json(ErrorBody {
-            detail: "Assinatura inválida".to_owned(),
-        })),
-        Err(WebhookError::Provider(error)) => {
-            tracing::warn!(%error, "payment provider unreachable while processing a notification");
-            Err(ApiError::Unavailable(
-                "Provedor de pagamento indisponível; tente novamente".to_owned(),
-            ))
-        }
-        Err(WebhookError::Port(error)) => Err(ApiError::from(UseCaseError::Port(error))),
-    }
+    let outcome = state.payments.receive_notification(&notification).await?;
+    Ok(web::Json(acknowledgement(outcome)))
 }
 
 /// Simulated provider only: approves the order's pending payment and delivers the signed
@@ -204,10 +191,10 @@ async fn webhook(
 )]
 #[post("/v1/api/pagamentos/simulador/{order_id}/aprovar")]
 async fn simulate_approval(
-    payments: web::Data<Payments>,
+    state: web::Data<AppState>,
     order_id: web::Path<Uuid>,
 ) -> Result<web::Json<PaymentStatusBody>, ApiError> {
-    simulate(&payments, order_id.into_inner(), PaymentStatus::Approved).await
+    simulate(&state, order_id.into_inner(), PaymentStatus::Approved).await
 }
 
 /// Simulated provider only: rejects the order's pending payment (the order stays
@@ -222,21 +209,21 @@ async fn simulate_approval(
 )]
 #[post("/v1/api/pagamentos/simulador/{order_id}/rejeitar")]
 async fn simulate_rejection(
-    payments: web::Data<Payments>,
+    state: web::Data<AppState>,
     order_id: web::Path<Uuid>,
 ) -> Result<web::Json<PaymentStatusBody>, ApiError> {
-    simulate(&payments, order_id.into_inner(), PaymentStatus::Rejected).await
+    simulate(&state, order_id.into_inner(), PaymentStatus::Rejected).await
 }
 
 async fn simulate(
-    payments: &Payments,
+    state: &AppState,
     order_id: Uuid,
     outcome: PaymentStatus,
 ) -> Result<web::Json<PaymentStatusBody>, ApiError> {
-    let view = payments
+    let view = state
+        .payments
         .simulate(OrderId::from(order_id), outcome)
-        .await
-        .map_err(api_error)?;
+        .await?;
     Ok(web::Json(view.into()))
 }
 
@@ -288,27 +275,6 @@ fn acknowledgement(outcome: WebhookOutcome) -> WebhookAckBody {
             status: "ignorado",
             motivo: Some(reason),
         },
-    }
-}
-
-fn api_error(error: PaymentError) -> ApiError {
-    match error {
-        PaymentError::OrderNotFound => ApiError::NotFound("Pedido não encontrado".to_owned()),
-        PaymentError::NotAwaitingPayment(status) => ApiError::Conflict(format!(
-            "Pedido não está aguardando pagamento (status: {})",
-            status.wire_name()
-        )),
-        PaymentError::NoPendingPayment => ApiError::Conflict(
-            "Nenhum pagamento pendente para este pedido; gere o QR code primeiro".to_owned(),
-        ),
-        PaymentError::SimulatorDisabled => ApiError::NotFound(
-            "Simulador de pagamento desativado: o Mercado Pago está configurado".to_owned(),
-        ),
-        PaymentError::Provider(error) => {
-            tracing::warn!(%error, "payment provider failed");
-            ApiError::Unavailable("Provedor de pagamento indisponível".to_owned())
-        }
-        PaymentError::Port(error) => ApiError::from(UseCaseError::Port(error)),
     }
 }
 

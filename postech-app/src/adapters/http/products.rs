@@ -10,7 +10,7 @@ use crate::adapters::http::auth::AdminCaller;
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::extract::ValidJson;
 use crate::adapters::http::state::AppState;
-use crate::application::catalog::ProductFilter;
+use crate::adapters::postgres::products;
 use crate::domain::catalog::{Category, Product, ProductDraft};
 use crate::domain::ids::ProductId;
 use crate::domain::money::Money;
@@ -143,12 +143,9 @@ async fn list_products(
     query: web::Query<ProductQuery>,
 ) -> Result<web::Json<Vec<ProductBody>>, ApiError> {
     let category = category_filter(&query)?;
-    let products = state
-        .catalog
-        .list_active(ProductFilter { category })
-        .await?;
+    let menu = state.catalog.list_active(category).await?;
     Ok(web::Json(
-        products.into_iter().map(ProductBody::public).collect(),
+        menu.into_iter().map(ProductBody::public).collect(),
     ))
 }
 
@@ -211,9 +208,9 @@ async fn admin_list_products(
     _admin: AdminCaller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<ProductBody>>, ApiError> {
-    let products = state.catalog.list_all().await?;
+    let every_product = products::list(&state.pool, None, false).await?;
     Ok(web::Json(
-        products.into_iter().map(ProductBody::admin).collect(),
+        every_product.into_iter().map(ProductBody::admin).collect(),
     ))
 }
 

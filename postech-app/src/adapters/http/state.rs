@@ -1,17 +1,19 @@
-//! What every handler can reach: the use cases and the operational pieces.
-
-use std::sync::Arc;
+//! What every handler can reach: the use cases, the pool for plain reads, the metrics.
 
 use crate::adapters::http::metrics::HttpMetrics;
+use crate::adapters::postgres::PgPool;
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
 use crate::application::orders::Orders;
-use crate::application::ports::HealthProbe;
+use crate::application::payments::Payments;
 
 /// Shared by all workers (behind `web::Data`'s `Arc`).
 #[derive(Clone)]
 pub struct AppState {
+    /// Plain reads with no rule (the kitchen list, a customer's orders, the staff product
+    /// list) go from their handler to `adapters::postgres` with it; readiness pings it.
+    pub pool: PgPool,
     /// Menu use cases.
     pub catalog: Catalog,
     /// Customer use cases.
@@ -20,8 +22,8 @@ pub struct AppState {
     pub checkout: Checkout,
     /// Placed orders.
     pub orders: Orders,
-    /// Readiness of the database.
-    pub readiness: Arc<dyn HealthProbe>,
+    /// Payments: QR codes, status, the webhook, the simulator.
+    pub payments: Payments,
     /// Prometheus series.
     pub metrics: HttpMetrics,
 }

@@ -12,7 +12,7 @@ use reqwest::{Client, Method, Response, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::application::payments::ports::ProviderError;
+use crate::application::payments::provider::ProviderError;
 
 /// Connection set-up is bounded separately: an unreachable host fails fast and is retried.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,6 +1,5 @@
 //! Customers in PostgreSQL.
 
-use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -8,9 +7,9 @@ use futures_util::future::BoxFuture;
 use postech_database::schema::customers;
 use uuid::Uuid;
 
-use super::{PgPool, connection, unexpected, violated_constraint};
+use super::{PgPool, connection, to_port_error, violated_constraint};
+use crate::application::customers::{IdentityError, RegistrationError};
 use crate::application::error::PortError;
-use crate::application::ports::{CustomerRepository, IdentityError, RegistrationError};
 use crate::domain::cpf::Cpf;
 use crate::domain::customer::Customer;
 use crate::domain::ids::CustomerId;
@@ -76,112 +75,106 @@ impl From<DieselError> for Failure {
     }
 }
 
-/// [`CustomerRepository`] over PostgreSQL.
-#[derive(Clone)]
-pub struct PgCustomerRepository {
-    pool: PgPool,
-}
-
-impl PgCustomerRepository {
-    /// The repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-#[async_trait]
-impl CustomerRepository for PgCustomerRepository {
-    async fn insert_confirmed(
-        &self,
-        customer: &Customer,
-        confirmation: Option<BoxFuture<'_, Result<(), IdentityError>>>,
-    ) -> Result<(), RegistrationError> {
-        let mut connection = connection(&self.pool).await?;
-        let digits = customer.cpf.as_ref().map(Cpf::as_digits);
-        let row = NewCustomerRow {
-            id: customer.id.into_uuid(),
-            name: customer.name.as_deref(),
-            email: customer.email.as_deref(),
-            cpf: digits,
-            // The Cognito username of a customer is their CPF (ARCHITECTURE.md).
-            cognito_username: digits,
-        };
-        let mut confirmed = false;
-        let confirmed_flag = &mut confirmed;
-        let outcome = connection
-            .transaction::<(), Failure, _>(async move |connection| {
-                diesel::insert_into(customers::table)
-                    .values(&row)
-                    .execute(connection)
-                    .await?;
-                if let Some(confirmation) = confirmation {
-                    confirmation.await.map_err(Failure::Confirmation)?;
-                    *confirmed_flag = true;
-                }
-                Ok(())
-            })
-            .await;
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(Failure::Confirmation(error)) => Err(RegistrationError::ConfirmationFailed(error)),
-            Err(Failure::Database(error)) if is_duplicate(&error) => {
-                Err(RegistrationError::AlreadyRegistered)
+/// Inserts `customer` inside a transaction, then awaits `confirmation` (if any) and commits
+/// only when it succeeds: the row exists only if the confirmation did. The confirmation is
+/// never polled when the insert fails (e.g. a duplicate CPF), so it has no side effect then.
+pub async fn insert_confirmed(
+    pool: &PgPool,
+    customer: &Customer,
+    confirmation: Option<BoxFuture<'_, Result<(), IdentityError>>>,
+) -> Result<(), RegistrationError> {
+    let mut connection = connection(pool).await?;
+    let digits = customer.cpf.as_ref().map(Cpf::as_digits);
+    let row = NewCustomerRow {
+        id: customer.id.into_uuid(),
+        name: customer.name.as_deref(),
+        email: customer.email.as_deref(),
+        cpf: digits,
+        // The Cognito username of a customer is their CPF (ARCHITECTURE.md).
+        cognito_username: digits,
+    };
+    let mut confirmed = false;
+    let confirmed_flag = &mut confirmed;
+    let outcome = connection
+        .transaction::<(), Failure, _>(async move |connection| {
+            diesel::insert_into(customers::table)
+                .values(&row)
+                .execute(connection)
+                .await?;
+            if let Some(confirmation) = confirmation {
+                confirmation.await.map_err(Failure::Confirmation)?;
+                *confirmed_flag = true;
             }
-            Err(Failure::Database(error)) if confirmed => Err(
-                RegistrationError::CommitFailedAfterConfirmation(unexpected(error)),
-            ),
-            Err(Failure::Database(error)) => Err(RegistrationError::Port(unexpected(error))),
+            Ok(())
+        })
+        .await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(Failure::Confirmation(error)) => Err(RegistrationError::ConfirmationFailed(error)),
+        Err(Failure::Database(error)) if is_duplicate(&error) => {
+            Err(RegistrationError::AlreadyRegistered)
         }
+        Err(Failure::Database(error)) if confirmed => Err(
+            RegistrationError::CommitFailedAfterConfirmation(to_port_error(error)),
+        ),
+        Err(Failure::Database(error)) => Err(RegistrationError::Port(to_port_error(error))),
     }
+}
 
-    async fn find_by_id(&self, id: CustomerId) -> Result<Option<Customer>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        customers::table
-            .find(id.into_uuid())
-            .select(CustomerRow::as_select())
-            .first(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(CustomerRow::into_customer)
-            .transpose()
-    }
+/// One customer by id.
+pub async fn find_by_id(pool: &PgPool, id: CustomerId) -> Result<Option<Customer>, PortError> {
+    let mut connection = connection(pool).await?;
+    customers::table
+        .find(id.into_uuid())
+        .select(CustomerRow::as_select())
+        .first(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?
+        .map(CustomerRow::into_customer)
+        .transpose()
+}
 
-    async fn find_by_cpf(&self, cpf: &Cpf) -> Result<Option<Customer>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        customers::table
-            .filter(customers::cpf.eq(cpf.as_digits()))
-            .select(CustomerRow::as_select())
-            .first(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(CustomerRow::into_customer)
-            .transpose()
-    }
+/// One customer by CPF.
+pub async fn find_by_cpf(pool: &PgPool, cpf: &Cpf) -> Result<Option<Customer>, PortError> {
+    let mut connection = connection(pool).await?;
+    customers::table
+        .filter(customers::cpf.eq(cpf.as_digits()))
+        .select(CustomerRow::as_select())
+        .first(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?
+        .map(CustomerRow::into_customer)
+        .transpose()
+}
 
-    async fn list(&self, limit: u32, offset: u64) -> Result<(Vec<Customer>, u64), PortError> {
-        let mut connection = connection(&self.pool).await?;
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = customers::table
-            .select(CustomerRow::as_select())
-            .order((customers::created_at.asc(), customers::id.asc()))
-            .limit(i64::from(limit))
-            .offset(offset)
-            .load(&mut connection)
-            .await
-            .map_err(unexpected)?;
-        let total: i64 = customers::table
-            .count()
-            .get_result(&mut connection)
-            .await
-            .map_err(unexpected)?;
-        let customers = rows
-            .into_iter()
-            .map(CustomerRow::into_customer)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((customers, u64::try_from(total).unwrap_or(0)))
-    }
+/// A page of customers in registration order, and the total count.
+pub async fn list(
+    pool: &PgPool,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<Customer>, u64), PortError> {
+    let mut connection = connection(pool).await?;
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let rows = customers::table
+        .select(CustomerRow::as_select())
+        .order((customers::created_at.asc(), customers::id.asc()))
+        .limit(i64::from(limit))
+        .offset(offset)
+        .load(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    let total: i64 = customers::table
+        .count()
+        .get_result(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    let customers = rows
+        .into_iter()
+        .map(CustomerRow::into_customer)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((customers, u64::try_from(total).unwrap_or(0)))
 }
 
 fn is_duplicate(error: &DieselError) -> bool {

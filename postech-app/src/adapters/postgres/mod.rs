@@ -1,20 +1,19 @@
-//! PostgreSQL adapters: the repositories of the use cases, over diesel-async and a deadpool
-//! pool, on the schema of the `postech-database` crate; connections honour libpq's `sslmode`
-//! ([`connect`]).
+//! PostgreSQL: the SQL of every use case, one module per table family, as plain functions
+//! over a diesel-async deadpool pool, on the schema of the `postech-database` crate;
+//! connections honour libpq's `sslmode` ([`connect`]).
 
 mod codes;
 pub mod connect;
-mod customers;
+pub mod customers;
 mod money;
-mod orders;
+pub mod orders;
 pub mod payments;
-mod products;
+pub mod products;
 pub mod seed;
 pub mod tls;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncPgConnection;
 use diesel_async::RunQueryDsl;
@@ -24,12 +23,8 @@ use diesel_async::pooled_connection::{
 };
 
 use crate::application::error::PortError;
-use crate::application::ports::HealthProbe;
 
 pub use connect::{ConnectionSetupError, PgConnector};
-pub use customers::PgCustomerRepository;
-pub use orders::PgOrderRepository;
-pub use products::PgProductRepository;
 
 const DEPENDENCY: &str = "database";
 
@@ -80,10 +75,11 @@ pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection
     })
 }
 
-/// Maps a diesel error no caller expected. Connection-level failures and transactions
-/// PostgreSQL aborted to break a lock conflict are "unavailable" (503: worth retrying),
-/// anything else "unexpected" (500).
-pub(crate) fn unexpected(error: DieselError) -> PortError {
+/// Sorts a diesel error no caller handles itself into a [`PortError`]. Connection-level
+/// failures and transactions PostgreSQL aborted to break a lock conflict are "unavailable"
+/// (503: worth retrying), text PostgreSQL cannot store is the client's (422), anything else
+/// "unexpected" (500).
+pub(crate) fn to_port_error(error: DieselError) -> PortError {
     if is_lock_conflict(&error) {
         return PortError::Unavailable {
             dependency: DEPENDENCY,
@@ -172,27 +168,12 @@ pub(crate) fn violated_constraint(error: &DieselError) -> Option<&str> {
     }
 }
 
-/// Readiness probe: one trivial query through the pool.
-#[derive(Clone)]
-pub struct PgHealthProbe {
-    pool: PgPool,
-}
-
-impl PgHealthProbe {
-    /// The probe over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-#[async_trait]
-impl HealthProbe for PgHealthProbe {
-    async fn check(&self) -> Result<(), PortError> {
-        let mut connection = connection(&self.pool).await?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut connection)
-            .await
-            .map(|_| ())
-            .map_err(unexpected)
-    }
+/// Readiness: one trivial query through the pool.
+pub async fn ping(pool: &PgPool) -> Result<(), PortError> {
+    let mut connection = connection(pool).await?;
+    diesel::sql_query("SELECT 1")
+        .execute(&mut connection)
+        .await
+        .map(|_| ())
+        .map_err(to_port_error)
 }

@@ -14,7 +14,6 @@ mod expire;
 mod issue;
 mod unpaid;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -24,14 +23,15 @@ use uuid::Uuid;
 
 use super::codes::{order_status, payment_status};
 use super::money::SqlMoney;
-use super::{PgPool, connection, unexpected};
+use super::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
-use crate::application::payments::model::{
-    ApplyOutcome, Attachment, Charge, ExpiredPayment, PayableOrder, ProviderPayment, Reservation,
-    StoredPayment, UnpaidOrderSweep,
-};
-use crate::application::payments::ports::{NewPayment, PaymentRepository};
+use crate::application::payments::model::{PayableOrder, StoredPayment};
 use crate::domain::ids::{OrderId, PaymentId};
+
+pub use apply::apply;
+pub use expire::expire_next_due;
+pub use issue::{attach_charge, release_reservation, reserve_charge};
+pub use unpaid::cancel_next_unpaid_order;
 
 /// Who the status history names for the changes made here: the webhook, and the system's
 /// expiry sweep (unpaid charges, and orders nobody is paying).
@@ -92,97 +92,50 @@ impl From<PortError> for Abort {
 impl From<Abort> for PortError {
     fn from(abort: Abort) -> Self {
         match abort {
-            Abort::Database(error) => unexpected(error),
+            Abort::Database(error) => to_port_error(error),
             Abort::Port(error) => error,
         }
     }
 }
 
-/// [`PaymentRepository`] over PostgreSQL.
-#[derive(Clone)]
-pub struct PgPaymentRepository {
-    pool: PgPool,
-}
-
-impl PgPaymentRepository {
-    /// The repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-#[async_trait]
-impl PaymentRepository for PgPaymentRepository {
-    async fn payable_order(&self, order: OrderId) -> Result<Option<PayableOrder>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        let row = orders::table
-            .find(order.into_uuid())
-            .select((orders::number, orders::status, orders::total))
-            .first::<(i64, String, SqlMoney)>(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?;
-        row.map(|(number, status, total)| {
-            Ok(PayableOrder {
-                id: order,
-                number,
-                status: order_status(&status)?,
-                total: total.0,
-            })
+/// The order's status and total, if it exists.
+pub async fn payable_order(
+    pool: &PgPool,
+    order: OrderId,
+) -> Result<Option<PayableOrder>, PortError> {
+    let mut connection = connection(pool).await?;
+    let row = orders::table
+        .find(order.into_uuid())
+        .select((orders::number, orders::status, orders::total))
+        .first::<(i64, String, SqlMoney)>(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?;
+    row.map(|(number, status, total)| {
+        Ok(PayableOrder {
+            id: order,
+            number,
+            status: order_status(&status)?,
+            total: total.0,
         })
+    })
+    .transpose()
+}
+
+/// The order's latest payment attempt.
+pub async fn latest_payment(
+    pool: &PgPool,
+    order: OrderId,
+) -> Result<Option<StoredPayment>, PortError> {
+    let mut connection = connection(pool).await?;
+    payments::table
+        .filter(payments::order_id.eq(order.into_uuid()))
+        .order(payments::created_at.desc())
+        .select(PaymentRow::as_select())
+        .first(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?
+        .map(PaymentRow::into_domain)
         .transpose()
-    }
-
-    async fn latest_payment(&self, order: OrderId) -> Result<Option<StoredPayment>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        payments::table
-            .filter(payments::order_id.eq(order.into_uuid()))
-            .order(payments::created_at.desc())
-            .select(PaymentRow::as_select())
-            .first(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(PaymentRow::into_domain)
-            .transpose()
-    }
-
-    async fn reserve_charge(&self, payment: NewPayment) -> Result<Reservation, PortError> {
-        issue::reserve(&self.pool, payment).await
-    }
-
-    async fn attach_charge(
-        &self,
-        payment: PaymentId,
-        charge: &Charge,
-    ) -> Result<Attachment, PortError> {
-        issue::attach(&self.pool, payment, charge).await
-    }
-
-    async fn release_reservation(&self, payment: PaymentId) -> Result<(), PortError> {
-        issue::release(&self.pool, payment).await
-    }
-
-    async fn apply(
-        &self,
-        provider: &str,
-        report: &ProviderPayment,
-        now: DateTime<Utc>,
-    ) -> Result<ApplyOutcome, PortError> {
-        apply::apply(&self.pool, provider, report, now).await
-    }
-
-    async fn expire_next_due(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ExpiredPayment>, PortError> {
-        expire::expire_next_due(&self.pool, now).await
-    }
-
-    async fn cancel_next_unpaid_order(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<UnpaidOrderSweep, PortError> {
-        unpaid::cancel_next_unpaid(&self.pool, cutoff).await
-    }
 }

@@ -1,15 +1,13 @@
 //! The menu in PostgreSQL.
 
-use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use postech_database::schema::products;
 use uuid::Uuid;
 
 use super::money::SqlMoney;
-use super::{PgPool, connection, unexpected};
+use super::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
-use crate::application::ports::ProductRepository;
 use crate::domain::catalog::{Category, Product};
 use crate::domain::ids::ProductId;
 
@@ -78,84 +76,73 @@ impl<'a> ProductChanges<'a> {
     }
 }
 
-/// [`ProductRepository`] over PostgreSQL.
-#[derive(Clone)]
-pub struct PgProductRepository {
-    pool: PgPool,
+/// Products in name order; `only_active` hides deactivated ones.
+pub async fn list(
+    pool: &PgPool,
+    category: Option<Category>,
+    only_active: bool,
+) -> Result<Vec<Product>, PortError> {
+    let mut connection = connection(pool).await?;
+    let mut query = products::table
+        .select(ProductRow::as_select())
+        .order((products::name.asc(), products::id.asc()))
+        .into_boxed();
+    if let Some(category) = category {
+        query = query.filter(products::category_id.eq(category.id()));
+    }
+    if only_active {
+        query = query.filter(products::active.eq(true));
+    }
+    let rows = query.load(&mut connection).await.map_err(to_port_error)?;
+    rows.into_iter().map(ProductRow::into_product).collect()
 }
 
-impl PgProductRepository {
-    /// The repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
+/// One product, active or not.
+pub async fn find(pool: &PgPool, id: ProductId) -> Result<Option<Product>, PortError> {
+    let mut connection = connection(pool).await?;
+    products::table
+        .find(id.into_uuid())
+        .select(ProductRow::as_select())
+        .first(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?
+        .map(ProductRow::into_product)
+        .transpose()
 }
 
-#[async_trait]
-impl ProductRepository for PgProductRepository {
-    async fn list(
-        &self,
-        category: Option<Category>,
-        only_active: bool,
-    ) -> Result<Vec<Product>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        let mut query = products::table
-            .select(ProductRow::as_select())
-            .order((products::name.asc(), products::id.asc()))
-            .into_boxed();
-        if let Some(category) = category {
-            query = query.filter(products::category_id.eq(category.id()));
-        }
-        if only_active {
-            query = query.filter(products::active.eq(true));
-        }
-        let rows = query.load(&mut connection).await.map_err(unexpected)?;
-        rows.into_iter().map(ProductRow::into_product).collect()
-    }
+/// Stores a new product.
+pub async fn insert(pool: &PgPool, product: &Product) -> Result<(), PortError> {
+    let mut connection = connection(pool).await?;
+    diesel::insert_into(products::table)
+        .values((
+            products::id.eq(product.id.into_uuid()),
+            ProductChanges::of(product),
+        ))
+        .execute(&mut connection)
+        .await
+        .map(|_| ())
+        .map_err(to_port_error)
+}
 
-    async fn find(&self, id: ProductId) -> Result<Option<Product>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        products::table
-            .find(id.into_uuid())
-            .select(ProductRow::as_select())
-            .first(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(ProductRow::into_product)
-            .transpose()
-    }
+/// Replaces a product's fields; `false` when there is no such product.
+pub async fn update(pool: &PgPool, product: &Product) -> Result<bool, PortError> {
+    let mut connection = connection(pool).await?;
+    diesel::update(products::table.find(product.id.into_uuid()))
+        .set(ProductChanges::of(product))
+        .execute(&mut connection)
+        .await
+        .map(|updated| updated == 1)
+        .map_err(to_port_error)
+}
 
-    async fn insert(&self, product: &Product) -> Result<(), PortError> {
-        let mut connection = connection(&self.pool).await?;
-        diesel::insert_into(products::table)
-            .values((
-                products::id.eq(product.id.into_uuid()),
-                ProductChanges::of(product),
-            ))
-            .execute(&mut connection)
-            .await
-            .map(|_| ())
-            .map_err(unexpected)
-    }
-
-    async fn update(&self, product: &Product) -> Result<bool, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        diesel::update(products::table.find(product.id.into_uuid()))
-            .set(ProductChanges::of(product))
-            .execute(&mut connection)
-            .await
-            .map(|updated| updated == 1)
-            .map_err(unexpected)
-    }
-
-    async fn deactivate(&self, id: ProductId) -> Result<bool, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        diesel::update(products::table.find(id.into_uuid()))
-            .set(products::active.eq(false))
-            .execute(&mut connection)
-            .await
-            .map(|updated| updated == 1)
-            .map_err(unexpected)
-    }
+/// Marks a product inactive; `false` when there is no such product.
+pub async fn deactivate(pool: &PgPool, id: ProductId) -> Result<bool, PortError> {
+    let mut connection = connection(pool).await?;
+    diesel::update(products::table.find(id.into_uuid()))
+        .set(products::active.eq(false))
+        .execute(&mut connection)
+        .await
+        .map(|updated| updated == 1)
+        .map_err(to_port_error)
 }

@@ -8,7 +8,7 @@ use postech_database::schema::products;
 use uuid::Uuid;
 
 use super::money::SqlMoney;
-use super::{PgPool, connection, unexpected};
+use super::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
 use crate::domain::catalog::Category;
 use crate::domain::money::Money;
@@ -100,5 +100,5 @@ pub async fn seed_sample_menu(pool: &PgPool) -> Result<usize, PortError> {
         .do_nothing()
         .execute(&mut connection)
         .await
-        .map_err(unexpected)
+        .map_err(to_port_error)
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Payments;
 use super::model::UnpaidOrderSweep;
+use crate::adapters::postgres::payments as stored_payments;
 use crate::application::error::PortError;
 
 /// What one round of the expiry sweep did.
@@ -30,8 +31,8 @@ impl Payments {
     /// rest is found again next round.
     pub async fn expire_due(&self) -> Result<ExpiryRound, PortError> {
         let mut round = ExpiryRound::default();
-        while let Some(payment) = self.repository.expire_next_due(Utc::now()).await? {
-            self.observer.payments_expired(1);
+        while let Some(payment) = stored_payments::expire_next_due(&self.pool, Utc::now()).await? {
+            self.metrics.payments_expired(1);
             round.payments_expired += 1;
             tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
             if let Some(id) = &payment.provider_payment_id {
@@ -42,9 +43,9 @@ impl Payments {
             let cutoff = Utc::now()
                 .checked_sub_signed(self.expiry)
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
-            match self.repository.cancel_next_unpaid_order(cutoff).await? {
+            match stored_payments::cancel_next_unpaid_order(&self.pool, cutoff).await? {
                 UnpaidOrderSweep::Cancelled(order_id) => {
-                    self.observer.unpaid_order_cancelled();
+                    self.metrics.unpaid_order_cancelled();
                     round.unpaid_orders_cancelled += 1;
                     tracing::info!(%order_id, "order cancelled: nobody paid it in time");
                 }

@@ -1,12 +1,14 @@
 //! Issuing a QR code: reserve (a short transaction), charge at the provider with no
 //! database connection held, attach (another short transaction) — see
-//! `adapters/postgres/payments/issue.rs` and `docs/payments.md`, "QR code".
+//! `adapters/postgres/payments/issue.rs`, the rules in [`super::rules`] and `docs/payments.md`,
+//! "QR code".
 
 use chrono::Utc;
 
-use super::model::{Attachment, Reservation, StoredPayment};
-use super::ports::{NewPayment, ProviderError};
+use super::model::{Attachment, NewPayment, Reservation, StoredPayment};
+use super::provider::ProviderError;
 use super::{PaymentError, Payments};
+use crate::adapters::postgres::payments as stored_payments;
 use crate::domain::ids::{OrderId, PaymentId};
 use crate::domain::order::OrderStatus;
 
@@ -16,16 +18,17 @@ impl Payments {
     /// twice.
     pub async fn issue_qr_code(&self, order: OrderId) -> Result<StoredPayment, PaymentError> {
         let now = Utc::now();
-        let reservation = self
-            .repository
-            .reserve_charge(NewPayment {
+        let reservation = stored_payments::reserve_charge(
+            &self.pool,
+            NewPayment {
                 id: PaymentId::new_random(),
                 order_id: order,
                 now,
                 expires_at: now.checked_add_signed(self.expiry).unwrap_or(now),
                 provider: self.provider.name(),
-            })
-            .await?;
+            },
+        )
+        .await?;
         let request = match reservation {
             Reservation::ToCharge(request) => request,
             Reservation::Existing(payment) => return Ok(payment),
@@ -34,7 +37,7 @@ impl Payments {
                 return Err(PaymentError::NotAwaitingPayment(status));
             }
             Reservation::Expired(expired) => {
-                self.observer.payments_expired(1);
+                self.metrics.payments_expired(1);
                 if let Some(id) = &expired.provider_payment_id {
                     self.cancel_at_provider(&expired.provider, id).await;
                 }
@@ -44,10 +47,8 @@ impl Payments {
         let charge = match self.provider.create_charge(&request).await {
             Ok(charge) => charge,
             Err(error) => {
-                if let Err(release) = self
-                    .repository
-                    .release_reservation(request.payment_id)
-                    .await
+                if let Err(release) =
+                    stored_payments::release_reservation(&self.pool, request.payment_id).await
                 {
                     // Left pending without a charge: the next request charges it (same
                     // idempotency key), or the expiry closes it.
@@ -58,14 +59,10 @@ impl Payments {
         };
         // A database failure here leaves the reservation without its charge: the next
         // request creates it again under the same idempotency key, getting this charge back.
-        match self
-            .repository
-            .attach_charge(request.payment_id, &charge)
-            .await?
-        {
+        match stored_payments::attach_charge(&self.pool, request.payment_id, &charge).await? {
             Attachment::Attached { payment, created } => {
                 if created {
-                    self.observer.charge_created();
+                    self.metrics.charge_created();
                     tracing::info!(payment_id = %payment.id, order_id = %order, provider = %payment.provider, "charge created");
                 }
                 Ok(payment)

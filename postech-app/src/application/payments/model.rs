@@ -180,7 +180,7 @@ pub enum Attachment {
 }
 
 /// What one look for an order nobody is paying found (see
-/// [`PaymentRepository::cancel_next_unpaid_order`](super::ports::PaymentRepository::cancel_next_unpaid_order)).
+/// `adapters::postgres::payments::cancel_next_unpaid_order`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnpaidOrderSweep {
     /// This order was cancelled and its stock released.
@@ -189,4 +189,19 @@ pub enum UnpaidOrderSweep {
     PaymentStarted,
     /// No order is due.
     NothingDue,
+}
+
+/// The details of a new pending payment, decided by the use case.
+#[derive(Clone, Debug)]
+pub struct NewPayment {
+    /// Its id, should a reservation be made: the charge's idempotency key.
+    pub id: PaymentId,
+    /// The order to charge.
+    pub order_id: OrderId,
+    /// Now, as the use case sees it.
+    pub now: DateTime<Utc>,
+    /// When the charge will expire.
+    pub expires_at: DateTime<Utc>,
+    /// The provider's stored name.
+    pub provider: &'static str,
 }

@@ -1,131 +1,117 @@
-//! Orders in PostgreSQL.
+//! Orders in PostgreSQL: the checkout transaction ([`place`]), status changes
+//! ([`transition`]) and the reads.
 
 mod load;
 mod place;
-pub(super) mod transition;
+mod transition;
 
-use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::RunQueryDsl;
-use postech_database::kitchen::kitchen_queue;
 use postech_database::schema::{order_status_history, orders};
 use uuid::Uuid;
 
 use super::codes::order_status;
-use super::{PgPool, connection, unexpected};
-use crate::application::checkout::{IdempotencyRecord, NewOrder};
+use super::{PgPool, connection, to_port_error};
+use crate::application::checkout::IdempotencyRecord;
 use crate::application::error::PortError;
 use crate::application::orders::{OrderRecord, StatusChange};
-use crate::application::ports::{OrderRepository, PlaceOutcome, PriceOrder, TransitionOutcome};
 use crate::domain::ids::{CustomerId, OrderId};
-use crate::domain::order::OrderStatus;
-use load::{OrderRow, complete};
+use load::{CUSTOMER_ORDERS_SQL, KITCHEN_QUEUE_SQL, ORDER_BY_ID_SQL, OrderRecordRow, into_records};
+pub use place::{WRITE_ORDER_SQL, place};
+pub use transition::transition;
+pub(super) use transition::{NewHistoryRow, give_back_stock};
 
-/// [`OrderRepository`] over PostgreSQL.
-#[derive(Clone)]
-pub struct PgOrderRepository {
-    pool: PgPool,
+/// The order stored under an idempotency key, with the request fingerprint it was made
+/// with.
+pub async fn find_by_idempotency_key(
+    pool: &PgPool,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, PortError> {
+    let mut connection = connection(pool).await?;
+    let found = orders::table
+        .filter(orders::idempotency_key.eq(key))
+        .select((orders::id, orders::request_fingerprint))
+        .first::<(Uuid, Option<String>)>(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?;
+    Ok(found.map(|(id, fingerprint)| IdempotencyRecord {
+        key: key.to_owned(),
+        fingerprint: fingerprint.unwrap_or_default(),
+        order_id: OrderId::from(id),
+    }))
 }
 
-impl PgOrderRepository {
-    /// The repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
+/// One order with its items and its owner's name.
+pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<OrderRecord>, PortError> {
+    let mut connection = connection(pool).await?;
+    let rows = diesel::sql_query(ORDER_BY_ID_SQL)
+        .bind::<diesel::sql_types::Uuid, _>(id.into_uuid())
+        .load::<OrderRecordRow>(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    Ok(into_records(rows)?.into_iter().next())
 }
 
-#[async_trait]
-impl OrderRepository for PgOrderRepository {
-    async fn place(&self, order: &NewOrder, price: &PriceOrder) -> Result<PlaceOutcome, PortError> {
-        place::place(&self.pool, order, price).await
-    }
+/// A customer's orders, newest first.
+pub async fn list_for_customer(
+    pool: &PgPool,
+    customer: CustomerId,
+) -> Result<Vec<OrderRecord>, PortError> {
+    let mut connection = connection(pool).await?;
+    let rows = diesel::sql_query(CUSTOMER_ORDERS_SQL)
+        .bind::<diesel::sql_types::Uuid, _>(customer.into_uuid())
+        .load::<OrderRecordRow>(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    into_records(rows)
+}
 
-    async fn find_by_idempotency_key(
-        &self,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        let found = orders::table
-            .filter(orders::idempotency_key.eq(key))
-            .select((orders::id, orders::request_fingerprint))
-            .first::<(Uuid, Option<String>)>(&mut connection)
-            .await
-            .optional()
-            .map_err(unexpected)?;
-        Ok(found.map(|(id, fingerprint)| IdempotencyRecord {
-            key: key.to_owned(),
-            fingerprint: fingerprint.unwrap_or_default(),
-            order_id: OrderId::from(id),
-        }))
-    }
+/// A page of the kitchen queue: open orders, `Pronto` first, then `Em preparação`, `Pago`,
+/// `Recebido`, oldest first within a status — in one statement, whatever the page size.
+pub async fn kitchen_queue(
+    pool: &PgPool,
+    page: KitchenPage,
+) -> Result<Vec<OrderRecord>, PortError> {
+    let mut connection = connection(pool).await?;
+    let rows = diesel::sql_query(KITCHEN_QUEUE_SQL)
+        .bind::<Nullable<BigInt>, _>(page.limit.map(i64::from))
+        .bind::<BigInt, _>(i64::try_from(page.offset).unwrap_or(i64::MAX))
+        .load::<OrderRecordRow>(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    into_records(rows)
+}
 
-    async fn find(&self, id: OrderId) -> Result<Option<OrderRecord>, PortError> {
-        let connection = connection(&self.pool).await?;
-        let mut shared = &*connection;
-        let rows = orders::table
-            .filter(orders::id.eq(id.into_uuid()))
-            .select(OrderRow::as_select())
-            .load(&mut shared)
-            .await
-            .map_err(unexpected)?;
-        Ok(complete(&connection, rows).await?.into_iter().next())
-    }
+/// Which part of the kitchen queue to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KitchenPage {
+    /// At most this many orders; `None` for the whole queue.
+    pub limit: Option<u32>,
+    /// Orders skipped from the start of the queue.
+    pub offset: u64,
+}
 
-    async fn list_for_customer(&self, customer: CustomerId) -> Result<Vec<OrderRecord>, PortError> {
-        let connection = connection(&self.pool).await?;
-        let mut shared = &*connection;
-        let rows = orders::table
-            .filter(orders::customer_id.eq(customer.into_uuid()))
-            .order((orders::created_at.desc(), orders::number.desc()))
-            .select(OrderRow::as_select())
-            .load(&mut shared)
-            .await
-            .map_err(unexpected)?;
-        complete(&connection, rows).await
-    }
-
-    async fn kitchen_queue(&self) -> Result<Vec<OrderRecord>, PortError> {
-        let connection = connection(&self.pool).await?;
-        let mut shared = &*connection;
-        // The schema crate's query: its literal predicate matches the partial index
-        // `orders_kitchen_queue_idx`, so the queue is one index scan with no sort.
-        let rows = kitchen_queue()
-            .select(OrderRow::as_select())
-            .load(&mut shared)
-            .await
-            .map_err(unexpected)?;
-        complete(&connection, rows).await
-    }
-
-    async fn history(&self, id: OrderId) -> Result<Vec<StatusChange>, PortError> {
-        let mut connection = connection(&self.pool).await?;
-        let rows = order_status_history::table
-            .filter(order_status_history::order_id.eq(id.into_uuid()))
-            .order((order_status_history::changed_at, order_status_history::id))
-            .select((
-                order_status_history::to_status,
-                order_status_history::changed_at,
-            ))
-            .load::<(String, chrono::DateTime<chrono::Utc>)>(&mut connection)
-            .await
-            .map_err(unexpected)?;
-        rows.into_iter()
-            .map(|(code, changed_at)| {
-                Ok(StatusChange {
-                    status: order_status(&code)?,
-                    changed_at,
-                })
+/// The status changes of an order, oldest first.
+pub async fn history(pool: &PgPool, id: OrderId) -> Result<Vec<StatusChange>, PortError> {
+    let mut connection = connection(pool).await?;
+    let rows = order_status_history::table
+        .filter(order_status_history::order_id.eq(id.into_uuid()))
+        .order((order_status_history::changed_at, order_status_history::id))
+        .select((
+            order_status_history::to_status,
+            order_status_history::changed_at,
+        ))
+        .load::<(String, chrono::DateTime<chrono::Utc>)>(&mut connection)
+        .await
+        .map_err(to_port_error)?;
+    rows.into_iter()
+        .map(|(code, changed_at)| {
+            Ok(StatusChange {
+                status: order_status(&code)?,
+                changed_at,
             })
-            .collect()
-    }
-
-    async fn transition(
-        &self,
-        id: OrderId,
-        from: OrderStatus,
-        to: OrderStatus,
-        actor: &str,
-    ) -> Result<TransitionOutcome, PortError> {
-        transition::transition(&self.pool, id, from, to, actor).await
-    }
+        })
+        .collect()
 }

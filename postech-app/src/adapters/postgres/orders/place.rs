@@ -17,18 +17,18 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use postech_database::schema::products;
 use uuid::Uuid;
 
-use super::load::{OrderRow, record};
-use crate::adapters::postgres::codes::order_status_code;
 use crate::adapters::postgres::money::SqlMoney;
 use crate::adapters::postgres::{
-    PgPool, connection, is_lock_conflict, unexpected, violated_constraint,
+    PgPool, connection, is_lock_conflict, to_port_error, violated_constraint,
 };
-use crate::application::checkout::{CheckoutRejection, LockedProduct, NewOrder};
+use crate::application::checkout::{
+    CheckoutRejection, LockedProduct, NewOrder, PlaceOutcome, PriceOrder,
+};
 use crate::application::error::PortError;
-use crate::application::ports::{PlaceOutcome, PriceOrder};
+use crate::application::orders::OrderRecord;
 use crate::domain::ids::ProductId;
 use crate::domain::money::Money;
-use crate::domain::order::{OrderItem, OrderStatus, PaymentStatus};
+use crate::domain::order::{Order, OrderItem, OrderStatus, PaymentStatus};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
@@ -62,7 +62,11 @@ struct Stored {
 /// Attempts of the checkout transaction when PostgreSQL aborts it to break a lock conflict.
 const ATTEMPTS: u32 = 3;
 
-pub(super) async fn place(
+/// In one transaction: locks the ordered products in id order, runs `price` on them,
+/// reserves stock, stores the order with its priced items, its first status-history entry
+/// and its idempotency key. A transaction PostgreSQL aborts to break a lock conflict is run
+/// again, up to [`ATTEMPTS`] times.
+pub async fn place(
     pool: &PgPool,
     order: &NewOrder,
     price: &PriceOrder,
@@ -88,27 +92,24 @@ pub(super) async fn place(
         }
     };
     match outcome {
-        Ok(stored) => {
-            let row = OrderRow {
-                id: order.id.into_uuid(),
+        Ok(stored) => Ok(PlaceOutcome::Placed(OrderRecord {
+            order: Order {
+                id: order.id,
                 number: stored.number,
-                customer_id: order.customer_id.map(|id| id.into_uuid()),
-                status: order_status_code(OrderStatus::Received).to_owned(),
+                customer_id: order.customer_id,
+                status: OrderStatus::Received,
+                payment_status: PaymentStatus::Pending,
+                items: stored.items,
                 notes: order.notes.clone(),
                 created_at: stored.created_at,
-            };
-            Ok(PlaceOutcome::Placed(record(
-                row,
-                stored.customer_name,
-                stored.items,
-                PaymentStatus::Pending,
-            )?))
-        }
+            },
+            customer_name: stored.customer_name,
+        })),
         Err(Abort::Rejected(rejection)) => Ok(PlaceOutcome::Rejected(rejection)),
         Err(Abort::Database(error)) => match violated_constraint(&error) {
             Some("orders_idempotency_key_key") => Ok(PlaceOutcome::IdempotencyKeyTaken),
             Some("orders_customer_id_fkey") => Ok(PlaceOutcome::UnknownCustomer),
-            _ => Err(unexpected(error)),
+            _ => Err(to_port_error(error)),
         },
     }
 }

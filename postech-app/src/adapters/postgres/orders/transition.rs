@@ -14,19 +14,20 @@ use postech_database::schema::{order_items, order_status_history, orders, paymen
 use uuid::Uuid;
 
 use crate::adapters::postgres::codes::{order_status, order_status_code, payment_status_code};
-use crate::adapters::postgres::{PgPool, connection, unexpected};
+use crate::adapters::postgres::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
-use crate::application::ports::{TransitionOutcome, WithdrawnCharge};
+use crate::application::orders::{TransitionOutcome, WithdrawnCharge};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{OrderStatus, PaymentStatus};
 
+/// A status-history row: every status change writes one, in its own transaction.
 #[derive(Insertable)]
 #[diesel(table_name = order_status_history)]
-struct NewHistoryRow<'a> {
-    order_id: Uuid,
-    from_status: Option<&'a str>,
-    to_status: &'a str,
-    actor: &'a str,
+pub(in crate::adapters::postgres) struct NewHistoryRow<'a> {
+    pub order_id: Uuid,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub actor: &'a str,
 }
 
 diesel::define_sql_function!(fn least(a: Integer, b: Integer) -> Integer);
@@ -34,7 +35,11 @@ diesel::define_sql_function!(fn least(a: Integer, b: Integer) -> Integer);
 /// `products_stock_range_check`'s upper bound.
 const MAX_STOCK: i32 = 10_000;
 
-pub(super) async fn transition(
+/// In one transaction: moves the order from `from` to `to` if it is still in `from` and
+/// records the change in the history (with `actor`). Moving to `Cancelado` also gives its
+/// reserved units back to the products (locked in id order, like the checkout); moving out
+/// of `Recebido` or to `Cancelado` cancels its pending payment charges.
+pub async fn transition(
     pool: &PgPool,
     id: OrderId,
     from: OrderStatus,
@@ -88,7 +93,7 @@ pub(super) async fn transition(
             Ok(Ok(withdraw_pending_charges(connection, order_id).await?))
         })
         .await
-        .map_err(unexpected)?;
+        .map_err(to_port_error)?;
     match outcome {
         Ok(withdrawn) => Ok(TransitionOutcome::Done(withdrawn)),
         Err(current) => Ok(TransitionOutcome::StatusChanged(order_status(&current)?)),

@@ -10,29 +10,17 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use postech_database::schema::{order_status_history, orders, payments};
-use uuid::Uuid;
 
 use super::{Abort, EXPIRY_ACTOR, PaymentRow};
 use crate::adapters::postgres::codes::{order_status_code, payment_status_code};
-use crate::adapters::postgres::orders::transition::give_back_stock;
+use crate::adapters::postgres::orders::{NewHistoryRow, give_back_stock};
 use crate::adapters::postgres::{PgPool, connection};
 use crate::application::error::PortError;
-use crate::application::payments::model::ExpiredPayment;
-use crate::domain::ids::{OrderId, PaymentId};
+use crate::application::payments::model::{ExpiredPayment, StoredPayment};
 use crate::domain::order::{OrderStatus, PaymentStatus};
 
 /// Textually the predicate of the partial index `payments_one_pending_per_order_key`.
 const PENDING_PREDICATE: &str = r#""payments"."status" = 'pending'"#;
-
-/// A history row.
-#[derive(Insertable)]
-#[diesel(table_name = order_status_history)]
-pub(super) struct NewHistoryRow<'a> {
-    pub order_id: Uuid,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
-    pub actor: &'a str,
-}
 
 /// Expires the pending payment that fell due first (if any), with its order, in one
 /// transaction of its own.
@@ -42,7 +30,7 @@ pub(super) struct NewHistoryRow<'a> {
 /// products taken one order after the other are not in id order overall (the first order's
 /// higher id, then the second's lower one) — a checkout holding the lower and waiting for the
 /// higher would close the cycle. Taken alone, each order's locks are in global id order.
-pub(super) async fn expire_next_due(
+pub async fn expire_next_due(
     pool: &PgPool,
     now: DateTime<Utc>,
 ) -> Result<Option<ExpiredPayment>, PortError> {
@@ -66,7 +54,7 @@ pub(super) async fn expire_next_due(
                 .await
                 .optional()?;
             match due {
-                Some(row) => Ok(Some(expire_one(connection, &row).await?)),
+                Some(row) => Ok(Some(expire_one(connection, &row.into_domain()?).await?)),
                 None => Ok(None),
             }
         })
@@ -77,18 +65,19 @@ pub(super) async fn expire_next_due(
 /// Expires one locked pending payment and cancels its order if it is still `Recebido`.
 pub(super) async fn expire_one(
     connection: &mut AsyncPgConnection,
-    row: &PaymentRow,
+    payment: &StoredPayment,
 ) -> Result<ExpiredPayment, DieselError> {
+    let (payment_id, order_id) = (payment.id.into_uuid(), payment.order_id.into_uuid());
     diesel::update(
         payments::table
-            .find(row.id)
+            .find(payment_id)
             .filter(payments::status.eq(payment_status_code(PaymentStatus::Pending))),
     )
     .set(payments::status.eq(payment_status_code(PaymentStatus::Expired)))
     .execute(connection)
     .await?;
     let order_status = orders::table
-        .find(row.order_id)
+        .find(order_id)
         .for_update()
         .select(orders::status)
         .first::<String>(connection)
@@ -96,25 +85,25 @@ pub(super) async fn expire_one(
     let received = order_status_code(OrderStatus::Received);
     if order_status == received {
         let cancelled = order_status_code(OrderStatus::Cancelled);
-        diesel::update(orders::table.find(row.order_id))
+        diesel::update(orders::table.find(order_id))
             .set(orders::status.eq(cancelled))
             .execute(connection)
             .await?;
         diesel::insert_into(order_status_history::table)
             .values(NewHistoryRow {
-                order_id: row.order_id,
+                order_id,
                 from_status: Some(received),
                 to_status: cancelled,
                 actor: EXPIRY_ACTOR,
             })
             .execute(connection)
             .await?;
-        give_back_stock(connection, row.order_id).await?;
+        give_back_stock(connection, order_id).await?;
     }
     Ok(ExpiredPayment {
-        id: PaymentId::from(row.id),
-        order_id: OrderId::from(row.order_id),
-        provider: row.provider.clone(),
-        provider_payment_id: row.provider_payment_id.clone(),
+        id: payment.id,
+        order_id: payment.order_id,
+        provider: payment.provider.clone(),
+        provider_payment_id: payment.provider_payment_id.clone(),
     })
 }

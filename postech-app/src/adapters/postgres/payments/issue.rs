@@ -2,17 +2,17 @@
 //! connection is held while the provider works (up to ~16 s with its retries): with a pool
 //! of a few connections, a slow provider would otherwise starve every route and `/ready`.
 //!
-//! 1. [`reserve`]: under a transaction-scoped advisory lock on the order, the live pending
+//! 1. [`reserve_charge`]: under a transaction-scoped advisory lock on the order, the live pending
 //!    payment if there is one; else, for a `Recebido` order, a *reservation* — a pending
 //!    payment without a charge yet. At most one pending payment per order
 //!    (`payments_one_pending_per_order_key`), so a concurrent request finds that reservation
 //!    and charges it too: its id is the provider's idempotency key, so both get the same
 //!    charge — never a second one.
 //! 2. The provider creates the charge (no connection held).
-//! 3. [`attach`]: the charge is stored on the reservation, unless staff moved the order or
+//! 3. [`attach_charge`]: the charge is stored on the reservation, unless staff moved the order or
 //!    the expiry ran meanwhile — they withdraw pending payments, reservations included, so
 //!    the charge is then cancelled at the provider instead. On a provider failure,
-//!    [`release`] removes the reservation: nothing of the attempt is kept.
+//!    [`release_reservation`] removes the reservation: nothing of the attempt is kept.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -23,13 +23,18 @@ use uuid::Uuid;
 
 use super::expire::expire_one;
 use super::{Abort, PaymentRow};
-use crate::adapters::postgres::codes::{order_status, order_status_code, payment_status_code};
+use crate::adapters::postgres::codes::{order_status, payment_status_code};
 use crate::adapters::postgres::money::SqlMoney;
-use crate::adapters::postgres::{PgPool, connection, unexpected};
+use crate::adapters::postgres::{PgPool, connection, to_port_error};
 use crate::application::error::PortError;
-use crate::application::payments::model::{Attachment, Charge, ChargeRequest, Reservation};
-use crate::application::payments::ports::NewPayment;
-use crate::domain::ids::PaymentId;
+use crate::application::payments::model::{
+    Attachment, Charge, ChargeRequest, NewPayment, PayableOrder, Reservation,
+};
+use crate::application::payments::rules::{
+    AttachmentStep, ReservationStep, charge_description, is_due, judge_attachment,
+    judge_reservation,
+};
+use crate::domain::ids::{OrderId, PaymentId};
 use crate::domain::order::{OrderStatus, PaymentStatus};
 
 /// A reservation: a pending payment whose charge is being created.
@@ -44,7 +49,11 @@ struct NewReservationRow<'a> {
     expires_at: DateTime<Utc>,
 }
 
-pub(super) async fn reserve(pool: &PgPool, payment: NewPayment) -> Result<Reservation, PortError> {
+/// In one short transaction, serialised per order: the live pending payment if it has its
+/// charge; else, when the order is `Recebido`, a pending payment reserved for the charge to
+/// create (a reservation already made is returned as it is). A pending payment past its time
+/// is expired on the spot (order cancelled, stock released).
+pub async fn reserve_charge(pool: &PgPool, payment: NewPayment) -> Result<Reservation, PortError> {
     let mut connection = connection(pool).await?;
     let order_id = payment.order_id.into_uuid();
     connection
@@ -61,48 +70,60 @@ pub(super) async fn reserve(pool: &PgPool, payment: NewPayment) -> Result<Reserv
                 .select(PaymentRow::as_select())
                 .first(connection)
                 .await
-                .optional()?;
-            if let Some(pending) = &pending
-                && pending
-                    .expires_at
-                    .is_some_and(|expires_at| expires_at <= payment.now)
+                .optional()?
+                .map(PaymentRow::into_domain)
+                .transpose()?;
+            if let Some(due) = pending
+                .as_ref()
+                .filter(|pending| is_due(pending, payment.now))
             {
-                return Ok(Reservation::Expired(expire_one(connection, pending).await?));
+                return Ok(Reservation::Expired(expire_one(connection, due).await?));
             }
             // FOR SHARE: staff cannot move the order until this reservation is committed —
             // and then their change withdraws it.
-            let Some((number, status, total)) = orders::table
+            let order = orders::table
                 .find(order_id)
                 .for_share()
                 .select((orders::number, orders::status, orders::total))
                 .first::<(i64, String, SqlMoney)>(connection)
                 .await
                 .optional()?
-            else {
-                return Ok(Reservation::OrderNotFound);
-            };
-            if status != order_status_code(OrderStatus::Received) {
-                return Ok(Reservation::NotPayable(order_status(&status)?));
-            }
-            match pending {
-                Some(pending) if pending.provider_payment_id.is_some() => {
-                    Ok(Reservation::Existing(pending.into_domain()?))
+                .map(|(number, status, total)| {
+                    Ok::<_, PortError>(PayableOrder {
+                        id: OrderId::from(order_id),
+                        number,
+                        status: order_status(&status)?,
+                        total: total.0,
+                    })
+                })
+                .transpose()?;
+            match (
+                judge_reservation(order.as_ref(), pending.as_ref()),
+                order,
+                pending,
+            ) {
+                (ReservationStep::OrderNotFound, _, _) | (_, None, _) => {
+                    Ok(Reservation::OrderNotFound)
                 }
-                Some(reserved) => Ok(Reservation::ToCharge(ChargeRequest {
-                    payment_id: PaymentId::from(reserved.id),
-                    order_id: payment.order_id,
-                    description: description(number),
-                    amount: reserved.amount.0,
-                    expires_at: reserved.expires_at.unwrap_or(payment.expires_at),
-                })),
-                None => {
+                (ReservationStep::NotPayable(status), _, _) => Ok(Reservation::NotPayable(status)),
+                (ReservationStep::Existing, _, Some(pending)) => Ok(Reservation::Existing(pending)),
+                (ReservationStep::ChargeReserved, Some(order), Some(reserved)) => {
+                    Ok(Reservation::ToCharge(ChargeRequest {
+                        payment_id: reserved.id,
+                        order_id: payment.order_id,
+                        description: charge_description(order.number),
+                        amount: reserved.amount,
+                        expires_at: reserved.expires_at.unwrap_or(payment.expires_at),
+                    }))
+                }
+                (_, Some(order), _) => {
                     diesel::insert_into(payments::table)
                         .values(NewReservationRow {
                             id: payment.id.into_uuid(),
                             order_id,
                             provider: payment.provider,
                             status: payment_status_code(PaymentStatus::Pending),
-                            amount: total,
+                            amount: SqlMoney(order.total),
                             expires_at: payment.expires_at,
                         })
                         .execute(connection)
@@ -110,8 +131,8 @@ pub(super) async fn reserve(pool: &PgPool, payment: NewPayment) -> Result<Reserv
                     Ok(Reservation::ToCharge(ChargeRequest {
                         payment_id: payment.id,
                         order_id: payment.order_id,
-                        description: description(number),
-                        amount: total.0,
+                        description: charge_description(order.number),
+                        amount: order.total,
                         expires_at: payment.expires_at,
                     }))
                 }
@@ -121,12 +142,10 @@ pub(super) async fn reserve(pool: &PgPool, payment: NewPayment) -> Result<Reserv
         .map_err(PortError::from)
 }
 
-/// What the payer sees as the charge's description.
-fn description(order_number: i64) -> String {
-    format!("Pedido {order_number}")
-}
-
-pub(super) async fn attach(
+/// In one transaction: stores `charge`, created at the provider for the reservation
+/// `payment`, on it — unless the reservation was withdrawn, released or given another
+/// charge meanwhile.
+pub async fn attach_charge(
     pool: &PgPool,
     payment: PaymentId,
     charge: &Charge,
@@ -134,28 +153,33 @@ pub(super) async fn attach(
     let mut connection = connection(pool).await?;
     connection
         .transaction::<Attachment, Abort, _>(async |connection| {
-            let Some(reserved) = payments::table
+            let reservation = payments::table
                 .find(payment.into_uuid())
                 .for_update()
                 .select(PaymentRow::as_select())
                 .first(connection)
                 .await
                 .optional()?
-            else {
+                .map(PaymentRow::into_domain)
+                .transpose()?;
+            let step = judge_attachment(reservation.as_ref(), charge);
+            let Some(reservation) = reservation else {
                 return Ok(Attachment::Released);
             };
-            if reserved.status != payment_status_code(PaymentStatus::Pending) {
-                let status = current_order_status(connection, reserved.order_id).await?;
-                return Ok(Attachment::Withdrawn(status));
-            }
-            match reserved.provider_payment_id.as_deref() {
-                Some(id) if id == charge.provider_payment_id => Ok(Attachment::Attached {
-                    payment: reserved.into_domain()?,
+            match step {
+                AttachmentStep::Released => Ok(Attachment::Released),
+                AttachmentStep::Withdrawn => {
+                    let status =
+                        current_order_status(connection, reservation.order_id.into_uuid()).await?;
+                    Ok(Attachment::Withdrawn(status))
+                }
+                AttachmentStep::AlreadyAttached => Ok(Attachment::Attached {
+                    payment: reservation,
                     created: false,
                 }),
-                Some(_) => Ok(Attachment::Superseded(reserved.into_domain()?)),
-                None => {
-                    let stored = diesel::update(payments::table.find(reserved.id))
+                AttachmentStep::Superseded => Ok(Attachment::Superseded(reservation)),
+                AttachmentStep::Attach => {
+                    let stored = diesel::update(payments::table.find(payment.into_uuid()))
                         .set((
                             payments::provider_payment_id.eq(&charge.provider_payment_id),
                             payments::qr_data.eq(&charge.qr_data),
@@ -187,7 +211,9 @@ async fn current_order_status(
     Ok(order_status(&code)?)
 }
 
-pub(super) async fn release(pool: &PgPool, payment: PaymentId) -> Result<(), PortError> {
+/// Removes the reservation `payment` when it still has no charge (the provider failed):
+/// nothing of the attempt is kept.
+pub async fn release_reservation(pool: &PgPool, payment: PaymentId) -> Result<(), PortError> {
     let mut connection = connection(pool).await?;
     diesel::delete(
         payments::table
@@ -198,5 +224,5 @@ pub(super) async fn release(pool: &PgPool, payment: PaymentId) -> Result<(), Por
     .execute(&mut connection)
     .await
     .map(|_| ())
-    .map_err(unexpected)
+    .map_err(to_port_error)
 }

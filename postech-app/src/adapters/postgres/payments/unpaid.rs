@@ -16,17 +16,16 @@ use postech_database::kitchen::OPEN_ORDERS_PREDICATE;
 use postech_database::schema::{order_status_history, orders, payments};
 use uuid::Uuid;
 
-use super::expire::NewHistoryRow;
 use super::{Abort, EXPIRY_ACTOR};
 use crate::adapters::postgres::codes::{order_status_code, payment_status_code};
-use crate::adapters::postgres::orders::transition::give_back_stock;
+use crate::adapters::postgres::orders::{NewHistoryRow, give_back_stock};
 use crate::adapters::postgres::{PgPool, connection};
 use crate::application::error::PortError;
 use crate::application::payments::model::UnpaidOrderSweep;
 use crate::domain::ids::OrderId;
 use crate::domain::order::{OrderStatus, PaymentStatus};
 
-pub(super) async fn cancel_next_unpaid(
+pub async fn cancel_next_unpaid_order(
     pool: &PgPool,
     cutoff: DateTime<Utc>,
 ) -> Result<UnpaidOrderSweep, PortError> {

@@ -1,4 +1,5 @@
-//! Field-level validation errors, shaped so the HTTP layer can answer FastAPI-style 422s
+//! Field-level validation errors of every part of the domain (the menu, checkouts,
+//! customers), shaped so the HTTP layer can answer FastAPI-style 422s
 //! (`{"loc": [...], "msg": ..., "type": ...}`).
 
 use std::fmt;
@@ -28,7 +29,7 @@ impl fmt::Display for PathSegment {
 /// A value that breaks a business rule, with where it is and why.
 ///
 /// ```
-/// use postech_shared_sdk::catalog::{FieldError, PathSegment};
+/// use postech_shared_sdk::validation::{FieldError, PathSegment};
 ///
 /// let error = FieldError::new(
 ///     vec![PathSegment::Field("items"), PathSegment::Index(2), PathSegment::Field("quantity")],
@@ -103,7 +104,7 @@ impl std::error::Error for FieldError {}
 /// the message (`"O nome"`).
 ///
 /// ```
-/// use postech_shared_sdk::catalog::check_storable_text;
+/// use postech_shared_sdk::validation::check_storable_text;
 ///
 /// assert!(check_storable_text("notes", "As observações", "sem cebola 🧅\n").is_ok());
 /// let error = check_storable_text("notes", "As observações", "sem\u{0}cebola").unwrap_err();
