@@ -152,6 +152,14 @@ if [ "${POSTECH_RUN_SMOKE:-0}" = 1 ]; then
   bash -euo pipefail -c "$walkthrough" >"$run_dir/walkthrough.out" 2>&1 || { cat "$run_dir/walkthrough.out"; die "the walkthrough failed"; }
   cat "$run_dir/walkthrough.out"; echo
   echo "run walkthrough: 1 passed, 0 failed"
+  # The alerts and dashboards of postech-kubernetes-infra against the live app: every metric
+  # of their contract with the app is exposed, with its type and labels, after a real order.
+  log "smoke: the app's /metrics against the metrics the alerts and dashboards use"
+  curl -fsS "$app/metrics" >"$run_dir/metrics.txt"
+  monitoring_tools=$(repo_venv_bin postech-kubernetes-infra)
+  "$monitoring_tools/python3" postech-kubernetes-infra/scripts/check_monitoring.py \
+    --app-metrics "$run_dir/metrics.txt" postech-kubernetes-infra
+  echo "monitoring contract vs live app: 1 passed, 0 failed"
   exit 0
 fi
 wait "${pids[0]}"

@@ -25,6 +25,7 @@ use crate::adapters::http::request_id::AssignRequestId;
 use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_expiry;
 use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
 use crate::application::catalog::Catalog;
@@ -92,14 +93,26 @@ impl Application {
             settings.cognito.app_client_id.clone(),
         );
         let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
-        let payments = payments::payments(&settings.payments, pool.clone(), metrics.registry())?;
+        let setup = |error: &dyn std::fmt::Display| StartupError::Setup(error.to_string());
+        metrics
+            .registry()
+            .register(Box::new(pool.collector().map_err(|error| setup(&error))?))
+            .map_err(|error| setup(&error))?;
+        let order_metrics =
+            OrderMetrics::register(metrics.registry()).map_err(|error| setup(&error))?;
+        let payments = payments::payments(
+            &settings.payments,
+            pool.clone(),
+            metrics.registry(),
+            order_metrics.clone(),
+        )?;
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
         let state = web::Data::new(AppState {
             catalog: Catalog::new(pool.clone()),
             customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
-            checkout: Checkout::new(pool.clone()),
-            orders: Orders::new(pool.clone(), payments.clone()),
+            checkout: Checkout::new(pool.clone(), order_metrics.clone()),
+            orders: Orders::new(pool.clone(), payments.clone(), order_metrics),
             payments,
             pool,
             metrics,

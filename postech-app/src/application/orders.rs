@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::{PgPool, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
@@ -76,13 +77,18 @@ pub enum TransitionOutcome {
 pub struct Orders {
     pool: PgPool,
     payments: Payments,
+    metrics: OrderMetrics,
 }
 
 impl Orders {
     /// The use cases over the database `pool`; a cancelled order's pending charges are
-    /// cancelled at the provider through `payments`.
-    pub fn new(pool: PgPool, payments: Payments) -> Self {
-        Self { pool, payments }
+    /// cancelled at the provider through `payments`; status changes count into `metrics`.
+    pub fn new(pool: PgPool, payments: Payments, metrics: OrderMetrics) -> Self {
+        Self {
+            pool,
+            payments,
+            metrics,
+        }
     }
 
     /// One order, as `caller` may see it.
@@ -114,6 +120,7 @@ impl Orders {
         }
         match stored_orders::transition(&self.pool, id, from, to, &caller.actor()).await? {
             TransitionOutcome::Done(withdrawn) => {
+                self.metrics.status_changed(to);
                 if !withdrawn.is_empty() {
                     tracing::info!(order_id = %id, to = to.wire_name(), charges = withdrawn.len(), "pending charge withdrawn with the status change");
                     // In the background: staff do not wait for the provider's retries. A

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_metrics::PaymentMetrics;
 use crate::adapters::postgres::{PgPool, payments as stored_payments};
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
@@ -92,17 +93,20 @@ pub struct Payments {
     provider: Arc<dyn PaymentProvider>,
     simulator: Option<Arc<SimulatedPaymentProvider>>,
     metrics: PaymentMetrics,
+    orders: OrderMetrics,
     expiry: TimeDelta,
 }
 
 impl Payments {
     /// The use cases over the database `pool`; `simulator` is `Some` only with the simulated
-    /// provider, and pending charges expire `expiry` after their creation.
+    /// provider, and pending charges expire `expiry` after their creation. Payments count
+    /// into `metrics`, the orders they pay or cancel into `orders`.
     pub fn new(
         pool: PgPool,
         provider: Arc<dyn PaymentProvider>,
         simulator: Option<Arc<SimulatedPaymentProvider>>,
         metrics: PaymentMetrics,
+        orders: OrderMetrics,
         expiry: Duration,
     ) -> Self {
         Self {
@@ -110,6 +114,7 @@ impl Payments {
             provider,
             simulator,
             metrics,
+            orders,
             expiry: TimeDelta::from_std(expiry).unwrap_or(TimeDelta::MAX),
         }
     }
@@ -233,6 +238,10 @@ impl Payments {
         match outcome {
             ApplyOutcome::Applied(status) => {
                 self.metrics.payment_settled(status);
+                // An approval moves the order Recebido → Pago in the same transaction.
+                if status == PaymentStatus::Approved {
+                    self.orders.status_changed(OrderStatus::Paid);
+                }
                 tracing::info!(
                     provider_payment_id,
                     status = status.wire_name(),
