@@ -133,9 +133,10 @@ impl Application {
             app.service(SwaggerUi::new(SWAGGER_UI_ASSETS).url("/openapi.json", api))
                 .route(SWAGGER_UI_ENTRY, web::get().to(redirect_to_swagger_ui))
                 .default_service(web::to(not_found))
-                .wrap(TrimTrailingSlash)
                 .wrap(RecordMetrics(state.metrics.clone()))
                 .wrap(AssignRequestId)
+                // Outermost: the request span and the metrics see the trimmed path's route.
+                .wrap(TrimTrailingSlash)
         })
         .workers(settings.http.workers)
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())

@@ -128,6 +128,7 @@ impl Checkout {
     }
 
     /// Places an order for `caller`.
+    #[tracing::instrument(name = "checkout.place", skip_all)]
     pub async fn place(
         &self,
         caller: &Caller,

@@ -92,11 +92,13 @@ impl Orders {
     }
 
     /// One order, as `caller` may see it.
+    #[tracing::instrument(name = "orders.get", skip_all)]
     pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
         Ok(self.find(id).await?.as_seen_by(caller))
     }
 
     /// One order with its status history (staff).
+    #[tracing::instrument(name = "orders.with_history", skip_all)]
     pub async fn with_history(&self, id: OrderId) -> Result<OrderWithHistory, UseCaseError> {
         let record = self.find(id).await?;
         let history = stored_orders::history(&self.pool, id).await?;
@@ -107,6 +109,7 @@ impl Orders {
     /// Cancelling releases the reserved stock; leaving `Recebido` (cancelled, or marked
     /// `Pago` by staff who took the money another way) cancels the pending charge in the same
     /// transaction, then cancels that charge at the provider.
+    #[tracing::instrument(name = "orders.change_status", skip_all)]
     pub async fn change_status(
         &self,
         caller: &Caller,
@@ -137,6 +140,7 @@ impl Orders {
     }
 
     /// Cancels an order while `Recebido` or `Pago`; records are never erased.
+    #[tracing::instrument(name = "orders.cancel", skip_all)]
     pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
         self.change_status(caller, id, OrderStatus::Cancelled).await
     }

@@ -130,6 +130,7 @@ impl Payments {
     }
 
     /// The stored payment state of an order.
+    #[tracing::instrument(name = "payments.status", skip_all)]
     pub async fn status(&self, order: OrderId) -> Result<PaymentView, PaymentError> {
         let payable = stored_payments::payable_order(&self.pool, order)
             .await?
@@ -157,6 +158,7 @@ impl Payments {
     /// A provider notification: verify its signature, fetch the payment it names from the
     /// provider, apply that answer. Anything but a bad signature or an unreachable
     /// provider/database is acknowledged (retrying would not change the answer).
+    #[tracing::instrument(name = "payments.receive_notification", skip_all)]
     pub async fn receive_notification(
         &self,
         notification: &Notification,
@@ -200,6 +202,7 @@ impl Payments {
     /// Settles the order's pending payment at the simulated provider and delivers the
     /// signed notification it sends through [`Payments::receive_notification`] — the very
     /// path a real notification takes.
+    #[tracing::instrument(name = "payments.simulate", skip_all)]
     pub async fn simulate(
         &self,
         order: OrderId,
@@ -303,6 +306,7 @@ impl Payments {
     }
 
     /// Staff cancelled an order that was awaiting payment: its charges must not be payable.
+    #[tracing::instrument(name = "payments.cancel_charges", skip_all)]
     pub async fn cancel_charges(&self, charges: &[WithdrawnCharge]) {
         for charge in charges {
             self.cancel_at_provider(&charge.provider, &charge.provider_payment_id)

@@ -94,6 +94,9 @@ pub fn connection_pool(
     })
 }
 
+/// A connection from `pool`, as a port error when none comes in time (a span: the wait is
+/// part of every statement group's latency).
+#[tracing::instrument(name = "db.acquire", skip_all)]
 pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection>, PortError> {
     pool.get().await.map_err(|error| match error {
         PoolError::Backend(error) => PortError::Unavailable {

@@ -30,6 +30,7 @@ impl Payments {
     ///
     /// A failure stops the round: what was done before it stays done (and counted), the
     /// rest is found again next round.
+    #[tracing::instrument(name = "payments.expire_due", skip_all)]
     pub async fn expire_due(&self) -> Result<ExpiryRound, PortError> {
         let mut round = ExpiryRound::default();
         while let Some(payment) = stored_payments::expire_next_due(&self.pool, Utc::now()).await? {

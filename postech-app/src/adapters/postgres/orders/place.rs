@@ -67,6 +67,7 @@ const ATTEMPTS: u32 = 3;
 /// reserves stock, stores the order with its priced items, its first status-history entry
 /// and its idempotency key. A transaction PostgreSQL aborts to break a lock conflict is run
 /// again, up to [`ATTEMPTS`] times; `metrics` counts the retries and a last attempt's abort.
+#[tracing::instrument(name = "db.orders.place", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn place(
     pool: &PgPool,
     order: &NewOrder,
@@ -126,6 +127,7 @@ pub async fn place(
 }
 
 /// Locks the ordered products in id order and reads what pricing needs.
+#[tracing::instrument(name = "db.orders.lock_products", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 async fn lock_products(
     connection: &mut AsyncPgConnection,
     order: &NewOrder,
@@ -190,6 +192,7 @@ struct Written {
     customer_name: Option<String>,
 }
 
+#[tracing::instrument(name = "db.orders.write_order", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 async fn write(
     connection: &mut AsyncPgConnection,
     order: &NewOrder,
