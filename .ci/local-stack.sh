@@ -162,6 +162,12 @@ ADMIN=\$(curl -s -X POST $auth/auth/admin -H 'content-type: application/json' \\
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 curl -s $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$ADMIN" \\
   | python3 -c 'import json,sys; o=[o for o in json.load(sys.stdin) if o["id"]==sys.argv[1]][0]; print("pedido", o["numero"], o["status"], o["status_pagamento"]); assert o["status"]=="Pago"' \$ORDER
+# 7. What protected routes refuse: a token that does not verify is 401 with
+#    WWW-Authenticate: Bearer (log in again), the customer's valid token on an admin route 403.
+curl -s -D - -o /dev/null $app/v1/api/clientes/me -H 'authorization: Bearer not-a-token' \\
+  | python3 -c 'import sys; h=sys.stdin.read().lower(); print(h.splitlines()[0]); assert " 401" in h.splitlines()[0] and "www-authenticate: bearer" in h'
+curl -s -o /dev/null -w '%{http_code}\n' $app/v1/api/admin/pedidos/ -H "authorization: Bearer \$TOKEN" \\
+  | python3 -c 'import sys; code=sys.stdin.read().strip(); print(code); assert code == "403"'
 WALK
 )
 

@@ -18,7 +18,7 @@
 //! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
 //! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
 //! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
-//! | `PAYMENT_PROVIDER`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one |
+//! | `PAYMENT_PROVIDER`, `POSTECH_STAGE`, `PAYMENT_SIMULATOR_DEMO`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one, in a local run only |
 
 pub mod database_tls;
 pub mod payments;

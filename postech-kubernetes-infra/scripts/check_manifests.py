@@ -21,11 +21,18 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
-10. Telemetry: the ServiceMonitor of terraform/monitoring (kube-prometheus-stack values) selects
-   the app's Service by its labels, in its namespace, on a port the Service has; the
-   NetworkPolicy prometheus-scrapes-app admits Prometheus on the app's port; the app exports
-   spans to the collector the monitoring module installs (OTEL_EXPORTER_OTLP_ENDPOINT), and
-   the NetworkPolicy app-exports-traces lets it.
+10. The app admits traffic from the internal load balancer only: one NetworkPolicy rule, from
+    the stage's `load_balancer_cidr` (terraform/<stage>.tfvars, inside the VPC) to the app's
+    port, and no other ingress rule selecting the app; the Service keeps the source address
+    (`externalTrafficPolicy: Local`), without which that rule would drop the load balancer's
+    traffic.
+11. The app knows its stage (`POSTECH_STAGE`) and is not told it is a demo, so it refuses the
+    simulated payment provider.
+12. Telemetry: the ServiceMonitor of terraform/monitoring (kube-prometheus-stack values) selects
+    the app's Service by its labels, in its namespace, on a port the Service has; the
+    NetworkPolicy prometheus-scrapes-app admits Prometheus's pods (namespace monitoring) on the
+    app's port and nothing else; the app exports spans to the collector the monitoring module
+    installs (OTEL_EXPORTER_OTLP_ENDPOINT), and the NetworkPolicy app-exports-traces lets it.
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
@@ -33,6 +40,7 @@ Prints each failure and a summary (not in the "N passed, M failed" shape the roo
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from pathlib import Path
@@ -41,6 +49,8 @@ import hcl2
 import yaml
 
 IMAGE_TAG = re.compile(r"^[^@\s]+:sha-[0-9a-f]{7,40}$")
+# The NetworkPolicy that lets Prometheus scrape the app (k8s/base/network-policy-observability.yaml).
+SCRAPE_POLICY = "prometheus-scrapes-app"
 PHASES = {"prepare", "migrate", "rollout"}
 # Only the auth Lambda may hold the signing key: no object may name its secret or carry a
 # private key (the app verifies tokens with the public keys of jwt-verification-key).
@@ -74,8 +84,18 @@ def defaults(folder: Path) -> dict[str, object]:
     return values
 
 
+def tfvars(path: Path) -> dict[str, object]:
+    with path.open(encoding="utf-8") as handle:
+        values = hcl2.load(handle)
+    return {
+        name: value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
+        for name, value in values.items()
+    }
+
+
 class ManifestChecker:
     def __init__(self, terraform: Path) -> None:
+        self.terraform = terraform
         self.root = defaults(terraform)
         self.iam = defaults(terraform / "iam")
         values = terraform / "monitoring" / "values"
@@ -114,6 +134,7 @@ class ManifestChecker:
         self.check_job(stage, by_kind)
         self.check_config(stage, by_kind)
         self.check_database_tls(stage, by_kind)
+        self.check_app_ingress(stage, objects)
         self.check_telemetry(stage, by_kind)
         return by_kind
 
@@ -187,12 +208,17 @@ class ManifestChecker:
             "APP_PORT": str(self.root["app_port"]),
             "PAYMENT_PROVIDER": "mercadopago",
             "PGSSLMODE": "verify-full",
+            "POSTECH_STAGE": stage,
         }
         for key, value in expected.items():
             self.check(config.get(key) == value, f"{stage}: ConfigMap {key}={config.get(key)!r}, expected {value!r}")
         self.check(
             re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.get("MERCADOPAGO_PAYER_EMAIL", "")) is not None,
             f"{stage}: ConfigMap MERCADOPAGO_PAYER_EMAIL={config.get('MERCADOPAGO_PAYER_EMAIL')!r} is not an e-mail address",
+        )
+        self.check(
+            config.get("PAYMENT_SIMULATOR_DEMO", "false") == "false",
+            f"{stage}: ConfigMap PAYMENT_SIMULATOR_DEMO={config.get('PAYMENT_SIMULATOR_DEMO')!r}: a deployed stage must not run the payment simulator",
         )
         notification = config.get("MERCADOPAGO_NOTIFICATION_URL", "")
         self.check(
@@ -247,6 +273,41 @@ class ManifestChecker:
                 f"{stage}: {kind}/{name} does not get PGSSLMODE and PGSSLROOTCERT from postech-app-config",
             )
 
+    def check_app_ingress(self, stage: str, objects: list[dict]) -> None:
+        values = tfvars(self.terraform / f"{stage}.tfvars")
+        load_balancer = ipaddress.ip_network(str(values.get("load_balancer_cidr", "0.0.0.0/32")))
+        vpc = ipaddress.ip_network(str(values.get("vpc_cidr", "0.0.0.0/32")))
+        self.check(
+            load_balancer.subnet_of(vpc) and load_balancer.prefixlen > vpc.prefixlen,
+            f"{stage}: load_balancer_cidr {load_balancer} is not a range inside the VPC {vpc}",
+        )
+        app_labels = {"app.kubernetes.io/name": "postech-app"}
+
+        def selects_app(policy: dict) -> bool:
+            # An empty selector selects every pod of the namespace, the app's included.
+            selector = policy["spec"].get("podSelector", {}).get("matchLabels", {})
+            return all(app_labels.get(key) == value for key, value in selector.items())
+
+        # Prometheus's scrapes are admitted by pod and namespace, not by address, in the policy
+        # check_telemetry checks (its one rule, no address range): left out here.
+        rules = [
+            rule
+            for obj in objects
+            if obj["kind"] == "NetworkPolicy" and "Ingress" in obj["spec"].get("policyTypes", []) and selects_app(obj)
+            and obj["metadata"]["name"] != SCRAPE_POLICY
+            for rule in obj["spec"].get("ingress", [])
+        ]
+        expected = {"from": [{"ipBlock": {"cidr": str(load_balancer)}}], "ports": [{"protocol": "TCP", "port": self.root["app_port"]}]}
+        self.check(
+            rules == [expected],
+            f"{stage}: the app's ingress rules are {rules}, expected only {expected} (the load balancer's subnets, terraform load_balancer_cidr)",
+        )
+        service = next((obj for obj in objects if obj["kind"] == "Service" and obj["metadata"]["name"] == "postech-app"), {})
+        self.check(
+            service.get("spec", {}).get("externalTrafficPolicy") == "Local",
+            f"{stage}: Service postech-app is not externalTrafficPolicy Local: the NodePort would rewrite the load balancer's address and the NetworkPolicy drop its traffic",
+        )
+
     def check_telemetry(self, stage: str, objects: dict) -> None:
         namespace = self.root["app_namespace"]
         port = self.root["app_port"]
@@ -292,8 +353,15 @@ class ManifestChecker:
                     found.append((peer_namespace, peer.get("podSelector", {}).get("matchLabels", {}), ports))
             return found
 
-        scrape = objects.get(("NetworkPolicy", "prometheus-scrapes-app"), {})
-        self.check(selects_app(scrape), f"{stage}: NetworkPolicy prometheus-scrapes-app does not select the app's pods")
+        scrape = objects.get(("NetworkPolicy", SCRAPE_POLICY), {})
+        self.check(selects_app(scrape), f"{stage}: NetworkPolicy {SCRAPE_POLICY} does not select the app's pods")
+        scrape_rules = scrape.get("spec", {}).get("ingress", [])
+        self.check(
+            len(scrape_rules) == 1
+            and all("ipBlock" not in peer for rule in scrape_rules for peer in rule.get("from", []))
+            and [entry.get("port") for entry in scrape_rules[0].get("ports", [])] == [port],
+            f"{stage}: NetworkPolicy {SCRAPE_POLICY} must hold one rule admitting pods (no address range) on port {port}",
+        )
         self.check(
             any(
                 peer_namespace == "monitoring" and labels.get("app.kubernetes.io/name") == "prometheus" and port in ports

@@ -45,7 +45,8 @@ SSM_CONTRACT = {
     "eks/workload-security-group-id": "String",
     "eks/cluster-name": "String",
     "eks/vpc-link-security-group-id": "String",
-    "eks/app-listener-arn": "String",
+    "eks/app-load-balancer-arn": "String",
+    "eks/app-tls-server-name": "String",
 }
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -35,9 +35,10 @@ migrator_repository=$(ssm ecr/postech-migrator-repository)
 (cd "$overlay" && kustomize edit set image "postech-app=$app_repository:$tag" "postech-migrator=$migrator_repository:$tag")
 
 # Mercado Pago notifies the webhook on the stage's API Gateway; source_news=webhooks asks for
-# the signed Webhooks format only (postech-app docs/payments.md).
+# the signed Webhooks format only (postech-app docs/payments.md). The endpoint of a REST API
+# stage ends with the stage's name (https://<api>.execute-api.<region>.amazonaws.com/<stage>).
 apigw_endpoint=$(ssm apigw/endpoint)
-[[ $apigw_endpoint =~ ^https://[^/?#]+$ ]] \
+[[ $apigw_endpoint =~ ^https://[^/?#]+(/[A-Za-z0-9_-]+)?$ ]] \
   || { echo "deploy-app: /postech/$stage/apigw/endpoint is not an https base URL: $apigw_endpoint" >&2; exit 1; }
 (cd "$overlay" && kustomize edit set configmap postech-app-config \
   --from-literal="COGNITO_USER_POOL_ID=$(ssm cognito/user-pool-id)" \

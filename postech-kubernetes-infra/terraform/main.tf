@@ -62,7 +62,10 @@ module "vpc_link" {
 
   name                        = local.name
   vpc_id                      = module.network.vpc_id
-  private_subnet_ids          = module.network.private_subnet_ids
+  availability_zones          = var.availability_zones
+  subnet_cidr                 = var.load_balancer_cidr
+  tls_server_name             = var.app_tls_server_name
+  dns_zone_name               = var.dns_zone_name
   node_security_group_id      = module.eks.node_security_group_id
   node_autoscaling_group_name = module.eks.node_autoscaling_group_name
   node_port                   = var.app_node_port

@@ -4,7 +4,7 @@ output "vpc_id" {
 }
 
 output "private_subnet_ids" {
-  description = "Private subnets (nodes, RDS, the VPC link, the internal load balancer)."
+  description = "Private subnets (nodes, RDS, the VPC link; the internal load balancer has its own)."
   value       = module.network.private_subnet_ids
 }
 
@@ -23,9 +23,19 @@ output "workload_security_group_id" {
   value       = module.eks.workload_security_group_id
 }
 
-output "app_listener_arn" {
-  description = "Listener of the internal load balancer in front of the app (API Gateway VPC link integration)."
-  value       = module.vpc_link.listener_arn
+output "app_load_balancer_arn" {
+  description = "Internal load balancer in front of the app (API Gateway's private integration target)."
+  value       = module.vpc_link.load_balancer_arn
+}
+
+output "app_tls_server_name" {
+  description = "Name on the internal load balancer's certificate (the host of API Gateway's integration URIs)."
+  value       = module.vpc_link.tls_server_name
+}
+
+output "load_balancer_subnet_cidrs" {
+  description = "The internal load balancer's subnets: the only sources the app's NetworkPolicy admits."
+  value       = module.vpc_link.subnet_cidrs
 }
 
 output "vpc_link_security_group_id" {

@@ -9,6 +9,9 @@ node_min_size                     = 3
 node_max_size                     = 9
 node_desired_size                 = 3
 log_retention_days                = 365
+load_balancer_cidr                = "10.30.240.0/24"
+app_tls_server_name               = "app-origin.production.postech.example"
+dns_zone_name                     = "postech.example"
 load_balancer_deletion_protection = true
 image_retention_count             = 100
 # The on-call list of the stage (replace the postech.example address with the team's).

@@ -1,6 +1,8 @@
-# What the other repositories read. The first six names are fixed by their readers
-# (postech-database-infra, postech-lambda-functions: README.md, "SSM contract"); the rest feed
-# the app's deploy (scripts/deploy-app.sh). Ids and ARNs only, no secret values.
+# What the other repositories read. The vpc/* and eks/{workload-security-group-id,
+# cluster-name,vpc-link-security-group-id,app-load-balancer-arn,app-tls-server-name} names are
+# fixed by their readers (postech-database-infra, postech-lambda-functions: README.md, "SSM
+# contract"); the rest feed the app's deploy (scripts/deploy-app.sh). Ids, ARNs and names
+# only, no secret values.
 locals {
   # IRSA roles exist only when IAM roles can be created; under the AWS Academy fallback the
   # pods use the node role and the deploy drops the ServiceAccount annotation ("none").
@@ -18,7 +20,8 @@ locals {
     "eks/workload-security-group-id"  = { type = "String", value = module.eks.workload_security_group_id }
     "eks/cluster-name"                = { type = "String", value = module.eks.cluster_name }
     "eks/vpc-link-security-group-id"  = { type = "String", value = module.vpc_link.vpc_link_security_group_id }
-    "eks/app-listener-arn"            = { type = "String", value = module.vpc_link.listener_arn }
+    "eks/app-load-balancer-arn"       = { type = "String", value = module.vpc_link.load_balancer_arn }
+    "eks/app-tls-server-name"         = { type = "String", value = module.vpc_link.tls_server_name }
     "eks/app-role-arn"                = { type = "String", value = local.workload_role_arns.app }
     "eks/migrator-role-arn"           = { type = "String", value = local.workload_role_arns.migrator }
     "ecr/postech-app-repository"      = { type = "String", value = module.ecr.repository_urls["postech-app"] }

@@ -9,6 +9,9 @@ node_min_size                     = 2
 node_max_size                     = 4
 node_desired_size                 = 2
 log_retention_days                = 365
+load_balancer_cidr                = "10.20.240.0/24"
+app_tls_server_name               = "app-origin.staging.postech.example"
+dns_zone_name                     = "postech.example"
 load_balancer_deletion_protection = false
 image_retention_count             = 30
 # The on-call list of the stage (replace the postech.example address with the team's).

@@ -106,6 +106,31 @@ variable "app_node_port" {
   }
 }
 
+variable "load_balancer_cidr" {
+  description = "Range of the VPC reserved for the internal load balancer's subnets (a /24, outside the network module's /20 subnets). The app's NetworkPolicy admits exactly this range (k8s/overlays/<stage>: scripts/check_manifests.py compares them)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.load_balancer_cidr, 0)) && endswith(var.load_balancer_cidr, "/24")
+    error_message = "load_balancer_cidr must be a /24 of the VPC (one /26 per availability zone)."
+  }
+}
+
+variable "app_tls_server_name" {
+  description = "Name on the internal load balancer's certificate, e.g. app-origin.<stage>.<chain's domain>: API Gateway connects to it over TLS and verifies this name. Needs no DNS record of its own."
+  type        = string
+}
+
+variable "dns_zone_name" {
+  description = "The chain's public Route 53 hosted zone (a parent of app_tls_server_name), where the certificate's DNS validation record is written."
+  type        = string
+
+  validation {
+    condition     = !endswith(var.dns_zone_name, ".example")
+    error_message = "dns_zone_name is still the placeholder: set the chain's public Route 53 zone in <stage>.tfvars (and app_tls_server_name under it)."
+  }
+}
+
 variable "load_balancer_deletion_protection" {
   description = "Refuse to delete the internal load balancer (production: true)."
   type        = bool

@@ -7,7 +7,8 @@
 //!   (the only call the functions make) on a secret of this stack, never a wildcard.
 //! * Each function's environment names only the secrets its role may read.
 //! * API Gateway may invoke a function for named methods and paths (or as the authorizer),
-//!   never for the whole API (`<api>/*`).
+//!   never for the whole API (`<api>/*`); each such permission is for a method of the REST API
+//!   that calls that function, and every method calling a function has its permission.
 //!
 //! cfn-lint and checkov know none of this; scripts/validate-serverless.sh runs it on every
 //! packaged template.
@@ -15,10 +16,17 @@
 // A command-line check: its verdict goes to stdout.
 #![allow(clippy::print_stdout)]
 
+// Shared with check_route_table; this check needs only the REST API's methods.
+#[allow(dead_code)]
+#[path = "template/mod.rs"]
+mod template;
+
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use serde_json::Value;
+
+use self::template::Template;
 
 /// The secrets each function may read, by the logical ids serverless gives them.
 const SECRET_ACCESS: &[(&str, &[&str])] = &[
@@ -47,10 +55,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let problems = least_privilege_problems(&template);
+    let mut problems = least_privilege_problems(&template);
+    problems.extend(method_permission_problems(&template));
     if problems.is_empty() {
         println!(
-            "least privilege holds: secrets per function as listed, invoke permissions per route"
+            "least privilege holds: secrets per function as listed, invoke permissions per method, one for each method that calls a function"
         );
         ExitCode::SUCCESS
     } else {
@@ -196,15 +205,15 @@ fn is_secret(template: &Value, logical_id: &str) -> bool {
 }
 
 /// An API Gateway source ARN must stop at the authorizer or at a method and a path:
-/// `…:${HttpApi}/authorizers/…` or `…:${HttpApi}/<stage>/<METHOD>/<path>`.
+/// `…:${ApiGatewayRestApi}/authorizers/…` or `…:${ApiGatewayRestApi}/<stage>/<METHOD>/<path>`.
 fn check_invoke_scope(permission: &str, source_arn: &Value, problems: &mut Vec<String>) {
     let text = source_arn["Fn::Sub"]
         .as_str()
         .or_else(|| source_arn.as_str())
         .unwrap_or_default();
-    let Some((_, scope)) = text.split_once("${HttpApi}/") else {
+    let Some((_, scope)) = text.split_once("${ApiGatewayRestApi}/") else {
         problems.push(format!(
-            "{permission}: SourceArn {source_arn} does not name this stack's HTTP API"
+            "{permission}: SourceArn {source_arn} does not name this stack's REST API"
         ));
         return;
     };
@@ -220,6 +229,73 @@ fn check_invoke_scope(permission: &str, source_arn: &Value, problems: &mut Vec<S
             "{permission}: SourceArn {text} lets API Gateway invoke the function for any route; name the method and path"
         ));
     }
+}
+
+/// Invoke permissions and the REST API's Lambda methods match one to one: each method calling a
+/// function may invoke it for exactly its method and resource path (without one the gateway
+/// answers 500), and no permission is left for a method that does not exist or calls another
+/// function.
+fn method_permission_problems(template: &Value) -> Vec<String> {
+    let routes = match Template::from_value(template.clone()).route_table() {
+        Ok(routes) => routes,
+        Err(error) => return vec![error],
+    };
+    let mut needed = BTreeSet::new();
+    for method in &routes.methods {
+        if method.integration["Type"] != "AWS_PROXY" {
+            continue;
+        }
+        let uri = method.integration["Uri"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_default();
+        let Some(function) = uri
+            .split("${")
+            .find_map(|part| part.split_once(".Arn}").map(|(function, _)| function))
+        else {
+            return vec![format!(
+                "{}: a Lambda integration without a function",
+                method.logical_id
+            )];
+        };
+        needed.insert((
+            function.to_owned(),
+            format!("*/{}{}", method.http_method, method.path),
+        ));
+    }
+    let mut problems = Vec::new();
+    let mut granted = BTreeSet::new();
+    for (permission, resource) in template["Resources"].as_object().into_iter().flatten() {
+        let properties = &resource["Properties"];
+        if resource["Type"] != "AWS::Lambda::Permission"
+            || properties["Principal"] != "apigateway.amazonaws.com"
+        {
+            continue;
+        }
+        let function = properties["FunctionName"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_default();
+        let scope = properties["SourceArn"]["Fn::Sub"]
+            .as_str()
+            .and_then(|arn| arn.split_once("${ApiGatewayRestApi}/"))
+            .map(|(_, scope)| scope)
+            .unwrap_or_default();
+        if scope.starts_with("authorizers/") {
+            continue;
+        }
+        let key = (function.to_owned(), scope.to_owned());
+        if !needed.contains(&key) {
+            problems.push(format!(
+                "{permission}: lets API Gateway invoke {function} for {scope}, which no method of the REST API does"
+            ));
+        }
+        granted.insert(key);
+    }
+    for (function, scope) in needed.difference(&granted) {
+        problems.push(format!(
+            "no permission lets API Gateway invoke {function} for {scope}: the method would answer 500"
+        ));
+    }
+    problems
 }
 
 fn one_or_many(value: &Value) -> impl Iterator<Item = &Value> {
@@ -287,7 +363,7 @@ mod tests {
         })
     }
 
-    const LOGIN_ROUTE: &str = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/auth*";
+    const LOGIN_ROUTE: &str = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/*/POST/auth";
 
     fn read(secret: &str) -> Value {
         statement(json!(READ_SECRET), json!({ "Ref": secret }))
@@ -387,9 +463,9 @@ mod tests {
     #[test]
     fn invoking_for_any_route_is_refused() {
         for source_arn in [
-            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*",
-            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/*/auth",
-            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/POST/*",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/*",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/*/*/auth",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/*/POST/*",
         ] {
             let template = template(
                 vec![read("JwtSigningKeySecret")],
@@ -401,5 +477,43 @@ mod tests {
             assert_eq!(problems.len(), 1, "{source_arn}: {problems:?}");
             assert!(problems[0].contains("any route"), "{problems:?}");
         }
+    }
+
+    /// A REST API with one Lambda method (`POST /auth` → authenticate) and these permissions.
+    fn rest_api_with_permissions(scopes: &[&str]) -> Value {
+        let mut resources = json!({
+            "PathAuth": { "Type": "AWS::ApiGateway::Resource", "Properties": {
+                "ParentId": { "Fn::GetAtt": ["ApiGatewayRestApi", "RootResourceId"] }, "PathPart": "auth"
+            } },
+            "MethodLoginCustomer": { "Type": "AWS::ApiGateway::Method", "Properties": {
+                "ResourceId": { "Ref": "PathAuth" }, "HttpMethod": "POST", "AuthorizationType": "NONE",
+                "Integration": { "Type": "AWS_PROXY", "Uri": { "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthenticateLambdaFunction.Arn}/invocations" } }
+            } }
+        });
+        for (index, scope) in scopes.iter().enumerate() {
+            resources[format!("Permission{index}")] = json!({ "Type": "AWS::Lambda::Permission", "Properties": {
+                "Principal": "apigateway.amazonaws.com",
+                "FunctionName": { "Fn::GetAtt": ["AuthenticateLambdaFunction", "Arn"] },
+                "SourceArn": { "Fn::Sub": format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{ApiGatewayRestApi}}/{scope}") }
+            } });
+        }
+        json!({ "Resources": resources })
+    }
+
+    #[test]
+    fn each_lambda_method_has_exactly_its_permission() {
+        assert_eq!(
+            method_permission_problems(&rest_api_with_permissions(&["*/POST/auth"])),
+            Vec::<String>::new()
+        );
+        let missing = method_permission_problems(&rest_api_with_permissions(&[]));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].contains("would answer 500"), "{missing:?}");
+        let stray = method_permission_problems(&rest_api_with_permissions(&[
+            "*/POST/auth",
+            "*/POST/other",
+        ]));
+        assert_eq!(stray.len(), 1, "{stray:?}");
+        assert!(stray[0].contains("*/POST/other"), "{stray:?}");
     }
 }

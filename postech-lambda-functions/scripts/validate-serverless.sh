@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Offline validation of the deployment: `serverless package` for each stage (no AWS access),
 # then cfn-lint and checkov on the generated CloudFormation, then the route-table check
-# (gateway routes vs. the authorizer's rules, its cache key) and the least-privilege check
-# (which secrets each function's role reads, which routes may invoke a function). Skipped
-# checks carry their reason beside the resource (infra/generated-resources.yml) or in
-# .cfnlintrc.yaml.
+# (gateway routes vs. the authorizer's rules and API-V1.md, its cache key, the 401/403
+# responses, no payment simulator in production), the edge-protection check (the WAF on the
+# stage and its rules, usage plans, stage throttles: static, since AWS WAF cannot run here)
+# and the least-privilege check (which secrets each function's role reads, which methods may
+# invoke a function). Skipped checks carry their reason beside the resource
+# (infra/generated-resources.yml and the infra files) or in .cfnlintrc.yaml.
 #
 # serverless needs the two artifacts to exist. Packaging does not depend on their content
 # (functions are not versioned, so no code hash enters the template): when dist/ holds the
@@ -68,9 +70,11 @@ for stage in staging production; do
     cfn-lint --config-file .cfnlintrc.yaml --template "$template" || status=1
     echo "== $stage: checkov"
     checkov --quiet --compact --skip-download --framework cloudformation -f "$template" || status=1
-    echo "== $stage: route table vs. authorizer"
+    echo "== $stage: route table vs. authorizer and API-V1.md"
     cargo run --quiet --locked --example check_route_table -- "$template" || status=1
-    echo "== $stage: least privilege (secrets per function, invoke permissions per route)"
+    echo "== $stage: edge protection (WAF, usage plans, throttles)"
+    cargo run --quiet --locked --example check_edge_protection -- "$template" || status=1
+    echo "== $stage: least privilege (secrets per function, invoke permissions per method)"
     cargo run --quiet --locked --example check_least_privilege -- "$template" || status=1
     echo "== $stage: alarms (every function and the gateway, notifying the topic of AlarmEmail)"
     cargo run --quiet --locked --example check_alarms -- "$template" || status=1

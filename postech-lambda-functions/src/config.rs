@@ -60,15 +60,45 @@ impl AuthenticateSettings {
 pub struct AuthorizerSettings {
     /// `JWT_KEY_REFRESH_SECONDS` (default 60): how often the key secret is re-read.
     pub key_refresh: Duration,
+    /// `PAYMENT_SIMULATOR` (`routed` or `absent`, default `absent`): whether the stage serves
+    /// the payment simulator's routes.
+    pub payment_simulator: PaymentSimulator,
+    /// `DEFAULT_STAFF_USAGE_KEY`: the API key of the shared staff usage plan, named for admin
+    /// requests that bring no key of their own (infra/usage-plans.yml). Required: without a
+    /// key, API Gateway refuses every request to a method that requires one.
+    pub default_staff_usage_key: String,
 }
 
 impl AuthorizerSettings {
-    /// Reads the settings.
+    /// Reads the settings; a missing or invalid variable is an error naming it.
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let payment_simulator = match optional(env, "PAYMENT_SIMULATOR").as_deref() {
+            None | Some("absent") => PaymentSimulator::Absent,
+            Some("routed") => PaymentSimulator::Routed,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    variable: "PAYMENT_SIMULATOR",
+                    reason: format!("expected routed or absent, got {other:?}"),
+                });
+            }
+        };
         Ok(Self {
             key_refresh: key_refresh(env)?,
+            payment_simulator,
+            default_staff_usage_key: required(env, "DEFAULT_STAFF_USAGE_KEY")?,
         })
     }
+}
+
+/// Whether the stage serves the payment simulator's approve/reject routes (API-V1.md: "for
+/// local runs and demos"). Production does not: its route table has no such method, and the
+/// authorizer denies the paths should a request reach it another way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSimulator {
+    /// Public routes, as in staging.
+    Routed,
+    /// Denied, as in production.
+    Absent,
 }
 
 /// Where `postech-auth-local` listens: `POSTECH_AUTH_LOCAL_ADDR`, default
@@ -125,15 +155,45 @@ mod tests {
         assert!(error.to_string().contains("COGNITO_CLIENT_ID"), "{error}");
     }
 
+    const STAFF_KEY: (&str, &str) = ("DEFAULT_STAFF_USAGE_KEY", "postech-test-staff-shared");
+
     #[test]
     fn key_refresh_defaults_to_a_minute_and_accepts_seconds() {
-        let defaults = AuthorizerSettings::from_env(&env_of(&[])).expect("defaults");
+        let defaults = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect("defaults");
         assert_eq!(defaults.key_refresh, DEFAULT_KEY_REFRESH);
-        let custom = AuthorizerSettings::from_env(&env_of(&[("JWT_KEY_REFRESH_SECONDS", "5")]))
-            .expect("valid number");
+        let custom =
+            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("JWT_KEY_REFRESH_SECONDS", "5")]))
+                .expect("valid number");
         assert_eq!(custom.key_refresh, Duration::from_secs(5));
         assert!(
-            AuthorizerSettings::from_env(&env_of(&[("JWT_KEY_REFRESH_SECONDS", "soon")])).is_err()
+            AuthorizerSettings::from_env(&env_of(&[
+                STAFF_KEY,
+                ("JWT_KEY_REFRESH_SECONDS", "soon")
+            ]))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_payment_simulator_is_absent_unless_the_stage_routes_it() {
+        let default = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect("defaults");
+        assert_eq!(default.payment_simulator, PaymentSimulator::Absent);
+        let routed =
+            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("PAYMENT_SIMULATOR", "routed")]))
+                .expect("routed");
+        assert_eq!(routed.payment_simulator, PaymentSimulator::Routed);
+        let error =
+            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("PAYMENT_SIMULATOR", "yes")]))
+                .expect_err("not a value");
+        assert!(error.to_string().contains("PAYMENT_SIMULATOR"), "{error}");
+    }
+
+    #[test]
+    fn the_authorizer_needs_the_staff_usage_key() {
+        let error = AuthorizerSettings::from_env(&env_of(&[])).expect_err("no key");
+        assert!(
+            error.to_string().contains("DEFAULT_STAFF_USAGE_KEY"),
+            "{error}"
         );
     }
 

@@ -3,8 +3,8 @@
 //! * [`auth::authenticate`] — `POST /auth` (customer login by CPF), `POST /auth/admin` and
 //!   `POST /v1/api/admin/login` (admin login): Cognito checks the identity, the function signs
 //!   a postech JWT.
-//! * [`auth::validate_jwt`] — the HTTP API REQUEST authorizer: public routes pass, protected
-//!   routes need a valid token, admin routes need `role=admin`.
+//! * [`auth::validate_jwt`] — the REST API's REQUEST authorizer: public routes pass, protected
+//!   routes need a valid token (else 401), admin routes need `role=admin` (else 403).
 //! * [`keys`] — the signing key and the verification keys, re-read from Secrets Manager so a
 //!   rotation needs no redeploy.
 //! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.

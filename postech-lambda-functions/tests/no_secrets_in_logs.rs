@@ -129,10 +129,10 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
         ("/v1/api/admin/produtos/", tokens[2].clone()),
         ("/v1/api/admin/produtos/", format!("{}x", tokens[2])),
     ] {
-        let mut event = fixture("authorizer_v2_request.json");
-        event["rawPath"] = json!(path);
-        event["headers"]["authorization"] = json!(format!("Bearer {token}"));
-        authorizer
+        let mut event = fixture("authorizer_rest_request.json");
+        event["path"] = json!(path);
+        event["headers"]["Authorization"] = json!(format!("Bearer {token}"));
+        let _answer = authorizer
             .authorize(&serde_json::from_value(event).unwrap())
             .await;
     }

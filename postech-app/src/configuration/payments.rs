@@ -2,7 +2,9 @@
 //!
 //! | Variable | Required | Meaning |
 //! |---|---|---|
-//! | `PAYMENT_PROVIDER` | no (`auto`) | `auto`: Mercado Pago when credentials are configured, else the simulated provider; `mercadopago`: credentials required (production); `simulated`: the simulator even if credentials exist |
+//! | `PAYMENT_PROVIDER` | no (`auto`) | `auto`: Mercado Pago when credentials are configured, else the simulated provider (local runs only, see below); `mercadopago`: credentials required (production); `simulated`: the simulator even if credentials exist |
+//! | `POSTECH_STAGE` | no (`local`) | `local`, `staging` or `production`. In a deployed stage (`staging`, `production`: the Kubernetes overlays set it) the simulated provider is refused, `auto` included: a missing Mercado Pago secret stops the start instead of enabling it |
+//! | `PAYMENT_SIMULATOR_DEMO` | no (`false`) | `true`: this deployed stage is a demo, the simulated provider may run in it |
 //! | `MERCADOPAGO_SECRET_ID` or `MERCADOPAGO_ACCESS_TOKEN` + `MERCADOPAGO_WEBHOOK_SECRET` | for Mercado Pago | credentials (`postech/<stage>/mercadopago`: `{access_token, webhook_secret, api_base_url?}`) |
 //! | `MERCADOPAGO_API_BASE_URL` | no (`https://api.mercadopago.com`) | another API base, e.g. a test double |
 //! | `MERCADOPAGO_PAYER_EMAIL` | for Mercado Pago | the store's e-mail sent as Pix payer (Pix requires one; kiosk customers are often anonymous) |
@@ -87,10 +89,23 @@ impl PaymentSettings {
         let choice = optional(env, "PAYMENT_PROVIDER").unwrap_or_else(|| "auto".to_owned());
         let has_credentials = optional(env, "MERCADOPAGO_SECRET_ID").is_some()
             || optional(env, "MERCADOPAGO_ACCESS_TOKEN").is_some();
-        let use_mercadopago = match choice.as_str() {
-            "auto" => has_credentials,
-            "mercadopago" => true,
-            "simulated" => false,
+        // Nobody pays a simulated charge: a deployed stage runs the simulator only when told
+        // it is a demo, so a missing secret can never quietly turn real orders into free ones.
+        let demo = parsed::<bool>(env, "PAYMENT_SIMULATOR_DEMO")?.unwrap_or(false);
+        let refused_stage = deployed_stage(env)?.filter(|_| !demo);
+        let use_mercadopago = match (choice.as_str(), refused_stage) {
+            ("auto", None) => has_credentials,
+            ("auto", Some(_)) if has_credentials => true,
+            ("mercadopago", _) => true,
+            ("simulated", None) => false,
+            ("auto" | "simulated", Some(stage)) => {
+                return Err(ConfigurationError::Invalid {
+                    variable: "PAYMENT_PROVIDER",
+                    reason: format!(
+                        "PAYMENT_PROVIDER={choice} would run the simulated provider in the deployed stage POSTECH_STAGE={stage}: configure Mercado Pago (MERCADOPAGO_SECRET_ID), or set PAYMENT_SIMULATOR_DEMO=true if this stage is a demo"
+                    ),
+                });
+            }
             _ => {
                 return Err(ConfigurationError::Invalid {
                     variable: "PAYMENT_PROVIDER",
@@ -168,6 +183,20 @@ async fn mercadopago(
     })
 }
 
+/// The deployed stage `POSTECH_STAGE` names (`staging`, `production`), `None` for a local run
+/// (unset or `local`).
+fn deployed_stage(env: &dyn EnvSource) -> Result<Option<&'static str>, ConfigurationError> {
+    match optional(env, "POSTECH_STAGE").as_deref() {
+        None | Some("local") => Ok(None),
+        Some("staging") => Ok(Some("staging")),
+        Some("production") => Ok(Some("production")),
+        Some(_) => Err(ConfigurationError::Invalid {
+            variable: "POSTECH_STAGE",
+            reason: "expected local, staging or production".to_owned(),
+        }),
+    }
+}
+
 /// 244 random bits (two version-4 UUIDs) as hex: the simulator's own webhook secret.
 fn random_secret() -> SecretString {
     SecretString::from(format!(
@@ -220,6 +249,83 @@ mod tests {
                 .is_some_and(|text| text.contains("MERCADOPAGO_ACCESS_TOKEN")),
             "{error:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_deployed_stage_refuses_the_simulated_provider() {
+        for stage in ["staging", "production"] {
+            let env = move |name: &str| match name {
+                "POSTECH_STAGE" => Some(stage.to_owned()),
+                "PAYMENT_PROVIDER" => Some("simulated".to_owned()),
+                _ => None,
+            };
+            let error = error_text(PaymentSettings::from_source(&env, &aws()).await);
+            assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|text| text.contains("PAYMENT_PROVIDER")
+                        && text.contains(stage)
+                        && text.contains("PAYMENT_SIMULATOR_DEMO")),
+                "{stage}: {error:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn auto_without_credentials_does_not_fall_back_to_the_simulator_in_a_deployed_stage() {
+        let env = env_of(&[("POSTECH_STAGE", "production")]);
+        let error = error_text(PaymentSettings::from_source(&env, &aws()).await);
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|text| text.contains("MERCADOPAGO_SECRET_ID")
+                    && text.contains("POSTECH_STAGE=production")),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn auto_with_credentials_in_a_deployed_stage_selects_mercadopago() {
+        let env = env_of(&[
+            ("POSTECH_STAGE", "staging"),
+            ("MERCADOPAGO_ACCESS_TOKEN", "APP_USR-x"),
+            ("MERCADOPAGO_WEBHOOK_SECRET", "hook"),
+            ("MERCADOPAGO_PAYER_EMAIL", "caixa@loja.example"),
+        ]);
+        let settings = PaymentSettings::from_source(&env, &aws()).await;
+        assert!(
+            settings
+                .as_ref()
+                .is_ok_and(|settings| settings.provider_name() == "mercadopago"),
+            "{settings:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deployed_stage_told_it_is_a_demo_may_run_the_simulator() {
+        let env = env_of(&[
+            ("POSTECH_STAGE", "staging"),
+            ("PAYMENT_SIMULATOR_DEMO", "true"),
+        ]);
+        let settings = PaymentSettings::from_source(&env, &aws()).await;
+        assert!(
+            settings
+                .as_ref()
+                .is_ok_and(|settings| settings.provider_name() == "simulated"),
+            "{settings:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_stage_or_demo_flag_is_named() {
+        for (variable, value) in [("POSTECH_STAGE", "prod"), ("PAYMENT_SIMULATOR_DEMO", "yes")] {
+            let env = move |name: &str| (name == variable).then(|| value.to_owned());
+            let error = error_text(PaymentSettings::from_source(&env, &aws()).await);
+            assert!(
+                error.as_deref().is_some_and(|text| text.contains(variable)),
+                "{variable}: {error:?}"
+            );
+        }
     }
 
     #[tokio::test]

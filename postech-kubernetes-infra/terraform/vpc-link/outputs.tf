@@ -1,6 +1,23 @@
+output "load_balancer_arn" {
+  description = "Internal load balancer in front of the app: the integration target of API Gateway's private integrations."
+  value       = aws_lb.app.arn
+}
+
+output "tls_server_name" {
+  description = "Name on the HTTPS listener's certificate: the host of the integration URIs."
+  value       = aws_acm_certificate.app.domain_name
+  # Published once the listener serves the validated certificate.
+  depends_on = [aws_lb_listener.app]
+}
+
 output "listener_arn" {
-  description = "HTTP listener of the internal load balancer (API Gateway VPC link integration URI)."
+  description = "HTTPS listener of the internal load balancer."
   value       = aws_lb_listener.app.arn
+}
+
+output "subnet_cidrs" {
+  description = "The load balancer's subnets, the only sources the app's NetworkPolicy admits."
+  value       = aws_subnet.load_balancer[*].cidr_block
 }
 
 output "vpc_link_security_group_id" {

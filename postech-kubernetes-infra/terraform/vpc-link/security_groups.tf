@@ -16,11 +16,11 @@ resource "aws_security_group" "vpc_link" {
 
 resource "aws_vpc_security_group_egress_rule" "vpc_link_to_load_balancer" {
   security_group_id            = aws_security_group.vpc_link.id
-  description                  = "HTTP to the app load balancer"
+  description                  = "HTTPS to the app load balancer"
   referenced_security_group_id = aws_security_group.load_balancer.id
   ip_protocol                  = "tcp"
-  from_port                    = 80
-  to_port                      = 80
+  from_port                    = 443
+  to_port                      = 443
 }
 
 resource "aws_security_group" "load_balancer" {
@@ -38,11 +38,11 @@ resource "aws_security_group" "load_balancer" {
 resource "aws_vpc_security_group_ingress_rule" "load_balancer_from_vpc_link" {
   #checkov:skip=CKV_AWS_260:False positive: the rule admits the VPC link's security group (referenced_security_group_id), no address range; scripts/check_terraform.py asserts that no ingress rule has one.
   security_group_id            = aws_security_group.load_balancer.id
-  description                  = "HTTP from API Gateway's VPC link"
+  description                  = "HTTPS from API Gateway's VPC link"
   referenced_security_group_id = aws_security_group.vpc_link.id
   ip_protocol                  = "tcp"
-  from_port                    = 80
-  to_port                      = 80
+  from_port                    = 443
+  to_port                      = 443
 }
 
 resource "aws_vpc_security_group_egress_rule" "load_balancer_to_nodes" {

@@ -8,9 +8,24 @@ variable "vpc_id" {
   type        = string
 }
 
-variable "private_subnet_ids" {
-  description = "Private subnets of the internal load balancer (at least two availability zones)."
+variable "availability_zones" {
+  description = "Availability zones of the load balancer's subnets (the VPC's zones, at least two)."
   type        = list(string)
+}
+
+variable "subnet_cidr" {
+  description = "Range of the VPC reserved for the load balancer's subnets (a /24 gives one /26 per zone); the app's NetworkPolicy admits exactly this range."
+  type        = string
+}
+
+variable "tls_server_name" {
+  description = "Name on the listener's certificate: the host of API Gateway's integration URIs, sent as SNI and verified."
+  type        = string
+}
+
+variable "dns_zone_name" {
+  description = "Public Route 53 hosted zone that holds the certificate's DNS validation record."
+  type        = string
 }
 
 variable "node_security_group_id" {

@@ -96,6 +96,10 @@ async fn main() {
             "JWT_VERIFICATION_KEY_SECRET_ID",
             verification_secret_id.clone(),
         ),
+        (
+            "DEFAULT_STAFF_USAGE_KEY",
+            "postech-perf-staff-shared".to_owned(),
+        ),
     ];
     let env = {
         let vars = vars.clone();
@@ -133,7 +137,7 @@ async fn main() {
         (
             "validate_jwt",
             authorizer_event.to_string(),
-            "\"isAuthorized\":true",
+            "\"Effect\":\"Allow\"",
         ),
     ] {
         let (ready, first) = cold_starts(
@@ -155,10 +159,10 @@ async fn main() {
     println!("\n| Warm handler ({WARM_INVOCATIONS} calls) | p50 | p99 |");
     println!("|---|---|---|");
     let authorizer = Authorizer::from_env(&env, &sdk_config).await.unwrap();
-    let event: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
+    let event: postech_lambda_functions::auth::validate_jwt::AuthorizerRequest =
         serde_json::from_value(authorizer_event.clone()).unwrap();
     let timings = measure(WARM_INVOCATIONS, || async {
-        assert!(authorizer.authorize(&event).await.is_authorized);
+        assert!(authorizer.authorize(&event).await.unwrap().is_allowed());
     })
     .await;
     report("`validate_jwt` admin route, valid token", &timings);
@@ -352,10 +356,10 @@ fn customer_event(manifest_dir: &Path, cpf: &Cpf) -> Value {
 
 fn authorizer_event(manifest_dir: &Path, token: &str) -> Value {
     let text =
-        std::fs::read_to_string(manifest_dir.join("tests/fixtures/authorizer_v2_request.json"))
+        std::fs::read_to_string(manifest_dir.join("tests/fixtures/authorizer_rest_request.json"))
             .unwrap();
     let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    event["headers"]["Authorization"] = json!(format!("Bearer {token}"));
     event
 }
 

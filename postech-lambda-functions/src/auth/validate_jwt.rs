@@ -1,9 +1,13 @@
-//! `validate_jwt`: the HTTP API (payload 2.0) REQUEST authorizer with simple responses.
+//! `validate_jwt`: the REST API's Lambda REQUEST authorizer, answering with IAM policies.
 //!
 //! Public routes pass with or without a token; protected routes need a valid token, customer
-//! routes `role=customer` and admin routes `role=admin` ([`RouteAccess`]). The context carries
-//! `sub` and `role` for the app. A denial is logged with its reason and the request id; the
-//! token itself is never logged.
+//! routes `role=customer` and admin routes `role=admin` ([`RouteAccess`]). Without a usable
+//! token (missing, not bearer, malformed, expired, badly signed, unknown key) the answer is
+//! the error `Unauthorized`, which API Gateway turns into 401 with `WWW-Authenticate: Bearer`;
+//! a valid token on a route its role may not use gets a Deny policy, answered 403. The context
+//! carries `sub` and `role` for the app; an admin request also names the API key of the usage
+//! plan it counts against. A refusal is logged with its reason and the request id; the token
+//! itself is never logged.
 //!
 //! An authorizer event is not an HTTP request, so this runs on `lambda_runtime` with the
 //! `aws_lambda_events` authorizer types rather than on `lambda_http`.
@@ -11,15 +15,24 @@
 mod decision;
 mod route_access;
 
-pub use decision::{ANONYMOUS_ROLE, AuthorizerContext, AuthorizerResponse, Decision, DenyReason};
+pub use decision::{
+    ANONYMOUS_ROLE, AuthorizerContext, AuthorizerError, AuthorizerResponse, Decision, DenyReason,
+    Effect, PolicyDocument, PolicyStatement, Refusal,
+};
 pub use route_access::RouteAccess;
 
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
-use lambda_http::http::{HeaderMap, header};
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use lambda_http::http::{HeaderMap, Method, header};
 use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
-use postech_shared_sdk::token::Role;
+use postech_shared_sdk::token::{Role, VerifiedToken};
 
-use crate::config::{AuthorizerSettings, ConfigError};
+use crate::config::{AuthorizerSettings, ConfigError, PaymentSimulator};
+
+/// The event API Gateway sends a REST API REQUEST authorizer.
+pub type AuthorizerRequest = ApiGatewayCustomAuthorizerRequestTypeRequest;
+
+/// The header a known integration names its own API key in (usage-plans.yml).
+const API_KEY_HEADER: &str = "x-api-key";
 
 /// Why the authorizer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,64 +45,95 @@ pub enum StartupError {
     Keys(#[from] KeyRingError),
 }
 
-/// What every invocation shares: the verification keys.
+/// What every invocation shares: the verification keys and the stage's settings.
 #[derive(Debug)]
 pub struct Authorizer {
     keys: VerificationKeyRing,
+    payment_simulator: PaymentSimulator,
+    default_staff_usage_key: String,
 }
 
 impl Authorizer {
     /// Builds the production wiring from the environment (`JWT_VERIFICATION_KEY_SECRET_ID`,
-    /// or `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`): public keys only,
-    /// see [`VerificationKeyRing::load`], which refuses `JWT_SIGNING_KEY_SECRET_ID` alone.
+    /// or `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`;
+    /// `PAYMENT_SIMULATOR`; `DEFAULT_STAFF_USAGE_KEY`): public keys only, see
+    /// [`VerificationKeyRing::load`], which refuses `JWT_SIGNING_KEY_SECRET_ID` alone.
     pub async fn from_env(
         env: &dyn EnvSource,
         sdk_config: &aws_config::SdkConfig,
     ) -> Result<Self, StartupError> {
         let settings = AuthorizerSettings::from_env(env)?;
         let keys = VerificationKeyRing::load(env, sdk_config, settings.key_refresh).await?;
-        Ok(Self::new(keys))
+        Ok(Self::new(keys, &settings))
     }
 
-    /// An authorizer trusting these keys.
-    pub fn new(keys: VerificationKeyRing) -> Self {
-        Self { keys }
+    /// An authorizer trusting these keys, with the stage's settings.
+    pub fn new(keys: VerificationKeyRing, settings: &AuthorizerSettings) -> Self {
+        Self {
+            keys,
+            payment_simulator: settings.payment_simulator,
+            default_staff_usage_key: settings.default_staff_usage_key.clone(),
+        }
     }
 
-    /// Answers one authorizer event.
+    /// Answers one authorizer event: a policy, or [`AuthorizerError::Unauthorized`] (401).
     pub async fn authorize(
         &self,
-        request: &ApiGatewayV2CustomAuthorizerV2Request,
-    ) -> AuthorizerResponse {
-        let method = &request.request_context.http.method;
+        request: &AuthorizerRequest,
+    ) -> Result<AuthorizerResponse, AuthorizerError> {
+        let method = request
+            .http_method
+            .clone()
+            .or_else(|| request.request_context.http_method.clone())
+            .unwrap_or(Method::GET);
         let path = route_path(request);
-        let access = RouteAccess::classify(method, &path);
+        let access = RouteAccess::classify(&method, &path);
         let decision = self.decide(access, &request.headers).await;
         let request_id = request.request_context.request_id.as_deref().unwrap_or("-");
-        let route_key = request.route_key.as_deref().unwrap_or("-");
-        match &decision {
+        let resource = request.resource.as_deref().unwrap_or("-");
+        let Some(method_arn) = request.method_arn.as_deref() else {
+            tracing::error!(request_id, resource, "authorizer event without methodArn");
+            return Err(AuthorizerError::MalformedEvent);
+        };
+        match decision {
             Decision::Allow(context) => {
-                tracing::debug!(request_id, route_key, role = %context.role, "request allowed");
+                tracing::debug!(request_id, resource, role = %context.role, "request allowed");
+                let usage_key = self.usage_identifier_key(&context, &request.headers);
+                Ok(decision::policy(
+                    Effect::Allow,
+                    method_arn,
+                    context,
+                    usage_key,
+                ))
             }
             Decision::Deny(reason) => {
-                tracing::warn!(request_id, route_key, ?access, %reason, "request denied");
+                let refusal = reason.refusal();
+                tracing::warn!(request_id, resource, ?access, %reason, ?refusal, "request denied");
+                match refusal {
+                    Refusal::Unauthorized => Err(AuthorizerError::Unauthorized),
+                    Refusal::Forbidden => Ok(decision::policy(
+                        Effect::Deny,
+                        method_arn,
+                        AuthorizerContext::anonymous(),
+                        None,
+                    )),
+                }
             }
         }
-        decision.into_response()
     }
 
     /// The verdict for a route rule and the request's headers.
     pub async fn decide(&self, access: RouteAccess, headers: &HeaderMap) -> Decision {
         let required = match access {
             RouteAccess::Denied => return Decision::Deny(DenyReason::DeniedRoute),
-            RouteAccess::Public => {
+            RouteAccess::PaymentSimulator if self.payment_simulator == PaymentSimulator::Absent => {
+                return Decision::Deny(DenyReason::DeniedRoute);
+            }
+            RouteAccess::Public | RouteAccess::PaymentSimulator => {
                 // A token on a public route only names the caller; a bad one is the app's
                 // business (it answers 401 where the token matters, e.g. checkout).
-                return match bearer_token(headers) {
-                    Ok(token) => match self.keys.verify(token).await {
-                        Ok(verified) => Decision::Allow(AuthorizerContext::of(&verified)),
-                        Err(_) => Decision::Allow(AuthorizerContext::anonymous()),
-                    },
+                return match self.authenticate(headers).await {
+                    Ok(verified) => Decision::Allow(AuthorizerContext::of(&verified)),
                     Err(_) => Decision::Allow(AuthorizerContext::anonymous()),
                 };
             }
@@ -97,21 +141,52 @@ impl Authorizer {
             RouteAccess::Admin => Some(Role::Admin),
             RouteAccess::AnyValidToken => None,
         };
-        let token = match bearer_token(headers) {
-            Ok(token) => token,
-            Err(reason) => return Decision::Deny(reason),
-        };
-        let verified = match self.keys.verify(token).await {
-            Ok(verified) => verified,
-            Err(error) => return Decision::Deny(DenyReason::InvalidToken(error)),
-        };
-        match required {
-            Some(required) if required != verified.role => Decision::Deny(DenyReason::WrongRole {
-                required,
-                actual: verified.role,
-            }),
-            _ => Decision::Allow(AuthorizerContext::of(&verified)),
+        match self.authenticate(headers).await {
+            Ok(verified) => authorize_role(required, &verified),
+            Err(reason) => Decision::Deny(reason),
         }
+    }
+
+    /// Who the caller is: the verified bearer token, or why there is none (a 401). A check
+    /// that makes a token unusable everywhere (a revoked `jti` or `kid`) belongs here.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<VerifiedToken, DenyReason> {
+        let token = bearer_token(headers)?;
+        self.keys
+            .verify(token)
+            .await
+            .map_err(DenyReason::InvalidToken)
+    }
+
+    /// The API key whose usage plan meters an allowed request: an admin's own key when the
+    /// integration names one (`x-api-key`), else the shared staff plan's. API Gateway refuses a
+    /// key that does not exist; only the staff routes require one (infra/usage-plans.yml).
+    fn usage_identifier_key(
+        &self,
+        context: &AuthorizerContext,
+        headers: &HeaderMap,
+    ) -> Option<String> {
+        if context.role != Role::Admin.as_str() {
+            return None;
+        }
+        let named = headers
+            .get(API_KEY_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty());
+        Some(named.unwrap_or(&self.default_staff_usage_key).to_owned())
+    }
+}
+
+/// What a verified token may do on a route needing `required` (any valid token when `None`).
+/// A check of how the caller logged in (`amr`: a step-up for personal data) belongs here, as
+/// another 403.
+fn authorize_role(required: Option<Role>, verified: &VerifiedToken) -> Decision {
+    match required {
+        Some(required) if required != verified.role => Decision::Deny(DenyReason::WrongRole {
+            required,
+            actual: verified.role,
+        }),
+        _ => Decision::Allow(AuthorizerContext::of(verified)),
     }
 }
 
@@ -132,27 +207,22 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, DenyReason> {
     }
 }
 
-/// The request path without the stage prefix a named (non-`$default`) stage adds.
-fn route_path(request: &ApiGatewayV2CustomAuthorizerV2Request) -> String {
+/// The request path without the stage prefix the execute-api endpoint adds (`/staging/…`).
+fn route_path(request: &AuthorizerRequest) -> String {
     let raw = request
-        .raw_path
+        .path
         .as_deref()
-        .or(request.request_context.http.path.as_deref())
+        .or(request.request_context.path.as_deref())
         .unwrap_or("/");
-    match request.request_context.stage.as_deref() {
-        Some(stage) if stage != "$default" => {
-            let prefix = format!("/{stage}");
-            match raw.strip_prefix(&prefix) {
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-                    if rest.is_empty() {
-                        "/".to_owned()
-                    } else {
-                        rest.to_owned()
-                    }
-                }
-                _ => raw.to_owned(),
-            }
-        }
+    let Some(stage) = request.request_context.stage.as_deref() else {
+        return raw.to_owned();
+    };
+    match raw
+        .strip_prefix('/')
+        .and_then(|rest| rest.strip_prefix(stage))
+    {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
         _ => raw.to_owned(),
     }
 }

@@ -1,8 +1,7 @@
-//! The `validate_jwt` Lambda function: the HTTP API REQUEST authorizer.
+//! The `validate_jwt` Lambda function: the REST API's REQUEST authorizer.
 
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use postech_lambda_functions::auth::validate_jwt::Authorizer;
+use postech_lambda_functions::auth::validate_jwt::{Authorizer, AuthorizerRequest};
 use postech_lambda_functions::aws::load_sdk_config;
 use postech_lambda_functions::logging::init_telemetry;
 use postech_shared_sdk::secrets::ProcessEnv;
@@ -17,9 +16,11 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "validate_jwt cannot start"))?;
     tracing::info!("validate_jwt ready");
     let authorizer = &authorizer;
+    // An `Err(Unauthorized)` reaches the Runtime API as an error whose message API Gateway
+    // turns into its 401 response.
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
-            Ok::<_, Error>(authorizer.authorize(&event.payload).await)
+        move |event: LambdaEvent<AuthorizerRequest>| async move {
+            authorizer.authorize(&event.payload).await
         },
     ))
     .await

@@ -1,37 +1,48 @@
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use jwt_simple::prelude::{Claims, Clock, Duration, Ed25519KeyPair, EdDSAKeyPairLike};
-use postech_lambda_functions::auth::validate_jwt::{Authorizer, AuthorizerResponse};
+use postech_lambda_functions::auth::validate_jwt::{
+    Authorizer, AuthorizerError, AuthorizerRequest, AuthorizerResponse,
+};
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::support::{LocalAws, fixture};
+use crate::support::{LocalAws, STAFF_SHARED_USAGE_KEY, fixture};
 
-/// An authorizer event for `method path`, with this `Authorization` header (or none).
-fn event(
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-) -> ApiGatewayV2CustomAuthorizerV2Request {
-    let mut event = fixture("authorizer_v2_request.json");
-    event["rawPath"] = json!(path);
-    event["requestContext"]["http"]["method"] = json!(method);
-    event["requestContext"]["http"]["path"] = json!(path);
-    match authorization {
-        Some(value) => {
-            event["headers"]["authorization"] = json!(value);
-            event["identitySource"] = json!([value, method, path]);
-        }
-        None => {
-            event["headers"]
-                .as_object_mut()
-                .expect("headers object")
-                .remove("authorization");
-            event["identitySource"] = Value::Null;
-        }
+const STAGE: &str = "staging";
+
+/// The method ARN API Gateway sends for `method path` on the stage.
+fn method_arn(method: &str, path: &str) -> String {
+    format!("arn:aws:execute-api:us-east-1:123456789012:abc123def4/{STAGE}/{method}{path}")
+}
+
+/// A REST API authorizer event for `method path`, with these extra headers.
+fn event_with(method: &str, path: &str, headers: &[(&str, &str)]) -> AuthorizerRequest {
+    let mut event = fixture("authorizer_rest_request.json");
+    event["path"] = json!(path);
+    event["httpMethod"] = json!(method);
+    event["methodArn"] = json!(method_arn(method, path));
+    event["requestContext"]["path"] = json!(format!("/{STAGE}{path}"));
+    event["requestContext"]["httpMethod"] = json!(method);
+    for field in ["headers", "multiValueHeaders"] {
+        event[field]
+            .as_object_mut()
+            .expect("headers object")
+            .remove("Authorization");
+    }
+    for (name, value) in headers {
+        event["headers"][*name] = json!(value);
+        event["multiValueHeaders"][*name] = json!([value]);
     }
     serde_json::from_value(event).expect("authorizer event")
+}
+
+/// The event for `method path` with this `Authorization` header (or none).
+fn event(method: &str, path: &str, authorization: Option<&str>) -> AuthorizerRequest {
+    match authorization {
+        Some(value) => event_with(method, path, &[("Authorization", value)]),
+        None => event_with(method, path, &[]),
+    }
 }
 
 struct Tokens {
@@ -61,15 +72,16 @@ async fn authorize(
     method: &str,
     path: &str,
     token: Option<&str>,
-) -> AuthorizerResponse {
+) -> Result<AuthorizerResponse, AuthorizerError> {
     let header = token.map(|token| format!("Bearer {token}"));
     authorizer
         .authorize(&event(method, path, header.as_deref()))
         .await
 }
 
-fn bearer(token: &str) -> Option<&str> {
-    Some(token)
+/// The policy of an answer that must be a policy (allowed or 403).
+fn policy(answer: Result<AuthorizerResponse, AuthorizerError>) -> AuthorizerResponse {
+    answer.expect("a policy, not a 401")
 }
 
 #[tokio::test]
@@ -83,10 +95,11 @@ async fn public_routes_pass_without_a_token_as_anonymous() {
         ("GET", "/health"),
         ("POST", "/v1/api/pagamentos/webhook"),
     ] {
-        let response = authorize(&authorizer, method, path, None).await;
-        assert!(response.is_authorized, "{method} {path}");
+        let response = policy(authorize(&authorizer, method, path, None).await);
+        assert!(response.is_allowed(), "{method} {path}");
         assert_eq!(response.context.role, "anonymous");
         assert_eq!(response.context.sub, "");
+        assert_eq!(response.usage_identifier_key, None);
     }
 }
 
@@ -96,21 +109,24 @@ async fn public_route_with_a_valid_token_names_the_caller() {
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
 
-    let response = authorize(
-        &authorizer,
-        "POST",
-        "/v1/api/pedidos/",
-        bearer(&tokens.customer),
-    )
-    .await;
+    let response = policy(
+        authorize(
+            &authorizer,
+            "POST",
+            "/v1/api/pedidos/",
+            Some(&tokens.customer),
+        )
+        .await,
+    );
 
-    assert!(response.is_authorized);
+    assert!(response.is_allowed());
     assert_eq!(response.context.sub, tokens.customer_id.to_string());
     assert_eq!(response.context.role, "customer");
+    assert_eq!(response.principal_id, tokens.customer_id.to_string());
 }
 
 #[tokio::test]
-async fn protected_routes_refuse_missing_malformed_and_foreign_tokens() {
+async fn missing_malformed_expired_and_badly_signed_tokens_are_unauthorized() {
     let aws = LocalAws::provision().await;
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
@@ -144,40 +160,52 @@ async fn protected_routes_refuse_missing_malformed_and_foreign_tokens() {
         ),
     ];
     for (case, header) in cases {
-        let response = authorizer
+        let answer = authorizer
             .authorize(&event("GET", admin_path, header.as_deref()))
             .await;
-        assert!(!response.is_authorized, "{case} must be denied");
-        assert_eq!(response.context.sub, "", "{case}: no subject on a denial");
+        assert_eq!(
+            answer,
+            Err(AuthorizerError::Unauthorized),
+            "{case} must be a 401"
+        );
     }
-    // The same admin token passes untouched: the denials above come from the defects.
-    let response = authorize(&authorizer, "GET", admin_path, bearer(&tokens.admin)).await;
-    assert!(response.is_authorized);
+    // The same admin token passes untouched: the refusals above come from the defects.
+    let response = policy(authorize(&authorizer, "GET", admin_path, Some(&tokens.admin)).await);
+    assert!(response.is_allowed());
 }
 
 #[tokio::test]
-async fn admin_routes_need_the_admin_role() {
+async fn a_customer_on_an_admin_route_gets_a_deny_policy_for_that_method_only() {
     let aws = LocalAws::provision().await;
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
 
-    let customer = authorize(
-        &authorizer,
-        "DELETE",
-        "/v1/api/admin/produtos/1",
-        bearer(&tokens.customer),
-    )
-    .await;
-    let admin = authorize(
-        &authorizer,
-        "DELETE",
-        "/v1/api/admin/produtos/1",
-        bearer(&tokens.admin),
-    )
-    .await;
+    let customer = policy(
+        authorize(
+            &authorizer,
+            "DELETE",
+            "/v1/api/admin/produtos/1",
+            Some(&tokens.customer),
+        )
+        .await,
+    );
+    let admin = policy(
+        authorize(
+            &authorizer,
+            "DELETE",
+            "/v1/api/admin/produtos/1",
+            Some(&tokens.admin),
+        )
+        .await,
+    );
 
-    assert!(!customer.is_authorized);
-    assert!(admin.is_authorized);
+    assert!(!customer.is_allowed(), "403, not 401: the token is valid");
+    assert_eq!(
+        customer.policy_document.statement[0].resource,
+        method_arn("DELETE", "/v1/api/admin/produtos/1")
+    );
+    assert_eq!(customer.context.sub, "", "no subject on a denial");
+    assert!(admin.is_allowed());
     assert_eq!(admin.context.sub, "gerente");
     assert_eq!(admin.context.role, "admin");
 }
@@ -188,26 +216,30 @@ async fn customer_routes_need_the_customer_role() {
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
 
-    let customer = authorize(
-        &authorizer,
-        "GET",
-        "/v1/api/clientes/me",
-        bearer(&tokens.customer),
-    )
-    .await;
-    let admin = authorize(
-        &authorizer,
-        "GET",
-        "/v1/api/clientes/me/pedidos",
-        bearer(&tokens.admin),
-    )
-    .await;
+    let customer = policy(
+        authorize(
+            &authorizer,
+            "GET",
+            "/v1/api/clientes/me",
+            Some(&tokens.customer),
+        )
+        .await,
+    );
+    let admin = policy(
+        authorize(
+            &authorizer,
+            "GET",
+            "/v1/api/clientes/me/pedidos",
+            Some(&tokens.admin),
+        )
+        .await,
+    );
     let anonymous = authorize(&authorizer, "GET", "/v1/api/clientes/me", None).await;
 
-    assert!(customer.is_authorized);
+    assert!(customer.is_allowed());
     assert_eq!(customer.context.sub, tokens.customer_id.to_string());
-    assert!(!admin.is_authorized);
-    assert!(!anonymous.is_authorized);
+    assert!(!admin.is_allowed());
+    assert_eq!(anonymous, Err(AuthorizerError::Unauthorized));
 }
 
 #[tokio::test]
@@ -216,28 +248,135 @@ async fn metrics_is_never_served_through_the_gateway() {
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
 
-    let response = authorize(&authorizer, "GET", "/metrics", bearer(&tokens.admin)).await;
+    let response = policy(authorize(&authorizer, "GET", "/metrics", Some(&tokens.admin)).await);
 
-    assert!(!response.is_authorized);
+    assert!(!response.is_allowed());
 }
 
 #[tokio::test]
-async fn response_has_the_simple_response_wire_shape() {
+async fn admin_requests_count_against_the_shared_staff_plan_or_their_own() {
+    let aws = LocalAws::provision().await;
+    let authorizer = aws.authorizer().await;
+    let tokens = tokens(&aws);
+    let bearer = format!("Bearer {}", tokens.admin);
+    let path = "/v1/api/admin/pedidos/";
+
+    let shared = policy(
+        authorizer
+            .authorize(&event_with("GET", path, &[("Authorization", &bearer)]))
+            .await,
+    );
+    let own = policy(
+        authorizer
+            .authorize(&event_with(
+                "GET",
+                path,
+                &[
+                    ("Authorization", &bearer),
+                    ("x-api-key", "kitchen-display-key-0123456789"),
+                ],
+            ))
+            .await,
+    );
+    let customer = policy(
+        authorizer
+            .authorize(&event_with(
+                "GET",
+                "/v1/api/clientes/me",
+                &[
+                    ("Authorization", &format!("Bearer {}", tokens.customer)),
+                    ("x-api-key", "kitchen-display-key-0123456789"),
+                ],
+            ))
+            .await,
+    );
+
+    assert_eq!(
+        shared.usage_identifier_key.as_deref(),
+        Some(STAFF_SHARED_USAGE_KEY)
+    );
+    assert_eq!(
+        own.usage_identifier_key.as_deref(),
+        Some("kitchen-display-key-0123456789")
+    );
+    assert_eq!(
+        customer.usage_identifier_key, None,
+        "only staff routes are metered per integration"
+    );
+}
+
+#[tokio::test]
+async fn the_payment_simulator_is_public_only_where_the_stage_routes_it() {
+    let aws = LocalAws::provision().await;
+    let staging = aws
+        .authorizer_with(&[("PAYMENT_SIMULATOR", "routed")])
+        .await;
+    let production = aws
+        .authorizer_with(&[("PAYMENT_SIMULATOR", "absent")])
+        .await;
+    let tokens = tokens(&aws);
+    let path = "/v1/api/pagamentos/simulador/6f1c2a64/aprovar";
+
+    let routed = policy(authorize(&staging, "POST", path, None).await);
+    let absent = policy(authorize(&production, "POST", path, Some(&tokens.admin)).await);
+
+    assert!(routed.is_allowed());
+    assert_eq!(routed.context.role, "anonymous");
+    assert!(
+        !absent.is_allowed(),
+        "denied in production, whoever asks: 403"
+    );
+}
+
+#[tokio::test]
+async fn the_stage_prefix_of_the_execute_api_endpoint_does_not_change_the_verdict() {
+    let aws = LocalAws::provision().await;
+    let authorizer = aws.authorizer().await;
+    let tokens = tokens(&aws);
+    // API Gateway documents `path` without the stage; should it ever carry it, the rule for
+    // /metrics must still apply, not the one for an unknown path.
+    let mut event = fixture("authorizer_rest_request.json");
+    event["path"] = json!(format!("/{STAGE}/metrics"));
+    event["methodArn"] = json!(method_arn("GET", "/metrics"));
+    event["headers"]["Authorization"] = json!(format!("Bearer {}", tokens.admin));
+    let event: AuthorizerRequest = serde_json::from_value(event).expect("event");
+
+    let response = policy(authorizer.authorize(&event).await);
+
+    assert!(!response.is_allowed());
+}
+
+#[tokio::test]
+async fn response_has_the_rest_authorizer_wire_shape() {
     let aws = LocalAws::provision().await;
     let authorizer = aws.authorizer().await;
     let tokens = tokens(&aws);
 
-    let response = authorize(
-        &authorizer,
-        "GET",
-        "/v1/api/admin/pedidos/",
-        bearer(&tokens.admin),
-    )
-    .await;
+    let response = policy(
+        authorize(
+            &authorizer,
+            "GET",
+            "/v1/api/admin/pedidos/",
+            Some(&tokens.admin),
+        )
+        .await,
+    );
 
     assert_eq!(
         serde_json::to_value(&response).expect("serialisable"),
-        json!({ "isAuthorized": true, "context": { "sub": "gerente", "role": "admin" } })
+        json!({
+            "principalId": "gerente",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": method_arn("GET", "/v1/api/admin/pedidos/")
+                }]
+            },
+            "context": { "sub": "gerente", "role": "admin" },
+            "usageIdentifierKey": STAFF_SHARED_USAGE_KEY
+        })
     );
 }
 

@@ -15,6 +15,9 @@ use postech_shared_sdk::token::{SigningKeyMaterial, TokenVerifier};
 use secrecy::SecretString;
 use serde_json::Value;
 
+/// The shared staff usage plan's key, as serverless.yml gives it to `validate_jwt`.
+pub const STAFF_SHARED_USAGE_KEY: &str = "postech-test-staff-shared-usage-plan";
+
 /// One test's slice of the local AWS.
 pub struct LocalAws {
     pub sdk_config: SdkConfig,
@@ -85,12 +88,20 @@ impl LocalAws {
         ])
     }
 
-    /// The variables serverless.yml gives `validate_jwt`: the verification secret only.
+    /// The variables serverless.yml gives `validate_jwt` in staging: the verification secret
+    /// (no signing key), the stage's payment simulator and the shared staff usage key.
     pub fn authorizer_vars(&self) -> HashMap<String, String> {
-        HashMap::from([(
-            "JWT_VERIFICATION_KEY_SECRET_ID".to_owned(),
-            self.verification_secret_id.clone(),
-        )])
+        HashMap::from([
+            (
+                "JWT_VERIFICATION_KEY_SECRET_ID".to_owned(),
+                self.verification_secret_id.clone(),
+            ),
+            ("PAYMENT_SIMULATOR".to_owned(), "routed".to_owned()),
+            (
+                "DEFAULT_STAFF_USAGE_KEY".to_owned(),
+                STAFF_SHARED_USAGE_KEY.to_owned(),
+            ),
+        ])
     }
 
     /// `authenticate`'s environment with `extra` variables set too.
@@ -118,7 +129,12 @@ impl LocalAws {
 
     /// `validate_jwt` as the binary builds it.
     pub async fn authorizer(&self) -> Authorizer {
-        Authorizer::from_env(&self.authorizer_env(&[]), &self.sdk_config)
+        self.authorizer_with(&[]).await
+    }
+
+    /// `validate_jwt` as the binary builds it, with `extra` variables set too.
+    pub async fn authorizer_with(&self, extra: &[(&str, &str)]) -> Authorizer {
+        Authorizer::from_env(&self.authorizer_env(extra), &self.sdk_config)
             .await
             .expect("validate_jwt starts")
     }

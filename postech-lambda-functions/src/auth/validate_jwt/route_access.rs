@@ -1,6 +1,6 @@
 //! Who may call each route of the public API — the "Who" column of API-V1.md.
 //!
-//! The gateway's route table (infra/app-routes.yml) sends public routes past the authorizer;
+//! The gateway's route table (infra/app-routes.yml) sends public methods past the authorizer;
 //! `examples/check_route_table.rs` fails the validation when the two disagree.
 
 use lambda_http::http::Method;
@@ -21,6 +21,10 @@ pub enum RouteAccess {
     /// Never through the gateway: `/metrics` (scraped inside the cluster) and paths no
     /// client has a reason to send (dot segments, encoded slashes).
     Denied,
+    /// The payment simulator's approve/reject routes: public in a stage that routes them
+    /// (staging, for demos), denied in one that does not (production). The stage decides
+    /// ([`PaymentSimulator`](crate::config::PaymentSimulator)).
+    PaymentSimulator,
 }
 
 impl RouteAccess {
@@ -77,7 +81,7 @@ impl RouteAccess {
                 "simulador",
                 _,
                 "aprovar" | "rejeitar",
-            ] if post => Self::Public,
+            ] if post => Self::PaymentSimulator,
             _ => Self::AnyValidToken,
         }
     }
@@ -147,8 +151,6 @@ mod tests {
             (Method::GET, "/v1/api/pagamentos/8d1f/qrcode"),
             (Method::GET, "/v1/api/pagamentos/8d1f/status"),
             (Method::POST, "/v1/api/pagamentos/webhook"),
-            (Method::POST, "/v1/api/pagamentos/simulador/8d1f/aprovar"),
-            (Method::POST, "/v1/api/pagamentos/simulador/8d1f/rejeitar"),
             (Method::POST, "/auth"),
             (Method::POST, "/auth/admin"),
             (Method::POST, "/v1/api/admin/login"),
@@ -169,6 +171,24 @@ mod tests {
                 "{method} {toggled}"
             );
         }
+    }
+
+    #[test]
+    fn the_payment_simulator_routes_are_left_to_the_stage() {
+        for path in [
+            "/v1/api/pagamentos/simulador/8d1f/aprovar",
+            "/v1/api/pagamentos/simulador/8d1f/rejeitar/",
+        ] {
+            assert_eq!(
+                access(Method::POST, path),
+                RouteAccess::PaymentSimulator,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            access(Method::GET, "/v1/api/pagamentos/simulador/8d1f/aprovar"),
+            RouteAccess::AnyValidToken
+        );
     }
 
     #[test]
