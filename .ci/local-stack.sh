@@ -9,6 +9,9 @@
 # POSTECH_RUN_SMOKE=1 runs the printed walkthrough itself and stops (how the test command proves
 # the walkthrough works by copy-paste); with POSTECH_RUN_BROWSER=1 as well, the browser tests of
 # the kiosk and kitchen pages (.ci/browser/) then run against the same stack.
+# POSTECH_TRACING=1 also starts a local trace receiver (.ci/trace-receiver.py, standing in for
+# Jaeger) that the app and the auth function export their spans to, and Prometheus (Debian's
+# `prometheus`, when installed) scraping the app with the cluster's alert rules loaded.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$POSTECH_ROOT"
@@ -17,6 +20,9 @@ MOTO_PORT=${POSTECH_MOTO_PORT:-4566}
 AUTH_PORT=${POSTECH_AUTH_PORT:-9000}
 APP_PORT=${POSTECH_APP_PORT:-8080}
 LOCAL_DB=${POSTECH_LOCAL_DB:-postech_local}
+TRACING=${POSTECH_TRACING:-0}
+TRACE_PORT=${POSTECH_TRACE_PORT:-16686}
+PROMETHEUS_PORT=${POSTECH_PROMETHEUS_PORT:-9090}
 STAGE=staging
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/postech-run.XXXXXX")
 pids=()
@@ -48,8 +54,10 @@ wait_http() { # url, name
   tail -n 20 "$run_dir/$2.log" >&2; die "$2 did not answer on $1"
 }
 
-for port in "$MOTO_PORT" "$AUTH_PORT" "$APP_PORT"; do
-  port_free "$port" || die "port $port is taken (set POSTECH_MOTO_PORT, POSTECH_AUTH_PORT or POSTECH_APP_PORT)"
+ports=("$MOTO_PORT" "$AUTH_PORT" "$APP_PORT")
+[ "$TRACING" = 1 ] && ports+=("$TRACE_PORT" "$PROMETHEUS_PORT")
+for port in "${ports[@]}"; do
+  port_free "$port" || die "port $port is taken (set POSTECH_MOTO_PORT, POSTECH_AUTH_PORT, POSTECH_APP_PORT, POSTECH_TRACE_PORT or POSTECH_PROMETHEUS_PORT)"
 done
 ensure_postgres
 sdk_tools=$(repo_venv_bin postech-shared-sdk)
@@ -91,6 +99,15 @@ log "migrating $LOCAL_DB and creating the app's least-privileged role"
 DATABASE_URL=$owner_url APP_DATABASE_URL=$app_url "$bin/postech-migrator" up >"$run_dir/migrator.log"
 DATABASE_URL=$app_url "$bin/postech-app" seed-sample-menu >"$run_dir/seed-menu.log" 2>&1
 
+if [ "$TRACING" = 1 ]; then
+  tracing_tools=$(ensure_venv tracing .ci/requirements-tracing.txt)
+  log "trace receiver on 127.0.0.1:$TRACE_PORT"
+  start traces "$tracing_tools/python3" .ci/trace-receiver.py "$TRACE_PORT"
+  wait_http "http://127.0.0.1:$TRACE_PORT/api/spans" traces
+  # Both processes export their spans there (OTLP/HTTP), every few seconds.
+  export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$TRACE_PORT
+fi
+
 log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
 # The pages (served by the app) log in at the auth function, on its own port here (one origin
 # behind the API Gateway): the app names its origin, the auth function allows the app's (CORS).
@@ -99,6 +116,23 @@ POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT JWT_SIGNING_KEY_SECRET_ID=$signing_
 DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT PAGES_AUTH_ORIGIN=http://127.0.0.1:$AUTH_PORT \
   JWT_VERIFICATION_KEY_SECRET_ID=$verification_secret_id start app "$bin/postech-app" serve
 wait_http "http://127.0.0.1:$APP_PORT/health" app
+prometheus_line=""
+if [ "$TRACING" = 1 ] && command -v prometheus >/dev/null; then
+  cat >"$run_dir/prometheus.yml" <<PROM
+global: {scrape_interval: 5s, evaluation_interval: 5s}
+rule_files: ["$POSTECH_ROOT/postech-kubernetes-infra/monitoring/alerts/postech-app.rules.yml"]
+scrape_configs:
+  - job_name: postech-app
+    static_configs: [{targets: ["127.0.0.1:$APP_PORT"]}]
+PROM
+  log "Prometheus on 127.0.0.1:$PROMETHEUS_PORT"
+  start prometheus prometheus --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/prometheus-data" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" prometheus
+  prometheus_line="  Prometheus         http://127.0.0.1:$PROMETHEUS_PORT   (the app scraped, the cluster's alert rules at /alerts)"
+fi
+tracing_line=""
+[ "$TRACING" = 1 ] && tracing_line="  traces             http://127.0.0.1:$TRACE_PORT   (spans of the app and the auth function; POSTECH_TRACING=1)"
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AUTH_PORT") 2>/dev/null && break; sleep 0.2; done
 
 app=http://127.0.0.1:$APP_PORT auth=http://127.0.0.1:$AUTH_PORT
@@ -166,6 +200,8 @@ postech is running locally (Ctrl-C stops everything; logs in $run_dir):
   token keys         signing secret $signing_secret_id (auth function),
                      verification secret $verification_secret_id (app, public key only)
   demo admin         $DEMO_ADMIN_USERNAME / $DEMO_ADMIN_PASSWORD   (generated for this run)
+${tracing_line:-  traces             off (POSTECH_TRACING=1 make run starts a trace receiver and Prometheus)}
+${prometheus_line}
 
 Walkthrough (paste into another terminal):
 $walkthrough
@@ -176,6 +212,40 @@ if [ "${POSTECH_RUN_SMOKE:-0}" = 1 ]; then
   bash -euo pipefail -c "$walkthrough" >"$run_dir/walkthrough.out" 2>&1 || { cat "$run_dir/walkthrough.out"; die "the walkthrough failed"; }
   cat "$run_dir/walkthrough.out"; echo
   echo "run walkthrough: 1 passed, 0 failed"
+  # The alerts and dashboards of postech-kubernetes-infra against the live app: every metric
+  # of their contract with the app is exposed, with its type and labels, after a real order.
+  log "smoke: the app's /metrics against the metrics the alerts and dashboards use"
+  curl -fsS "$app/metrics" >"$run_dir/metrics.txt"
+  monitoring_tools=$(repo_venv_bin postech-kubernetes-infra)
+  "$monitoring_tools/python3" postech-kubernetes-infra/scripts/check_monitoring.py \
+    --app-metrics "$run_dir/metrics.txt" postech-kubernetes-infra
+  echo "monitoring contract vs live app: 1 passed, 0 failed"
+  if [ "$TRACING" = 1 ]; then
+    # The walkthrough's checkout reaches the receiver as a connected trace (the exporters send
+    # in batches every few seconds): its root span, the use case below it, the transaction.
+    log "smoke: the checkout's trace at the local receiver"
+    for _ in $(seq 1 60); do
+      curl -fsS "http://127.0.0.1:$TRACE_PORT/api/spans" >"$run_dir/spans.json"
+      python3 - "$run_dir/spans.json" <<'PY' && break
+import json, sys
+spans = {s["span_id"]: s for s in json.load(open(sys.argv[1]))}
+named = lambda name: [s for s in spans.values() if s["name"] == name]
+ok = any(
+    spans.get(use_case["parent_span_id"], {}).get("name") == "POST /v1/api/pedidos"
+    and any(s["parent_span_id"] == use_case["span_id"] for s in named("db.orders.place"))
+    for use_case in named("checkout.place")
+)
+sys.exit(0 if ok else 1)
+PY
+      sleep 0.5
+    done
+    python3 - "$run_dir/spans.json" <<'PY' || die "the checkout's trace did not reach the local trace receiver"
+import json, sys
+names = {s["name"] for s in json.load(open(sys.argv[1]))}
+sys.exit(0 if {"POST /v1/api/pedidos", "checkout.place", "db.orders.place"} <= names else 1)
+PY
+    echo "run tracing: 1 passed, 0 failed"
+  fi
   if [ "${POSTECH_RUN_BROWSER:-0}" = 1 ]; then
     log "browser tests of the kiosk and kitchen pages (headless Chromium)"
     ensure_chromium

@@ -27,13 +27,14 @@ for repo in "${POSTECH_REPOS[@]}"; do
   log "$repo: done in $((SECONDS - started)) s"
 done
 
-log "the run command, end to end: make run's walkthrough executed (on free ports), then the browser tests of its pages"
+log "the run command, end to end: make run's walkthrough executed (on free ports) with tracing on, then the browser tests of its pages"
 free_ports=($(python3 -c 'import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))'))
 POSTECH_RUN_SMOKE=1 POSTECH_RUN_BROWSER=1 POSTECH_MOTO_PORT=${free_ports[0]} POSTECH_AUTH_PORT=${free_ports[1]} \
-  POSTECH_APP_PORT=${free_ports[2]} POSTECH_LOCAL_DB=postech_run_smoke bash .ci/local-stack.sh 2>&1 | tee -a "$report"
+  POSTECH_APP_PORT=${free_ports[2]} POSTECH_TRACING=1 POSTECH_TRACE_PORT=${free_ports[3]} \
+  POSTECH_PROMETHEUS_PORT=${free_ports[4]} POSTECH_LOCAL_DB=postech_run_smoke bash .ci/local-stack.sh 2>&1 | tee -a "$report"
 
 log "standalone builds of every Rust folder"
 bash .ci/standalone-build-check.sh 2>&1 | tee -a "$report"

@@ -5,6 +5,7 @@
 pub mod cognito;
 pub mod http;
 pub mod mercadopago;
+pub mod order_metrics;
 pub mod payment_expiry;
 pub mod payment_metrics;
 pub mod postgres;

@@ -27,6 +27,7 @@ use crate::adapters::http::request_id::AssignRequestId;
 use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
 use crate::adapters::http::{not_found, routes};
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_expiry;
 use crate::adapters::postgres::listener::{OpenConnection, PgListener};
 use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
@@ -97,7 +98,19 @@ impl Application {
             settings.cognito.app_client_id.clone(),
         );
         let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
-        let payments = payments::payments(&settings.payments, pool.clone(), metrics.registry())?;
+        let setup = |error: &dyn std::fmt::Display| StartupError::Setup(error.to_string());
+        metrics
+            .registry()
+            .register(Box::new(pool.collector().map_err(|error| setup(&error))?))
+            .map_err(|error| setup(&error))?;
+        let order_metrics =
+            OrderMetrics::register(metrics.registry()).map_err(|error| setup(&error))?;
+        let payments = payments::payments(
+            &settings.payments,
+            pool.clone(),
+            metrics.registry(),
+            order_metrics.clone(),
+        )?;
         let (kitchen, notifications) = kitchen::kitchen_stream(
             &settings.kitchen_stream,
             pool.clone(),
@@ -111,8 +124,8 @@ impl Application {
         let state = web::Data::new(AppState {
             catalog: Catalog::new(pool.clone()),
             customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
-            checkout: Checkout::new(pool.clone()),
-            orders: Orders::new(pool.clone(), payments.clone()),
+            checkout: Checkout::new(pool.clone(), order_metrics.clone()),
+            orders: Orders::new(pool.clone(), payments.clone(), order_metrics),
             payments,
             pool,
             metrics,
@@ -136,9 +149,10 @@ impl Application {
                 .configure(crate::adapters::http::pages::routes)
                 .route(SWAGGER_UI_ENTRY, web::get().to(redirect_to_swagger_ui))
                 .default_service(web::to(not_found))
-                .wrap(TrimTrailingSlash)
                 .wrap(RecordMetrics(state.metrics.clone()))
                 .wrap(AssignRequestId)
+                // Outermost: the request span and the metrics see the trimmed path's route.
+                .wrap(TrimTrailingSlash)
         })
         .workers(settings.http.workers)
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())

@@ -9,6 +9,9 @@
    and all those it requires.
 5. No ingress rule admits an address range: the database is reached from security groups only
    (checkov does not inspect aws_vpc_security_group_ingress_rule for open CIDRs).
+6. Alarms reach someone: `alarm_email` is a required variable (no default) with a validation
+   block, every stage's .tfvars sets it to an e-mail address, the module calls pass it on,
+   an SNS subscription sends to it, and every CloudWatch alarm has alarm actions.
 
 Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
 deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
@@ -17,6 +20,7 @@ test command sums such lines as test counts.)
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +30,9 @@ except ImportError:
     sys.exit("python-hcl2 is not importable: run scripts/validate-terraform.sh, which installs it")
 
 MODULE_META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The variable every stage must set: who the alarms reach (rds/alarms.tf).
+ALARM_VARIABLE = "alarm_email"
 ADDRESS_RANGE_ARGUMENTS = {"cidr_ipv4", "cidr_ipv6", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_id", "prefix_list_ids"}
 
 
@@ -92,7 +99,8 @@ class Checker:
         for path, document in self.parsed.items():
             if path.parent != folder or path.suffix != ".tfvars":
                 continue
-            for name in document:
+            # python-hcl2 keeps comments under "__comments__".
+            for name in (key for key in document if not key.startswith("__")):
                 self.check(
                     name in declared,
                     f"{self.relative(path)}: sets `{name}`, which {self.relative(folder)} does not declare",
@@ -143,8 +151,43 @@ class Checker:
                                 "admit security groups only",
                             )
 
+    def check_alarm_subscription(self) -> None:
+        spec = self.variables(self.root).get(ALARM_VARIABLE)
+        where = f"variable {ALARM_VARIABLE}"
+        self.check(spec is not None, f"{where} is not declared in the root module: the alarms reach nobody")
+        if spec is None:
+            return
+        self.check("default" not in spec, f"{where} has a default: each stage must name its on-call address")
+        self.check(
+            any(f"var.{ALARM_VARIABLE}" in str(block.get("condition", "")) for block in spec.get("validation", [])),
+            f"{where} has no validation block checking it: an empty or malformed address must stop the plan",
+        )
+        for path, document in self.parsed.items():
+            if path.parent == self.root and path.suffix == ".tfvars":
+                value = unquote(document.get(ALARM_VARIABLE, ""))
+                self.check(
+                    isinstance(value, str) and bool(EMAIL.match(value)),
+                    f"{self.relative(path)}: {ALARM_VARIABLE} must be the stage's on-call e-mail address, got {value!r}",
+                )
+        resources = [
+            (path, kind, label(name), body)
+            for path, document in self.parsed.items()
+            for block in document.get("resource", [])
+            for kind, instances in block.items()
+            for name, body in instances.items()
+        ]
+        self.check(
+            any(label(kind) == "aws_sns_topic_subscription" and unquote(body.get("endpoint", "")) == f"${{var.{ALARM_VARIABLE}}}"
+                for _, kind, _, body in resources),
+            f"no aws_sns_topic_subscription sends to var.{ALARM_VARIABLE}",
+        )
+        for path, kind, name, body in resources:
+            if label(kind) == "aws_cloudwatch_metric_alarm":
+                self.check(bool(body.get("alarm_actions")), f"{self.relative(path)}: alarm {name} notifies nobody (no alarm_actions)")
+
     def run(self) -> int:
         self.parse_all()
+        self.check_alarm_subscription()
         self.check_ingress_from_security_groups_only()
         folders = sorted({path.parent for path in self.parsed})
         for folder in folders:

@@ -62,4 +62,6 @@ module "rds" {
   log_retention_days              = var.log_retention_days
   alarm_email                     = var.alarm_email
   max_connections_alarm_threshold = var.max_connections_alarm_threshold
+
+  freeable_memory_alarm_threshold_mib = var.freeable_memory_alarm_threshold_mib
 }

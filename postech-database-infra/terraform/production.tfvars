@@ -8,3 +8,6 @@ skip_final_snapshot             = false
 backup_retention_days           = 14
 max_connections_alarm_threshold = 600
 log_retention_days              = 365
+# The on-call list of the stage (replace the postech.example address with the team's).
+alarm_email                         = "oncall-production@postech.example"
+freeable_memory_alarm_threshold_mib = 800

@@ -8,3 +8,6 @@ skip_final_snapshot             = true
 backup_retention_days           = 7
 max_connections_alarm_threshold = 300
 log_retention_days              = 365
+# The on-call list of the stage (replace the postech.example address with the team's).
+alarm_email                         = "oncall-staging@postech.example"
+freeable_memory_alarm_threshold_mib = 400

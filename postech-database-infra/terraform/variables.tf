@@ -106,9 +106,18 @@ variable "log_retention_days" {
 }
 
 variable "alarm_email" {
-  description = "E-mail address subscribed to the database alarms; null for none (subscribe later)."
+  description = "On-call e-mail address subscribed to the database alarms. Required, no default: a stage cannot be applied without someone the alarms reach."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address (the on-call list of the stage)."
+  }
+}
+
+variable "freeable_memory_alarm_threshold_mib" {
+  description = "Freeable memory (MiB) below which the memory alarm fires: about 10% of instance_class's memory (db.t4g.medium 4 GiB, db.m6g.large 8 GiB)."
+  type        = number
 }
 
 variable "max_connections_alarm_threshold" {

@@ -31,6 +31,11 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
 12. The platform's objects (k8s/platform, `platform=`): the namespace enforces, warns and
     audits Pod Security `restricted`, and the ServiceAccounts the workloads run as exist there,
     named as in terraform/iam, with an IRSA annotation and no automounted token.
+13. Telemetry: the ServiceMonitor of terraform/monitoring (kube-prometheus-stack values) selects
+    the app's Service by its labels, in its namespace, on a port the Service has; the
+    NetworkPolicy prometheus-scrapes-app admits Prometheus's pods (namespace monitoring) on the
+    app's port and nothing else; the app exports spans to the collector the monitoring module
+    installs (OTEL_EXPORTER_OTLP_ENDPOINT), and the NetworkPolicy app-exports-traces lets it.
 
 Needs PyYAML (the venv) and python-hcl2 (PYTHONPATH, see scripts/validate-kubernetes.sh).
 Prints each failure and a summary (not in the "N passed, M failed" shape the root sums).
@@ -47,6 +52,8 @@ import hcl2
 import yaml
 
 IMAGE_TAG = re.compile(r"^[^@\s]+:sha-[0-9a-f]{7,40}$")
+# The NetworkPolicy that lets Prometheus scrape the app (k8s/base/network-policy-observability.yaml).
+SCRAPE_POLICY = "prometheus-scrapes-app"
 PHASES = {"prepare", "migrate", "rollout"}
 # Only the auth Lambda may hold the signing key: no object may name its secret or carry a
 # private key (the app verifies tokens with the public keys of jwt-verification-key).
@@ -94,6 +101,9 @@ class ManifestChecker:
         self.terraform = terraform
         self.root = defaults(terraform)
         self.iam = defaults(terraform / "iam")
+        values = terraform / "monitoring" / "values"
+        self.prometheus_values = yaml.safe_load((values / "kube-prometheus-stack.yaml").read_text(encoding="utf-8"))
+        self.collector_values = yaml.safe_load((values / "opentelemetry-collector.yaml").read_text(encoding="utf-8"))
         self.passed = 0
         self.failures: list[str] = []
 
@@ -128,6 +138,7 @@ class ManifestChecker:
         self.check_config(stage, by_kind)
         self.check_database_tls(stage, by_kind)
         self.check_app_ingress(stage, objects)
+        self.check_telemetry(stage, by_kind)
         return by_kind
 
     @staticmethod
@@ -280,10 +291,13 @@ class ManifestChecker:
             selector = policy["spec"].get("podSelector", {}).get("matchLabels", {})
             return all(app_labels.get(key) == value for key, value in selector.items())
 
+        # Prometheus's scrapes are admitted by pod and namespace, not by address, in the policy
+        # check_telemetry checks (its one rule, no address range): left out here.
         rules = [
             rule
             for obj in objects
             if obj["kind"] == "NetworkPolicy" and "Ingress" in obj["spec"].get("policyTypes", []) and selects_app(obj)
+            and obj["metadata"]["name"] != SCRAPE_POLICY
             for rule in obj["spec"].get("ingress", [])
         ]
         expected = {"from": [{"ipBlock": {"cidr": str(load_balancer)}}], "ports": [{"protocol": "TCP", "port": self.root["app_port"]}]}
@@ -295,6 +309,84 @@ class ManifestChecker:
         self.check(
             service.get("spec", {}).get("externalTrafficPolicy") == "Local",
             f"{stage}: Service postech-app is not externalTrafficPolicy Local: the NodePort would rewrite the load balancer's address and the NetworkPolicy drop its traffic",
+        )
+
+    def check_telemetry(self, stage: str, objects: dict) -> None:
+        namespace = self.root["app_namespace"]
+        port = self.root["app_port"]
+        service = objects.get(("Service", "postech-app"), {})
+        deployment = objects.get(("Deployment", "postech-app"), {})
+        pod_labels = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+
+        monitors = [
+            monitor
+            for monitor in self.prometheus_values.get("prometheus", {}).get("additionalServiceMonitors", [])
+            if monitor.get("name") == "postech-app"
+        ]
+        self.check(len(monitors) == 1, f"{stage}: kube-prometheus-stack values define no ServiceMonitor postech-app")
+        for monitor in monitors:
+            wanted = monitor.get("selector", {}).get("matchLabels", {})
+            labels = service.get("metadata", {}).get("labels", {})
+            self.check(
+                bool(wanted) and all(labels.get(key) == value for key, value in wanted.items()),
+                f"{stage}: the ServiceMonitor selects {wanted}, which Service/postech-app (labels {labels}) does not carry",
+            )
+            self.check(
+                namespace in monitor.get("namespaceSelector", {}).get("matchNames", []),
+                f"{stage}: the ServiceMonitor does not look in the app's namespace {namespace}",
+            )
+            port_names = {entry.get("name") for entry in service.get("spec", {}).get("ports", [])}
+            for endpoint in monitor.get("endpoints", []):
+                self.check(
+                    endpoint.get("port") in port_names,
+                    f"{stage}: the ServiceMonitor scrapes port {endpoint.get('port')!r}, not one of Service/postech-app {sorted(port_names)}",
+                )
+                self.check(endpoint.get("path") == "/metrics", f"{stage}: the ServiceMonitor scrapes {endpoint.get('path')!r}, not /metrics")
+
+        def selects_app(policy: dict) -> bool:
+            wanted = policy.get("spec", {}).get("podSelector", {}).get("matchLabels", {})
+            return bool(wanted) and all(pod_labels.get(key) == value for key, value in wanted.items())
+
+        def peers(rules: list, direction: str) -> list[tuple[str, dict, set]]:
+            found = []
+            for rule in rules:
+                ports = {entry.get("port") for entry in rule.get("ports", [])}
+                for peer in rule.get(direction, []):
+                    peer_namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                    found.append((peer_namespace, peer.get("podSelector", {}).get("matchLabels", {}), ports))
+            return found
+
+        scrape = objects.get(("NetworkPolicy", SCRAPE_POLICY), {})
+        self.check(selects_app(scrape), f"{stage}: NetworkPolicy {SCRAPE_POLICY} does not select the app's pods")
+        scrape_rules = scrape.get("spec", {}).get("ingress", [])
+        self.check(
+            len(scrape_rules) == 1
+            and all("ipBlock" not in peer for rule in scrape_rules for peer in rule.get("from", []))
+            and [entry.get("port") for entry in scrape_rules[0].get("ports", [])] == [port],
+            f"{stage}: NetworkPolicy {SCRAPE_POLICY} must hold one rule admitting pods (no address range) on port {port}",
+        )
+        self.check(
+            any(
+                peer_namespace == "monitoring" and labels.get("app.kubernetes.io/name") == "prometheus" and port in ports
+                for peer_namespace, labels, ports in peers(scrape.get("spec", {}).get("ingress", []), "from")
+            ),
+            f"{stage}: NetworkPolicy prometheus-scrapes-app does not admit Prometheus (namespace monitoring) on port {port}",
+        )
+
+        collector = self.collector_values.get("fullnameOverride")
+        endpoint = objects.get(("ConfigMap", "postech-app-config"), {}).get("data", {}).get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        self.check(
+            endpoint == f"http://{collector}.tracing.svc.cluster.local:4318",
+            f"{stage}: ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT={endpoint!r}, expected the collector http://{collector}.tracing.svc.cluster.local:4318",
+        )
+        traces = objects.get(("NetworkPolicy", "app-exports-traces"), {})
+        self.check(selects_app(traces), f"{stage}: NetworkPolicy app-exports-traces does not select the app's pods")
+        self.check(
+            any(
+                peer_namespace == "tracing" and labels.get("app.kubernetes.io/name") == "opentelemetry-collector" and 4318 in ports
+                for peer_namespace, labels, ports in peers(traces.get("spec", {}).get("egress", []), "to")
+            ),
+            f"{stage}: NetworkPolicy app-exports-traces does not let the app reach the collector (namespace tracing) on 4318",
         )
 
     def compare(self, stages: dict[str, dict]) -> None:

@@ -20,6 +20,11 @@
    workflow roles trust GitHub's OIDC provider only, for audience sts.amazonaws.com and exact
    `sub` values (StringEquals: no wildcard lets another repository, branch or pull request in).
    Checks 7 and 8 belong to the stage stack and are not run there.
+10. Alerts reach (stage stack) someone: `alarm_email` is a required variable (no default) with a validation
+   block, every stage's .tfvars sets it to an e-mail address, the monitoring module receives
+   it, and an SNS subscription of the tree sends to it.
+11. Every helm_release names an https repository and an exact chart version (literal or a
+   local of its folder).
 
 Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
 deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
@@ -48,6 +53,9 @@ SSM_CONTRACT = {
     "eks/app-tls-server-name": "String",
 }
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The variable every stage must set: who the alerts reach (monitoring.tf).
+ALARM_VARIABLE = "alarm_email"
 
 # A module source naming a folder of this tree (no registry version to pin).
 LOCAL_MODULE_PREFIXES = ("./", "../")
@@ -118,7 +126,8 @@ class Checker:
         for path, document in self.parsed.items():
             if path.parent != folder or path.suffix != ".tfvars":
                 continue
-            for name in document:
+            # python-hcl2 keeps comments under "__comments__".
+            for name in (key for key in document if not key.startswith("__")):
                 self.check(
                     name in declared,
                     f"{self.relative(path)}: sets `{name}`, which {self.relative(folder)} does not declare",
@@ -264,8 +273,76 @@ class Checker:
                     "trust: the subject must be matched exactly (StringEquals on token.actions.githubusercontent.com:sub), never StringLike",
                 )
 
+
+    def check_alarm_subscription(self) -> None:
+        where = f"variable {ALARM_VARIABLE}"
+        spec = self.variables(self.root).get(ALARM_VARIABLE)
+        self.check(spec is not None, f"{where} is not declared in the root module: nothing makes alerts reach anyone")
+        if spec is None:
+            return
+        self.check("default" not in spec, f"{where} has a default: each stage must name its on-call address")
+        conditions = [str(block.get("condition", "")) for block in spec.get("validation", [])]
+        self.check(
+            any(f"var.{ALARM_VARIABLE}" in condition for condition in conditions),
+            f"{where} has no validation block checking it: an empty or malformed address must stop the plan",
+        )
+        tfvars = [path for path in self.parsed if path.parent == self.root and path.suffix == ".tfvars"]
+        self.check(bool(tfvars), "no .tfvars in the root module")
+        for path in tfvars:
+            value = unquote(self.parsed[path].get(ALARM_VARIABLE, ""))
+            self.check(
+                isinstance(value, str) and bool(EMAIL.match(value)),
+                f"{self.relative(path)}: {ALARM_VARIABLE} must be set to the stage's on-call e-mail address, got {value!r}",
+            )
+        passed_on = [
+            body
+            for path, document in self.parsed.items()
+            if path.parent == self.root
+            for block in document.get("module", [])
+            for body in block.values()
+            if unquote(body.get(ALARM_VARIABLE, "")) == f"${{var.{ALARM_VARIABLE}}}"
+        ]
+        self.check(bool(passed_on), f"no module call passes {ALARM_VARIABLE} = var.{ALARM_VARIABLE}")
+        subscribed = [
+            body
+            for document in self.parsed.values()
+            for block in document.get("resource", [])
+            for body in block.get('"aws_sns_topic_subscription"', {}).values()
+            if unquote(body.get("endpoint", "")) == f"${{var.{ALARM_VARIABLE}}}"
+        ]
+        self.check(bool(subscribed), f"no aws_sns_topic_subscription sends to var.{ALARM_VARIABLE}")
+
+    def locals_of(self, folder: Path) -> dict:
+        values: dict = {}
+        for path, document in self.parsed.items():
+            if path.parent == folder and path.suffix == ".tf":
+                for block in document.get("locals", []):
+                    values.update(block)
+        return values
+
+    def check_helm_releases_pinned(self) -> None:
+        for path, document in self.parsed.items():
+            local_values = self.locals_of(path.parent)
+            for block in document.get("resource", []):
+                for name, body in block.get('"helm_release"', {}).items():
+                    where = f"{self.relative(path)}: helm_release.{label(name)}"
+                    version = unquote(body.get("version", ""))
+                    reference = re.fullmatch(r"\$\{local\.([a-z0-9_]+)\}", str(version))
+                    if reference:
+                        version = unquote(local_values.get(reference[1], ""))
+                    self.check(
+                        isinstance(version, str) and bool(EXACT_VERSION.match(version)),
+                        f"{where}: chart version {version!r} is not an exact version",
+                    )
+                    repository = unquote(body.get("repository", ""))
+                    self.check(
+                        isinstance(repository, str) and repository.startswith("https://"),
+                        f"{where}: repository {repository!r} is not an https URL",
+                    )
+
     def run(self, account_stack: bool = False) -> int:
         self.parse_all()
+        self.check_helm_releases_pinned()
         self.check_ingress_from_security_groups_only()
         self.check_registry_modules_pinned()
         if account_stack:
@@ -273,6 +350,7 @@ class Checker:
         else:
             self.check_ssm_contract()
             self.check_workload_secrets()
+            self.check_alarm_subscription()
         folders = sorted({path.parent for path in self.parsed})
         for folder in folders:
             self.check_variables_documented(folder)

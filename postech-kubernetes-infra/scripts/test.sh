@@ -8,10 +8,13 @@
 #   kubernetes  render each overlay and k8s/platform (kubectl kustomize), manifest checks
 #               (scripts/check_manifests.py), kubernetes-validate --strict against the stage's
 #               Kubernetes version (terraform/<stage>.tfvars), checkov on the rendered output
+#   monitoring  the alert rules' unit tests with promtool (scripts/test_alert_rules.py, which
+#               prints its own "promtool rule tests: N passed, M failed" line), and the
+#               dashboards, metric names and chart values (scripts/check_monitoring.py)
 #
-# Usage: scripts/test.sh [yaml|terraform|kubernetes]...   (default: all)
+# Usage: scripts/test.sh [yaml|terraform|kubernetes|monitoring]...   (default: all)
 # Needs on PATH: yamllint, checkov, kubernetes-validate (tools/requirements-dev.txt, one venv),
-# python3, kubectl; optionally terraform. python-hcl2 is installed by this script into its own
+# python3, kubectl, promtool (Debian package prometheus); optionally terraform. python-hcl2 is installed by this script into its own
 # directory (checkov ships a fork under the same import name). Every step runs even when one
 # fails; the last line is the summary the root test command adds up.
 set -uo pipefail
@@ -106,14 +109,21 @@ run_kubernetes() {
     "command -v checkov >/dev/null || { echo '$venv_hint' >&2; exit 1; }; LOG_LEVEL=ERROR checkov -d '$render_dir' --framework kubernetes --quiet --compact --skip-download"
 }
 
+run_monitoring() {
+  step "alert rule tests (promtool)" bash -c \
+    "command -v promtool >/dev/null || { echo 'promtool is required: apt-get install prometheus' >&2; exit 1; }; python3 scripts/test_alert_rules.py monitoring/alerts"
+  step "monitoring checks (dashboards, metric names, chart values)" python3 scripts/check_monitoring.py
+}
+
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(yaml terraform kubernetes)
+[ ${#parts[@]} -eq 0 ] && parts=(yaml terraform kubernetes monitoring)
 for part in "${parts[@]}"; do
   case $part in
     yaml) run_yaml ;;
     terraform) run_terraform ;;
     kubernetes) run_kubernetes ;;
-    *) echo "usage: scripts/test.sh [yaml|terraform|kubernetes]..." >&2; exit 2 ;;
+    monitoring) run_monitoring ;;
+    *) echo "usage: scripts/test.sh [yaml|terraform|kubernetes|monitoring]..." >&2; exit 2 ;;
   esac
 done
 

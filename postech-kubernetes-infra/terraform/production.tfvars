@@ -14,3 +14,9 @@ app_tls_server_name               = "app-origin.production.postech.example"
 dns_zone_name                     = "postech.example"
 load_balancer_deletion_protection = true
 image_retention_count             = 100
+# The on-call list of the stage (replace the postech.example address with the team's).
+alarm_email               = "oncall-production@postech.example"
+prometheus_retention_days = 30
+prometheus_volume_gib     = 100
+trace_retention_hours     = 168
+trace_volume_gib          = 50

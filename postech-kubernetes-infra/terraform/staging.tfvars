@@ -14,3 +14,9 @@ app_tls_server_name               = "app-origin.staging.postech.example"
 dns_zone_name                     = "postech.example"
 load_balancer_deletion_protection = false
 image_retention_count             = 30
+# The on-call list of the stage (replace the postech.example address with the team's).
+alarm_email               = "oncall-staging@postech.example"
+prometheus_retention_days = 15
+prometheus_volume_gib     = 30
+trace_retention_hours     = 72
+trace_volume_gib          = 10

@@ -8,6 +8,15 @@ terraform {
       # terraform-aws-modules/eks 20.x and vpc 5.x support the 5.x provider line.
       version = "~> 5.100"
     }
+    # The monitoring charts (monitoring.tf) and their Kubernetes objects.
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.37"
+    }
   }
 
   # Partial configuration: `terraform init -backend-config=backend/<stage>.s3.tfbackend

@@ -54,6 +54,9 @@ if [ ! -d node_modules/serverless ]; then
 fi
 
 export SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
+# The alarm topic's e-mail (infra/alarms.yml): the deploy must set POSTECH_ALARM_EMAIL; the
+# validation packages with a placeholder when it is unset (nothing is deployed from here).
+export POSTECH_ALARM_EMAIL=${POSTECH_ALARM_EMAIL:-alarms-validation@postech.example}
 # AWS is never called while packaging; an empty credential chain proves it.
 export AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_SESSION_TOKEN= AWS_PROFILE=
 
@@ -73,6 +76,8 @@ for stage in staging production; do
     cargo run --quiet --locked --example check_edge_protection -- "$template" || status=1
     echo "== $stage: least privilege (secrets per function, invoke permissions per method)"
     cargo run --quiet --locked --example check_least_privilege -- "$template" || status=1
+    echo "== $stage: alarms (every function and the gateway, notifying the topic of AlarmEmail)"
+    cargo run --quiet --locked --example check_alarms -- "$template" || status=1
 done
 
 if [ "$status" -ne 0 ]; then

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use reqwest::{Method, Response, StatusCode};
 use secrecy::ExposeSecret;
 
+use crate::adapters::payment_metrics::ProviderMetrics;
 use crate::application::payments::model::{Charge, ChargeRequest, ProviderPayment};
 use crate::application::payments::notification::Notification;
 use crate::application::payments::provider::{PaymentProvider, ProviderError, VerificationError};
@@ -31,8 +32,11 @@ pub struct MercadoPagoProvider {
 }
 
 impl MercadoPagoProvider {
-    /// The adapter for `settings`.
-    pub fn new(settings: &MercadoPagoSettings) -> Result<Self, ProviderError> {
+    /// The adapter for `settings`, counting every HTTP attempt into `metrics`.
+    pub fn new(
+        settings: &MercadoPagoSettings,
+        metrics: ProviderMetrics,
+    ) -> Result<Self, ProviderError> {
         Ok(Self {
             api: ApiClient::new(
                 settings.api_base_url.clone(),
@@ -40,6 +44,7 @@ impl MercadoPagoProvider {
                 settings.request_timeout,
                 settings.max_attempts,
                 settings.retry_backoff,
+                metrics,
             )?,
             payer_email: settings.payer_email.clone(),
             notification_url: settings.notification_url.clone(),
@@ -71,6 +76,7 @@ impl PaymentProvider for MercadoPagoProvider {
         let response = self
             .api
             .send(&ApiRequest {
+                operation: "create_payment",
                 method: Method::POST,
                 path: "/v1/payments".to_owned(),
                 body: Some(&body),
@@ -107,6 +113,7 @@ impl PaymentProvider for MercadoPagoProvider {
         let response = self
             .api
             .send::<()>(&ApiRequest {
+                operation: "get_payment",
                 method: Method::GET,
                 path: format!("/v1/payments/{provider_payment_id}"),
                 body: None,
@@ -126,6 +133,7 @@ impl PaymentProvider for MercadoPagoProvider {
         let response = self
             .api
             .send(&ApiRequest {
+                operation: "cancel_payment",
                 method: Method::PUT,
                 path: format!("/v1/payments/{provider_payment_id}"),
                 body: Some(&CancelPayment {

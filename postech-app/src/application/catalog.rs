@@ -19,6 +19,7 @@ impl Catalog {
     }
 
     /// The active products, optionally of one category, in name order.
+    #[tracing::instrument(name = "catalog.list_active", skip_all)]
     pub async fn list_active(
         &self,
         category: Option<Category>,
@@ -27,6 +28,7 @@ impl Catalog {
     }
 
     /// One active product; inactive ones are as good as unknown to customers.
+    #[tracing::instrument(name = "catalog.active_product", skip_all)]
     pub async fn active_product(&self, id: ProductId) -> Result<Product, UseCaseError> {
         match self.existing(id).await? {
             product if product.active => Ok(product),
@@ -35,6 +37,7 @@ impl Catalog {
     }
 
     /// Creates an active product from a draft that passes the menu rules.
+    #[tracing::instrument(name = "catalog.create", skip_all)]
     pub async fn create(&self, draft: ProductDraft) -> Result<Product, UseCaseError> {
         let fields = draft.validate().map_err(UseCaseError::Invalid)?;
         let product = Product::from_validated(ProductId::new_random(), fields, true);
@@ -44,6 +47,7 @@ impl Catalog {
 
     /// Replaces every field of a product. `active: Some(true)` reactivates a deactivated
     /// product, `None` keeps its status.
+    #[tracing::instrument(name = "catalog.replace", skip_all)]
     pub async fn replace(
         &self,
         id: ProductId,
@@ -71,6 +75,7 @@ impl Catalog {
 
     /// Deactivates a product. It is never deleted: past orders keep their snapshot of it and
     /// the row stays for reporting (v1 answered 500 when a product had ever been ordered).
+    #[tracing::instrument(name = "catalog.deactivate", skip_all)]
     pub async fn deactivate(&self, id: ProductId) -> Result<(), UseCaseError> {
         if products::deactivate(&self.pool, id).await? {
             Ok(())

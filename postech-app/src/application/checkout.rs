@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::{PgPool, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
@@ -117,15 +118,17 @@ pub enum PlaceOutcome {
 #[derive(Clone)]
 pub struct Checkout {
     pool: PgPool,
+    metrics: OrderMetrics,
 }
 
 impl Checkout {
-    /// The checkout over the database `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// The checkout over the database `pool`, counting orders and retries into `metrics`.
+    pub fn new(pool: PgPool, metrics: OrderMetrics) -> Self {
+        Self { pool, metrics }
     }
 
     /// Places an order for `caller`.
+    #[tracing::instrument(name = "checkout.place", skip_all)]
     pub async fn place(
         &self,
         caller: &Caller,
@@ -160,11 +163,14 @@ impl Checkout {
             idempotency,
             actor: caller.actor(),
         };
-        match stored_orders::place(&self.pool, &new_order, &price_order).await? {
-            PlaceOutcome::Placed(order) => Ok(CheckoutOutcome {
-                order,
-                replayed: false,
-            }),
+        match stored_orders::place(&self.pool, &new_order, &price_order, &self.metrics).await? {
+            PlaceOutcome::Placed(order) => {
+                self.metrics.order_placed();
+                Ok(CheckoutOutcome {
+                    order,
+                    replayed: false,
+                })
+            }
             PlaceOutcome::Rejected(CheckoutRejection::Invalid(errors)) => {
                 Err(UseCaseError::Invalid(errors))
             }

@@ -83,6 +83,7 @@ impl Customers {
     /// transaction is open and the row commits only if Cognito succeeded; should the commit
     /// fail after that, the identity is deleted again. Without a CPF there is no identity to
     /// create (the Cognito username is the CPF); an empty registration is an anonymous customer.
+    #[tracing::instrument(name = "customers.register", skip_all)]
     pub async fn register(&self, registration: Registration) -> Result<Customer, UseCaseError> {
         let customer = validate(registration)?;
         let identity = customer.cpf.clone().map(|cpf| NewCustomerIdentity {
@@ -128,6 +129,7 @@ impl Customers {
     }
 
     /// The calling customer's own record.
+    #[tracing::instrument(name = "customers.profile", skip_all)]
     pub async fn profile(&self, id: CustomerId) -> Result<Customer, UseCaseError> {
         customers::find_by_id(&self.pool, id)
             .await?
@@ -135,6 +137,7 @@ impl Customers {
     }
 
     /// A customer by CPF (staff).
+    #[tracing::instrument(name = "customers.by_cpf", skip_all)]
     pub async fn by_cpf(&self, cpf_text: &str) -> Result<Customer, UseCaseError> {
         let cpf = Cpf::parse(cpf_text).map_err(|_| {
             UseCaseError::invalid(FieldError::at_field("cpf", "value_error", "CPF inválido"))
@@ -145,6 +148,7 @@ impl Customers {
     }
 
     /// A page of customers (staff); `page` counts from 1.
+    #[tracing::instrument(name = "customers.list", skip_all)]
     pub async fn list(&self, page_size: u32, page: u32) -> Result<CustomerPage, UseCaseError> {
         let mut errors = Vec::new();
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::{PgPool, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
@@ -76,21 +77,28 @@ pub enum TransitionOutcome {
 pub struct Orders {
     pool: PgPool,
     payments: Payments,
+    metrics: OrderMetrics,
 }
 
 impl Orders {
     /// The use cases over the database `pool`; a cancelled order's pending charges are
-    /// cancelled at the provider through `payments`.
-    pub fn new(pool: PgPool, payments: Payments) -> Self {
-        Self { pool, payments }
+    /// cancelled at the provider through `payments`; status changes count into `metrics`.
+    pub fn new(pool: PgPool, payments: Payments, metrics: OrderMetrics) -> Self {
+        Self {
+            pool,
+            payments,
+            metrics,
+        }
     }
 
     /// One order, as `caller` may see it.
+    #[tracing::instrument(name = "orders.get", skip_all)]
     pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
         Ok(self.find(id).await?.as_seen_by(caller))
     }
 
     /// One order with its status history (staff).
+    #[tracing::instrument(name = "orders.with_history", skip_all)]
     pub async fn with_history(&self, id: OrderId) -> Result<OrderWithHistory, UseCaseError> {
         let record = self.find(id).await?;
         let history = stored_orders::history(&self.pool, id).await?;
@@ -101,6 +109,7 @@ impl Orders {
     /// Cancelling releases the reserved stock; leaving `Recebido` (cancelled, or marked
     /// `Pago` by staff who took the money another way) cancels the pending charge in the same
     /// transaction, then cancels that charge at the provider.
+    #[tracing::instrument(name = "orders.change_status", skip_all)]
     pub async fn change_status(
         &self,
         caller: &Caller,
@@ -114,6 +123,7 @@ impl Orders {
         }
         match stored_orders::transition(&self.pool, id, from, to, &caller.actor()).await? {
             TransitionOutcome::Done(withdrawn) => {
+                self.metrics.status_changed(to);
                 if !withdrawn.is_empty() {
                     tracing::info!(order_id = %id, to = to.wire_name(), charges = withdrawn.len(), "pending charge withdrawn with the status change");
                     // In the background: staff do not wait for the provider's retries. A
@@ -130,6 +140,7 @@ impl Orders {
     }
 
     /// Cancels an order while `Recebido` or `Pago`; records are never erased.
+    #[tracing::instrument(name = "orders.cancel", skip_all)]
     pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
         self.change_status(caller, id, OrderStatus::Cancelled).await
     }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_metrics::PaymentMetrics;
 use crate::adapters::postgres::{PgPool, payments as stored_payments};
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
@@ -92,17 +93,20 @@ pub struct Payments {
     provider: Arc<dyn PaymentProvider>,
     simulator: Option<Arc<SimulatedPaymentProvider>>,
     metrics: PaymentMetrics,
+    orders: OrderMetrics,
     expiry: TimeDelta,
 }
 
 impl Payments {
     /// The use cases over the database `pool`; `simulator` is `Some` only with the simulated
-    /// provider, and pending charges expire `expiry` after their creation.
+    /// provider, and pending charges expire `expiry` after their creation. Payments count
+    /// into `metrics`, the orders they pay or cancel into `orders`.
     pub fn new(
         pool: PgPool,
         provider: Arc<dyn PaymentProvider>,
         simulator: Option<Arc<SimulatedPaymentProvider>>,
         metrics: PaymentMetrics,
+        orders: OrderMetrics,
         expiry: Duration,
     ) -> Self {
         Self {
@@ -110,6 +114,7 @@ impl Payments {
             provider,
             simulator,
             metrics,
+            orders,
             expiry: TimeDelta::from_std(expiry).unwrap_or(TimeDelta::MAX),
         }
     }
@@ -125,6 +130,7 @@ impl Payments {
     }
 
     /// The stored payment state of an order.
+    #[tracing::instrument(name = "payments.status", skip_all)]
     pub async fn status(&self, order: OrderId) -> Result<PaymentView, PaymentError> {
         let payable = stored_payments::payable_order(&self.pool, order)
             .await?
@@ -152,6 +158,7 @@ impl Payments {
     /// A provider notification: verify its signature, fetch the payment it names from the
     /// provider, apply that answer. Anything but a bad signature or an unreachable
     /// provider/database is acknowledged (retrying would not change the answer).
+    #[tracing::instrument(name = "payments.receive_notification", skip_all)]
     pub async fn receive_notification(
         &self,
         notification: &Notification,
@@ -195,6 +202,7 @@ impl Payments {
     /// Settles the order's pending payment at the simulated provider and delivers the
     /// signed notification it sends through [`Payments::receive_notification`] — the very
     /// path a real notification takes.
+    #[tracing::instrument(name = "payments.simulate", skip_all)]
     pub async fn simulate(
         &self,
         order: OrderId,
@@ -233,6 +241,10 @@ impl Payments {
         match outcome {
             ApplyOutcome::Applied(status) => {
                 self.metrics.payment_settled(status);
+                // An approval moves the order Recebido → Pago in the same transaction.
+                if status == PaymentStatus::Approved {
+                    self.orders.status_changed(OrderStatus::Paid);
+                }
                 tracing::info!(
                     provider_payment_id,
                     status = status.wire_name(),
@@ -294,6 +306,7 @@ impl Payments {
     }
 
     /// Staff cancelled an order that was awaiting payment: its charges must not be payable.
+    #[tracing::instrument(name = "payments.cancel_charges", skip_all)]
     pub async fn cancel_charges(&self, charges: &[WithdrawnCharge]) {
         for charge in charges {
             self.cancel_at_provider(&charge.provider, &charge.provider_payment_id)

@@ -7,19 +7,24 @@ use prometheus::Registry;
 
 use super::StartupError;
 use crate::adapters::mercadopago::MercadoPagoProvider;
-use crate::adapters::payment_metrics::PaymentMetrics;
+use crate::adapters::order_metrics::OrderMetrics;
+use crate::adapters::payment_metrics::{PaymentMetrics, ProviderMetrics};
 use crate::adapters::postgres::PgPool;
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
 use crate::application::payments::Payments;
 use crate::application::payments::provider::PaymentProvider;
 use crate::configuration::payments::{PaymentSettings, ProviderSettings};
 
-/// The payment use cases over `pool`, counting into `registry`.
+/// The payment use cases over `pool`, counting into `registry` (and the orders they pay or
+/// cancel into `orders`).
 pub fn payments(
     settings: &PaymentSettings,
     pool: PgPool,
     registry: &Registry,
+    orders: OrderMetrics,
 ) -> Result<Payments, StartupError> {
+    let provider_metrics = ProviderMetrics::register(registry)
+        .map_err(|error| StartupError::Setup(error.to_string()))?;
     let (provider, simulator): (
         Arc<dyn PaymentProvider>,
         Option<Arc<SimulatedPaymentProvider>>,
@@ -29,7 +34,7 @@ pub fn payments(
                 api_base_url = %mercadopago.api_base_url,
                 "payments: Mercado Pago (Pix through the Payments API)"
             );
-            let provider = MercadoPagoProvider::new(mercadopago)
+            let provider = MercadoPagoProvider::new(mercadopago, provider_metrics)
                 .map_err(|error| StartupError::Setup(error.to_string()))?;
             (Arc::new(provider), None)
         }
@@ -50,6 +55,7 @@ pub fn payments(
         provider,
         simulator,
         metrics,
+        orders,
         settings.expiry,
     ))
 }

@@ -141,4 +141,14 @@ async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
         1
     );
     assert_eq!(app.admin_product(&lower).await["estoque_disponivel"], 9);
+    // The retry is counted by its reason: the alert on deadlocks reads this series.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"checkout_retries_total{reason="deadlock"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"checkout_aborted_total{reason="deadlock"} 0"#),
+        "{metrics}"
+    );
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use diesel::connection::InstrumentationEvent;
 use diesel_async::AsyncConnection;
 use futures_util::FutureExt;
+use postech_app::adapters::order_metrics::OrderMetrics;
 use postech_app::adapters::postgres::orders::KitchenPage;
 use postech_app::adapters::postgres::{
     EstablishConnection, PgConnector, PgPool, connection_pool, customers, orders, products,
@@ -84,7 +85,10 @@ async fn order(pool: &PgPool, menu: &[Product], customer: CustomerId, status: Or
         idempotency: None,
         actor: "kiosk".to_owned(),
     };
-    let PlaceOutcome::Placed(_) = orders::place(pool, &new_order, &price_order).await.unwrap()
+    let metrics = OrderMetrics::register(&prometheus::Registry::new()).unwrap();
+    let PlaceOutcome::Placed(_) = orders::place(pool, &new_order, &price_order, &metrics)
+        .await
+        .unwrap()
     else {
         panic!("placed");
     };

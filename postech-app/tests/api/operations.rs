@@ -223,6 +223,74 @@ async fn metrics_are_labelled_by_route_pattern_and_pass_promtool() {
     );
 }
 
+/// The value of the sample `series` (name and labels as rendered) in a scrape, if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn order_pool_and_provider_series_follow_a_checkout_and_a_cancellation() {
+    let app = TestApp::spawn().await;
+    let product = app
+        .create_product("X-Burguer", "15.90", crate::helpers::BURGERS, 5)
+        .await;
+    let order = app.place_order(&[(&product, 1)]).await;
+    let order_id = order["id"].as_str().unwrap();
+    assert_eq!(app.set_status(order_id, "Cancelado").await, StatusCode::OK);
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(sample(&text, "orders_created_total"), Some(1.0), "{text}");
+    for (status, count) in [("received", 1.0), ("cancelled", 1.0), ("paid", 0.0)] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!(r#"orders_status_changes_total{{status="{status}"}}"#)
+            ),
+            Some(count),
+            "{status}:\n{text}"
+        );
+    }
+    // The pool of the test app holds 10; the connections it opened are back, idle.
+    assert_eq!(
+        sample(&text, "db_pool_max_connections"),
+        Some(10.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, r#"db_pool_connections{state="idle"}"#).is_some_and(|idle| idle >= 1.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, r#"db_pool_connections{state="in_use"}"#).is_some(),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "db_pool_acquire_timeouts_total"),
+        Some(0.0),
+        "{text}"
+    );
+    // Created at zero whatever the provider (here the simulated one), like every labelled
+    // series the alerts read, so that their first event is an increase.
+    assert_eq!(
+        sample(
+            &text,
+            r#"payment_provider_requests_total{operation="create_payment",outcome="timeout"}"#
+        ),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"checkout_retries_total{reason="deadlock"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "payment_expiry_sweep_last_success_timestamp_seconds").is_some(),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn every_answer_carries_a_request_id_and_keeps_a_sane_inbound_one() {
     let app = TestApp::spawn().await;

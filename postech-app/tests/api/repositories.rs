@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use postech_app::adapters::order_metrics::OrderMetrics;
 use postech_app::adapters::postgres::orders::KitchenPage;
 use postech_app::adapters::postgres::seed::{SAMPLE_MENU, seed_sample_menu};
 use postech_app::adapters::postgres::{PgPool, customers, orders, ping, products};
@@ -154,7 +155,8 @@ async fn order_queries_place_read_list_and_transition() {
         idempotency: None,
         actor: "kiosk".to_owned(),
     };
-    let placed = match orders::place(&pool, &new_order, &price_order)
+    let metrics = OrderMetrics::register(&prometheus::Registry::new()).unwrap();
+    let placed = match orders::place(&pool, &new_order, &price_order, &metrics)
         .await
         .unwrap()
     {

@@ -52,6 +52,18 @@ async fn an_unpaid_charge_expires_cancels_the_order_and_returns_the_stock() {
                 && request.body["status"] == "cancelled")
     );
     assert_eq!(app.metric("payments_expired_total").await, 1.0);
+    assert_eq!(
+        app.metric(r#"orders_status_changes_total{status="cancelled"}"#)
+            .await,
+        1.0
+    );
+    // The round that expired it completed: the stalled-sweep alert reads this timestamp.
+    let started = chrono::Utc::now().timestamp() - 60;
+    assert!(
+        app.metric("payment_expiry_sweep_last_success_timestamp_seconds")
+            .await
+            > started as f64
+    );
     assert_eq!(app.qr_code(&order).await.status(), StatusCode::CONFLICT);
 }
 

@@ -162,6 +162,14 @@ async fn a_transient_provider_failure_is_retried_with_the_same_idempotency_key()
             .all(|post| post.idempotency_key.as_deref() == qr["id"].as_str())
     );
     assert_eq!(app.double.payments_created(), 1);
+    // Every attempt is counted with its outcome (the provider-errors alert reads them).
+    let calls = |outcome: &str| {
+        format!(
+            r#"payment_provider_requests_total{{operation="create_payment",outcome="{outcome}"}}"#
+        )
+    };
+    assert_eq!(app.metric(&calls("http_5xx")).await, 2.0);
+    assert_eq!(app.metric(&calls("ok")).await, 1.0);
 }
 
 #[tokio::test]

@@ -95,9 +95,13 @@ variable "log_retention_days" {
 }
 
 variable "alarm_email" {
-  description = "E-mail subscribed to the alarm topic; null for none."
+  description = "E-mail subscribed to the alarm topic (required: alarms must reach someone)."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
 }
 
 variable "max_connections_alarm_threshold" {
@@ -115,4 +119,27 @@ variable "free_storage_alarm_fraction" {
   description = "Fraction of the allocated storage below which free space raises the storage alarm."
   type        = number
   default     = 0.1
+}
+
+variable "freeable_memory_alarm_threshold_mib" {
+  description = "Freeable memory (MiB) below which, for 10 minutes, the memory alarm fires; about 10% of the instance class's memory."
+  type        = number
+}
+
+variable "io_latency_alarm_threshold_ms" {
+  description = "Average read or write latency (ms) above which, for 10 minutes, the latency alarms fire."
+  type        = number
+  default     = 20
+}
+
+variable "replica_identifiers" {
+  description = "Identifiers of the instance's read replicas; each gets a ReplicaLag alarm (empty: none)."
+  type        = list(string)
+  default     = []
+}
+
+variable "replica_lag_alarm_threshold_seconds" {
+  description = "Replica lag (s) above which, for 5 minutes, a replica's lag alarm fires."
+  type        = number
+  default     = 30
 }

@@ -37,3 +37,8 @@ output "cluster_security_group_id" {
   description = "Security group of the control plane's network interfaces (the private API endpoint)."
   value       = module.eks.cluster_security_group_id
 }
+
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the cluster's API (the helm and kubernetes providers of ../monitoring.tf)."
+  value       = module.eks.cluster_certificate_authority_data
+}

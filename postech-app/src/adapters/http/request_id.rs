@@ -18,6 +18,9 @@ use tracing::Instrument;
 /// Header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The route of requests that matched no route (as in the metrics).
+const UNMATCHED_ROUTE: &str = "unmatched";
+
 /// Longest caller-supplied id we adopt; longer ones are replaced by our own.
 const MAX_INBOUND_ID_LENGTH: usize = 64;
 
@@ -99,11 +102,24 @@ where
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let request_id = RequestId::from_inbound(request.headers().get(REQUEST_ID_HEADER));
         request.extensions_mut().insert(request_id.clone());
+        // The root span of the request's trace, named `<METHOD> <route pattern>`
+        // (OpenTelemetry's HTTP server convention) with the request id: the pattern is looked
+        // up before the span starts, because its exported name is fixed then. The trailing
+        // slash was trimmed already (TrimTrailingSlash runs first), so `/x/` finds `/x`.
+        // The resource map's lookup by path, not the request's `match_pattern()`: before
+        // routing, the latter records a resource path on the request that routing then trips
+        // over (Swagger UI's nested service answers 404).
+        let route = request
+            .resource_map()
+            .match_pattern(request.path())
+            .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
         let span = tracing::info_span!(
             "http_request",
+            otel.name = %format!("{} {route}", request.method()),
+            otel.kind = "server",
             request_id = %request_id.as_str(),
             method = %request.method(),
-            route = tracing::field::Empty,
+            route = %route,
             status = tracing::field::Empty,
         );
         continue_trace(&span, &request);
@@ -112,11 +128,8 @@ where
         let scoped_id = request_id.clone();
         let handled = async move {
             let mut response = service.call(request).await?;
-            let route = response.request().match_pattern();
             let status = response.status().as_u16();
-            let current = tracing::Span::current();
-            current.record("route", route.as_deref().unwrap_or("unmatched"));
-            current.record("status", status);
+            tracing::Span::current().record("status", status);
             if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
                 response
                     .headers_mut()

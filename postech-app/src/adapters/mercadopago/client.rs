@@ -4,6 +4,10 @@
 //! Retrying a `POST /v1/payments` is safe because every charge carries an
 //! `X-Idempotency-Key` (our payment id): Mercado Pago answers a repeat with the payment it
 //! already created.
+//!
+//! Each attempt is a span (`mercadopago <operation>`, a client span with the method, the
+//! path, the attempt and the answer's status) and a count of
+//! `payment_provider_requests_total{operation, outcome}`.
 
 use std::time::Duration;
 
@@ -11,7 +15,9 @@ use postech_shared_sdk::secrets::{CachedSecret, MercadoPagoSecret};
 use reqwest::{Client, Method, Response, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
+use tracing::Instrument as _;
 
+use crate::adapters::payment_metrics::{CallOutcome, ProviderMetrics};
 use crate::application::payments::provider::ProviderError;
 
 /// Connection set-up is bounded separately: an unreachable host fails fast and is retried.
@@ -19,6 +25,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A request to send (and, when needed, send again).
 pub struct ApiRequest<'a, B: Serialize> {
+    /// What the call does (`create_payment`, `get_payment`, `cancel_payment`): the metric
+    /// label and the span's name.
+    pub operation: &'static str,
     /// The method.
     pub method: Method,
     /// The path under the API base, e.g. `/v1/payments/123`.
@@ -37,6 +46,7 @@ pub struct ApiClient {
     credentials: CachedSecret<MercadoPagoSecret>,
     max_attempts: u32,
     retry_backoff: Duration,
+    metrics: ProviderMetrics,
 }
 
 impl ApiClient {
@@ -47,6 +57,7 @@ impl ApiClient {
         request_timeout: Duration,
         max_attempts: u32,
         retry_backoff: Duration,
+        metrics: ProviderMetrics,
     ) -> Result<Self, ProviderError> {
         let http = Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -60,6 +71,7 @@ impl ApiClient {
             credentials,
             max_attempts: max_attempts.max(1),
             retry_backoff,
+            metrics,
         })
     }
 
@@ -95,7 +107,29 @@ impl ApiClient {
             if let Some(body) = request.body {
                 builder = builder.json(body);
             }
-            match builder.send().await {
+            let span = tracing::info_span!(
+                "mercadopago",
+                otel.name = %format!("mercadopago {}", request.operation),
+                otel.kind = "client",
+                payment.operation = request.operation,
+                http.request.method = %request.method,
+                url.path = %request.path,
+                attempt,
+                http.response.status_code = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+            );
+            let sent = builder.send().instrument(span.clone()).await;
+            let outcome = match &sent {
+                Ok(response) => CallOutcome::of_status(response.status().as_u16()),
+                Err(error) if error.is_timeout() => CallOutcome::Timeout,
+                Err(_) => CallOutcome::Transport,
+            };
+            if let Ok(response) = &sent {
+                span.record("http.response.status_code", response.status().as_u16());
+            }
+            span.record("outcome", outcome.label());
+            self.metrics.observe(request.operation, outcome);
+            match sent {
                 Ok(response) if is_transient(response.status()) => {
                     last_failure = format!("HTTP {}", response.status().as_u16());
                 }

@@ -78,6 +78,7 @@ impl From<DieselError> for Failure {
 /// Inserts `customer` inside a transaction, then awaits `confirmation` (if any) and commits
 /// only when it succeeds: the row exists only if the confirmation did. The confirmation is
 /// never polled when the insert fails (e.g. a duplicate CPF), so it has no side effect then.
+#[tracing::instrument(name = "db.customers.insert_confirmed", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn insert_confirmed(
     pool: &PgPool,
     customer: &Customer,
@@ -122,6 +123,7 @@ pub async fn insert_confirmed(
 }
 
 /// One customer by id.
+#[tracing::instrument(name = "db.customers.find_by_id", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn find_by_id(pool: &PgPool, id: CustomerId) -> Result<Option<Customer>, PortError> {
     let mut connection = connection(pool).await?;
     customers::table
@@ -136,6 +138,7 @@ pub async fn find_by_id(pool: &PgPool, id: CustomerId) -> Result<Option<Customer
 }
 
 /// One customer by CPF.
+#[tracing::instrument(name = "db.customers.find_by_cpf", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn find_by_cpf(pool: &PgPool, cpf: &Cpf) -> Result<Option<Customer>, PortError> {
     let mut connection = connection(pool).await?;
     customers::table
@@ -150,6 +153,7 @@ pub async fn find_by_cpf(pool: &PgPool, cpf: &Cpf) -> Result<Option<Customer>, P
 }
 
 /// A page of customers in registration order, and the total count.
+#[tracing::instrument(name = "db.customers.list", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn list(
     pool: &PgPool,
     limit: u32,

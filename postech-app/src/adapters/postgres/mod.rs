@@ -10,6 +10,7 @@ pub mod listener;
 mod money;
 pub mod orders;
 pub mod payments;
+mod pool_metrics;
 pub mod products;
 pub mod seed;
 pub mod tls;
@@ -23,15 +24,40 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
+use prometheus::IntCounter;
 
 use crate::application::error::PortError;
 
+pub use codes::order_status_code;
 pub use connect::{ConnectionSetupError, PgConnector};
+pub use pool_metrics::PoolCollector;
 
 const DEPENDENCY: &str = "database";
 
-/// A pool of connections shared by every repository.
-pub type PgPool = Pool<AsyncPgConnection>;
+/// A pool of connections shared by every repository, counting the waits for a connection
+/// that timed out (`db_pool_acquire_timeouts_total`, see [`PoolCollector`]).
+#[derive(Clone)]
+pub struct PgPool {
+    pool: Pool<AsyncPgConnection>,
+    acquire_timeouts: IntCounter,
+}
+
+impl PgPool {
+    /// A connection from the pool, waiting at most the acquire timeout for one.
+    pub async fn get(&self) -> Result<Object<AsyncPgConnection>, PoolError> {
+        let connection = self.pool.get().await;
+        if let Err(PoolError::Timeout(_)) = &connection {
+            self.acquire_timeouts.inc();
+        }
+        connection
+    }
+
+    /// The series of this pool (connections in use and idle, its size, acquire timeouts),
+    /// read at each scrape; register it in the registry `/metrics` renders.
+    pub fn collector(&self) -> Result<PoolCollector, prometheus::Error> {
+        PoolCollector::new(self.pool.clone(), self.acquire_timeouts.clone())
+    }
+}
 
 /// Why the pool could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -55,15 +81,24 @@ pub fn connection_pool(
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = establish;
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config("", config);
-    Pool::builder(manager)
+    let pool = Pool::builder(manager)
         .max_size(max_size)
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(acquire_timeout))
         .create_timeout(Some(acquire_timeout))
         .build()
-        .map_err(|error| PoolSetupError(error.to_string()))
+        .map_err(|error| PoolSetupError(error.to_string()))?;
+    let acquire_timeouts = pool_metrics::acquire_timeouts_counter()
+        .map_err(|error| PoolSetupError(error.to_string()))?;
+    Ok(PgPool {
+        pool,
+        acquire_timeouts,
+    })
 }
 
+/// A connection from `pool`, as a port error when none comes in time (a span: the wait is
+/// part of every statement group's latency).
+#[tracing::instrument(name = "db.acquire", skip_all)]
 pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection>, PortError> {
     pool.get().await.map_err(|error| match error {
         PoolError::Backend(error) => PortError::Unavailable {
@@ -117,21 +152,52 @@ pub(crate) fn to_port_error(error: DieselError) -> PortError {
     }
 }
 
+/// Why PostgreSQL aborted a transaction to resolve a conflict with another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockConflict {
+    /// SQLSTATE 40P01.
+    Deadlock,
+    /// SQLSTATE 40001.
+    Serialization,
+}
+
+impl LockConflict {
+    /// Both kinds, for series created at zero.
+    pub const ALL: [LockConflict; 2] = [LockConflict::Deadlock, LockConflict::Serialization];
+
+    /// The label of the `reason` of the checkout series.
+    pub const fn label(self) -> &'static str {
+        match self {
+            LockConflict::Deadlock => "deadlock",
+            LockConflict::Serialization => "serialization",
+        }
+    }
+}
+
 /// Whether PostgreSQL aborted the transaction to resolve a conflict with another one — a
 /// serialization failure (SQLSTATE 40001) or a deadlock (40P01) — so that running it again
 /// may well succeed. Every path here locks in one global order, so a deadlock means a bug or
 /// a foreign transaction (an operator's, a migration's); retrying is still the right answer.
+pub(crate) fn is_lock_conflict(error: &DieselError) -> bool {
+    lock_conflict(error).is_some()
+}
+
+/// The kind of lock conflict that aborted the transaction, if that is the error.
 ///
 /// diesel-async names 40001 but folds 40P01 into `Unknown` and does not expose the SQLSTATE,
 /// so a deadlock is recognised by PostgreSQL's message, which is English under the `C` and
 /// `en_*` `lc_messages` of the Debian and RDS defaults.
-pub(crate) fn is_lock_conflict(error: &DieselError) -> bool {
+pub(crate) fn lock_conflict(error: &DieselError) -> Option<LockConflict> {
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            info.message() == DEADLOCK_MESSAGE
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            Some(LockConflict::Serialization)
         }
-        _ => false,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if info.message() == DEADLOCK_MESSAGE =>
+        {
+            Some(LockConflict::Deadlock)
+        }
+        _ => None,
     }
 }
 

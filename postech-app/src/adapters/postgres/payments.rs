@@ -101,6 +101,7 @@ impl From<Abort> for PortError {
 }
 
 /// The order's status and total, if it exists.
+#[tracing::instrument(name = "db.payments.payable_order", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn payable_order(
     pool: &PgPool,
     order: OrderId,
@@ -125,6 +126,7 @@ pub async fn payable_order(
 }
 
 /// The order's latest payment attempt.
+#[tracing::instrument(name = "db.payments.latest_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn latest_payment(
     pool: &PgPool,
     order: OrderId,

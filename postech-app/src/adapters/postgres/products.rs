@@ -77,6 +77,7 @@ impl<'a> ProductChanges<'a> {
 }
 
 /// Products in name order; `only_active` hides deactivated ones.
+#[tracing::instrument(name = "db.products.list", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn list(
     pool: &PgPool,
     category: Option<Category>,
@@ -98,6 +99,7 @@ pub async fn list(
 }
 
 /// One product, active or not.
+#[tracing::instrument(name = "db.products.find", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn find(pool: &PgPool, id: ProductId) -> Result<Option<Product>, PortError> {
     let mut connection = connection(pool).await?;
     products::table
@@ -112,6 +114,7 @@ pub async fn find(pool: &PgPool, id: ProductId) -> Result<Option<Product>, PortE
 }
 
 /// Stores a new product.
+#[tracing::instrument(name = "db.products.insert", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn insert(pool: &PgPool, product: &Product) -> Result<(), PortError> {
     let mut connection = connection(pool).await?;
     diesel::insert_into(products::table)
@@ -126,6 +129,7 @@ pub async fn insert(pool: &PgPool, product: &Product) -> Result<(), PortError> {
 }
 
 /// Replaces a product's fields; `false` when there is no such product.
+#[tracing::instrument(name = "db.products.update", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn update(pool: &PgPool, product: &Product) -> Result<bool, PortError> {
     let mut connection = connection(pool).await?;
     diesel::update(products::table.find(product.id.into_uuid()))
@@ -137,6 +141,7 @@ pub async fn update(pool: &PgPool, product: &Product) -> Result<bool, PortError>
 }
 
 /// Marks a product inactive; `false` when there is no such product.
+#[tracing::instrument(name = "db.products.deactivate", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn deactivate(pool: &PgPool, id: ProductId) -> Result<bool, PortError> {
     let mut connection = connection(pool).await?;
     diesel::update(products::table.find(id.into_uuid()))

@@ -7,6 +7,7 @@ use super::Payments;
 use super::model::UnpaidOrderSweep;
 use crate::adapters::postgres::payments as stored_payments;
 use crate::application::error::PortError;
+use crate::domain::order::OrderStatus;
 
 /// What one round of the expiry sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,10 +30,12 @@ impl Payments {
     ///
     /// A failure stops the round: what was done before it stays done (and counted), the
     /// rest is found again next round.
+    #[tracing::instrument(name = "payments.expire_due", skip_all)]
     pub async fn expire_due(&self) -> Result<ExpiryRound, PortError> {
         let mut round = ExpiryRound::default();
         while let Some(payment) = stored_payments::expire_next_due(&self.pool, Utc::now()).await? {
             self.metrics.payments_expired(1);
+            self.orders.status_changed(OrderStatus::Cancelled);
             round.payments_expired += 1;
             tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment expired, order cancelled");
             if let Some(id) = &payment.provider_payment_id {
@@ -46,6 +49,7 @@ impl Payments {
             match stored_payments::cancel_next_unpaid_order(&self.pool, cutoff).await? {
                 UnpaidOrderSweep::Cancelled(order_id) => {
                     self.metrics.unpaid_order_cancelled();
+                    self.orders.status_changed(OrderStatus::Cancelled);
                     round.unpaid_orders_cancelled += 1;
                     tracing::info!(%order_id, "order cancelled: nobody paid it in time");
                 }
@@ -53,6 +57,7 @@ impl Payments {
                 UnpaidOrderSweep::NothingDue => break,
             }
         }
+        self.metrics.sweep_completed(Utc::now());
         Ok(round)
     }
 }

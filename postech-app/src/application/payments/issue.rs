@@ -16,6 +16,7 @@ impl Payments {
     /// The order's live pending payment, or a new charge for its total when it has none.
     /// Refused once the order is no longer `Recebido`: an approved order is never charged
     /// twice.
+    #[tracing::instrument(name = "payments.issue_qr_code", skip_all)]
     pub async fn issue_qr_code(&self, order: OrderId) -> Result<StoredPayment, PaymentError> {
         let now = Utc::now();
         let reservation = stored_payments::reserve_charge(

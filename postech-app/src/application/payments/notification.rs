@@ -62,6 +62,14 @@ pub enum SignatureError {
 }
 
 impl SignatureError {
+    /// Every reason, for series created at zero.
+    pub const ALL: [SignatureError; 4] = [
+        SignatureError::Missing,
+        SignatureError::Malformed,
+        SignatureError::Mismatch,
+        SignatureError::Stale,
+    ];
+
     /// The metric label of the reason.
     pub const fn label(self) -> &'static str {
         match self {

@@ -27,6 +27,7 @@ pub(super) use transition::{NewHistoryRow, give_back_stock};
 
 /// The order stored under an idempotency key, with the request fingerprint it was made
 /// with.
+#[tracing::instrument(name = "db.orders.find_by_idempotency_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn find_by_idempotency_key(
     pool: &PgPool,
     key: &str,
@@ -47,6 +48,7 @@ pub async fn find_by_idempotency_key(
 }
 
 /// One order with its items and its owner's name.
+#[tracing::instrument(name = "db.orders.find", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<OrderRecord>, PortError> {
     let mut connection = connection(pool).await?;
     let rows = diesel::sql_query(ORDER_BY_ID_SQL)
@@ -71,6 +73,7 @@ pub async fn find_many(pool: &PgPool, ids: &[OrderId]) -> Result<Vec<OrderRecord
 }
 
 /// A customer's orders, newest first.
+#[tracing::instrument(name = "db.orders.list_for_customer", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn list_for_customer(
     pool: &PgPool,
     customer: CustomerId,
@@ -86,6 +89,7 @@ pub async fn list_for_customer(
 
 /// A page of the kitchen queue: open orders, `Pronto` first, then `Em preparação`, `Pago`,
 /// `Recebido`, oldest first within a status — in one statement, whatever the page size.
+#[tracing::instrument(name = "db.orders.kitchen_queue", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn kitchen_queue(
     pool: &PgPool,
     page: KitchenPage,
@@ -110,6 +114,7 @@ pub struct KitchenPage {
 }
 
 /// The status changes of an order, oldest first.
+#[tracing::instrument(name = "db.orders.history", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn history(pool: &PgPool, id: OrderId) -> Result<Vec<StatusChange>, PortError> {
     let mut connection = connection(pool).await?;
     let rows = order_status_history::table

@@ -17,9 +17,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use postech_database::schema::products;
 use uuid::Uuid;
 
+use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::money::SqlMoney;
 use crate::adapters::postgres::{
-    PgPool, connection, is_lock_conflict, to_port_error, violated_constraint,
+    PgPool, connection, lock_conflict, to_port_error, violated_constraint,
 };
 use crate::application::checkout::{
     CheckoutRejection, LockedProduct, NewOrder, PlaceOutcome, PriceOrder,
@@ -65,11 +66,13 @@ const ATTEMPTS: u32 = 3;
 /// In one transaction: locks the ordered products in id order, runs `price` on them,
 /// reserves stock, stores the order with its priced items, its first status-history entry
 /// and its idempotency key. A transaction PostgreSQL aborts to break a lock conflict is run
-/// again, up to [`ATTEMPTS`] times.
+/// again, up to [`ATTEMPTS`] times; `metrics` counts the retries and a last attempt's abort.
+#[tracing::instrument(name = "db.orders.place", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn place(
     pool: &PgPool,
     order: &NewOrder,
     price: &PriceOrder,
+    metrics: &OrderMetrics,
 ) -> Result<PlaceOutcome, PortError> {
     let mut connection = connection(pool).await?;
     let mut attempt = 1;
@@ -83,12 +86,21 @@ pub async fn place(
             .await;
         // The whole transaction rolled back, so running it again is safe: a deadlock or
         // serialization failure is another transaction's timing, not the customer's fault.
-        match outcome {
-            Err(Abort::Database(error)) if is_lock_conflict(&error) && attempt < ATTEMPTS => {
-                tracing::warn!(attempt, %error, "checkout aborted by a lock conflict; retrying");
+        let conflict = match &outcome {
+            Err(Abort::Database(error)) => lock_conflict(error),
+            _ => None,
+        };
+        match (conflict, outcome) {
+            (Some(conflict), Err(Abort::Database(error))) if attempt < ATTEMPTS => {
+                metrics.checkout_retried(conflict);
+                tracing::warn!(attempt, %error, reason = conflict.label(), "checkout aborted by a lock conflict; retrying");
                 attempt += 1;
             }
-            outcome => break outcome,
+            (Some(conflict), outcome) => {
+                metrics.checkout_aborted(conflict);
+                break outcome;
+            }
+            (None, outcome) => break outcome,
         }
     };
     match outcome {
@@ -115,6 +127,7 @@ pub async fn place(
 }
 
 /// Locks the ordered products in id order and reads what pricing needs.
+#[tracing::instrument(name = "db.orders.lock_products", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 async fn lock_products(
     connection: &mut AsyncPgConnection,
     order: &NewOrder,
@@ -179,6 +192,7 @@ struct Written {
     customer_name: Option<String>,
 }
 
+#[tracing::instrument(name = "db.orders.write_order", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 async fn write(
     connection: &mut AsyncPgConnection,
     order: &NewOrder,

@@ -39,6 +39,7 @@ const MAX_STOCK: i32 = 10_000;
 /// records the change in the history (with `actor`). Moving to `Cancelado` also gives its
 /// reserved units back to the products (locked in id order, like the checkout); moving out
 /// of `Recebido` or to `Cancelado` cancels its pending payment charges.
+#[tracing::instrument(name = "db.orders.transition", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn transition(
     pool: &PgPool,
     id: OrderId,

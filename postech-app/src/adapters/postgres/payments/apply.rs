@@ -21,6 +21,7 @@ use crate::domain::order::{OrderStatus, PaymentStatus};
 /// against the stored order and amount — to the payment and, on approval, to its order
 /// (`Recebido → Pago`, with history). Serialised per payment, so duplicate and concurrent
 /// notifications apply once.
+#[tracing::instrument(name = "db.payments.apply", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn apply(
     pool: &PgPool,
     provider: &str,

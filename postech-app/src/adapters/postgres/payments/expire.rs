@@ -30,6 +30,7 @@ const PENDING_PREDICATE: &str = r#""payments"."status" = 'pending'"#;
 /// products taken one order after the other are not in id order overall (the first order's
 /// higher id, then the second's lower one) — a checkout holding the lower and waiting for the
 /// higher would close the cycle. Taken alone, each order's locks are in global id order.
+#[tracing::instrument(name = "db.payments.expire_next_due", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn expire_next_due(
     pool: &PgPool,
     now: DateTime<Utc>,

@@ -53,6 +53,7 @@ struct NewReservationRow<'a> {
 /// charge; else, when the order is `Recebido`, a pending payment reserved for the charge to
 /// create (a reservation already made is returned as it is). A pending payment past its time
 /// is expired on the spot (order cancelled, stock released).
+#[tracing::instrument(name = "db.payments.reserve_charge", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn reserve_charge(pool: &PgPool, payment: NewPayment) -> Result<Reservation, PortError> {
     let mut connection = connection(pool).await?;
     let order_id = payment.order_id.into_uuid();
@@ -145,6 +146,7 @@ pub async fn reserve_charge(pool: &PgPool, payment: NewPayment) -> Result<Reserv
 /// In one transaction: stores `charge`, created at the provider for the reservation
 /// `payment`, on it — unless the reservation was withdrawn, released or given another
 /// charge meanwhile.
+#[tracing::instrument(name = "db.payments.attach_charge", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn attach_charge(
     pool: &PgPool,
     payment: PaymentId,
@@ -214,6 +216,7 @@ async fn current_order_status(
 
 /// Removes the reservation `payment` when it still has no charge (the provider failed):
 /// nothing of the attempt is kept.
+#[tracing::instrument(name = "db.payments.release_reservation", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn release_reservation(pool: &PgPool, payment: PaymentId) -> Result<(), PortError> {
     let mut connection = connection(pool).await?;
     diesel::delete(

@@ -25,6 +25,7 @@ use crate::application::payments::model::UnpaidOrderSweep;
 use crate::domain::ids::OrderId;
 use crate::domain::order::{OrderStatus, PaymentStatus};
 
+#[tracing::instrument(name = "db.payments.cancel_next_unpaid_order", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn cancel_next_unpaid_order(
     pool: &PgPool,
     cutoff: DateTime<Utc>,
