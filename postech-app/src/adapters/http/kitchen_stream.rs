@@ -171,8 +171,12 @@ async fn kitchen_events(
             CloseReason::MaxDuration,
         )
     };
+    // Counted before the response head leaves, so a client that sees 200 also sees itself in
+    // `kitchen_stream_clients`.
+    let open = OpenStream::new(&kitchen.metrics);
     actix_web::rt::spawn(serve(
         kitchen.into_inner(),
+        open,
         Session {
             sender,
             subscription,
@@ -219,9 +223,11 @@ impl From<PushError> for End {
     }
 }
 
-async fn serve(kitchen: std::sync::Arc<KitchenStream>, mut session: Session) {
-    let _open = OpenStream::new(&kitchen.metrics);
+async fn serve(kitchen: std::sync::Arc<KitchenStream>, open: OpenStream, mut session: Session) {
     let end = run(&kitchen, &mut session).await;
+    // No longer counted as open before it is counted as closed: a reader of both series never
+    // sees the stream in both.
+    drop(open);
     let label = match end {
         End::Closed(reason) => reason.label(),
         End::ClientGone => "client_gone",
