@@ -37,7 +37,7 @@ fn app_role_can_read_and_write_rows() {
             &mut app,
             "SELECT count(*)::text AS value FROM __diesel_schema_migrations"
         ),
-        "8",
+        "9",
         "the app may read which migrations are applied"
     );
 }

@@ -18,11 +18,13 @@ fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
     let (code, first, stderr) = run(&mut migrator(database.url(), &["up"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        first.starts_with("Applied 8 migration(s):\n  2026-11-25-000001_shared_functions\n"),
+        first.starts_with("Applied 9 migration(s):\n  2026-11-25-000001_shared_functions\n"),
         "{first}"
     );
     assert!(
-        first.contains("  2026-11-25-000008_create_payments\nThe database is at 20261125000008.\n"),
+        first.contains(
+            "  2026-11-25-000008_create_payments\n  2026-12-03-100001_v1_import\nThe database is at 20261203100001.\n"
+        ),
         "{first}"
     );
 
@@ -30,7 +32,7 @@ fn up_twice_prints_what_it_applied_then_that_nothing_was_pending() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         second.starts_with(
-            "Nothing pending: all 8 migrations were already applied (latest 20261125000008).\n"
+            "Nothing pending: all 9 migrations were already applied (latest 20261203100001).\n"
         ),
         "{second}"
     );
@@ -52,7 +54,7 @@ fn status_down_and_verify_report_and_exit_accordingly() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         reverted,
-        "Reverted 1 migration(s):\n  2026-11-25-000008_create_payments\n"
+        "Reverted 2 migration(s):\n  2026-12-03-100001_v1_import\n  2026-11-25-000008_create_payments\n"
     );
 
     let (code, listed, _) = run(&mut migrator(database.url(), &["status"]));

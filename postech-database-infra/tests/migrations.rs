@@ -15,7 +15,7 @@ use postech_database::{
     MigratorError, embedded_migrations, revert_to, run_pending, status, verify,
 };
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "categories",
     "customers",
     "order_items",
@@ -23,6 +23,7 @@ const TABLES: [&str; 7] = [
     "orders",
     "payments",
     "products",
+    "v1_import_notes",
 ];
 
 /// Everything the migrations create in the schema, as comparable text: columns with
@@ -147,6 +148,7 @@ fn reverting_to_a_version_keeps_it_and_everything_before() {
     assert_eq!(
         names,
         [
+            "2026-12-03-100001_v1_import",
             "2026-11-25-000008_create_payments",
             "2026-11-25-000007_create_order_status_history",
             "2026-11-25-000006_create_order_items",
@@ -263,8 +265,8 @@ fn verify_reports_pending_migrations() {
     revert_to(database.url(), "20261125000007").expect("revert payments");
     let report = verify(database.url()).expect("verify");
     assert!(!report.is_consistent());
-    assert_eq!(report.pending.len(), 1);
-    assert_eq!(report.pending[0].version, "20261125000008");
+    let pending: Vec<&str> = report.pending.iter().map(|m| m.version.as_str()).collect();
+    assert_eq!(pending, ["20261125000008", "20261203100001"]);
     assert!(
         report
             .column_drift

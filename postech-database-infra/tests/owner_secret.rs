@@ -104,7 +104,7 @@ fn up_connects_as_the_owner_of_the_secret_which_wins_over_database_url() {
     command.env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere");
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("Applied 8 migration(s):"), "{stdout}");
+    assert!(stdout.starts_with("Applied 9 migration(s):"), "{stdout}");
     assert!(!stdout.contains(&password) && !stderr.contains(&password));
 
     let mut admin = database.connect().expect("admin connection");
@@ -168,7 +168,7 @@ fn host_port_and_database_come_from_the_app_database_secret_when_not_configured(
     command.env("APP_DATABASE_SECRET_ID", &app_secret_id);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("Applied 8 migration(s):"), "{stdout}");
+    assert!(stdout.starts_with("Applied 9 migration(s):"), "{stdout}");
     assert!(
         stdout.contains(&format!("App role: `{}` can log in", app.name)),
         "{stdout}"
