@@ -294,6 +294,39 @@ fn every_dirty_row_gets_its_stated_rule_and_nothing_else_is_listed() {
 }
 
 #[test]
+fn the_rejects_report_gives_each_refused_row_its_reason() {
+    let imported = import_dirty_fixture();
+    let rejects = imported.report["rejects"].as_array().expect("rejects");
+    assert_eq!(rejects.len(), 27);
+    for reject in rejects {
+        assert_eq!(reject["outcome"], "rejected", "{reject}");
+        for code in reject["rules"].as_array().expect("rules") {
+            let reason = imported.report["rules"][code.as_str().expect("code")]
+                .as_str()
+                .unwrap_or_default();
+            assert!(reason.len() > 20, "{code} has its sentence: {reason:?}");
+        }
+    }
+    let second_approval = rejects
+        .iter()
+        .find(|reject| reject["v1_key"] == "ba000000-0000-4000-8000-0000000000f2")
+        .expect("the second approval is refused");
+    assert_eq!(
+        imported.report["rules"]["second_approval"],
+        "A second approved payment of one order (by confirmation time): refused; check it for a refund."
+    );
+    assert_eq!(second_approval["entity"], "payment");
+    let unknown_status = rejects
+        .iter()
+        .find(|reject| reject["v1_key"] == "ba000000-0000-4000-8000-0000000000f4")
+        .expect("the unknown payment status is refused");
+    assert_eq!(
+        unknown_status["details"],
+        serde_json::json!(["v1 status \"estornado\""])
+    );
+}
+
+#[test]
 fn the_report_accounts_for_every_v1_row_of_every_table() {
     let imported = import_dirty_fixture();
     let mut v1 = imported.v1.connect().expect("v1 connection");
