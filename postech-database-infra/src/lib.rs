@@ -9,6 +9,8 @@
 //! * [`kitchen`] — the kitchen list's query, in the form its partial index serves.
 //! * [`ensure_app_role`] — the app's least-privileged role, its password sent as a SCRAM
 //!   verifier ([`scram`]).
+//! * `import_v1` (feature `import-v1`, on by default) — moves a v1 database into postech,
+//!   customers into Cognito (the migrator's `import-v1` subcommand).
 //! * `test_support` (feature `test-support`) — `TestDatabase`, a fresh database per test.
 //!
 //! Every function takes a connection URL (`postgres://user[:password]@host:port/db?...`);
@@ -20,6 +22,8 @@ pub mod app_role;
 pub mod catalog;
 pub mod codes;
 pub mod error;
+#[cfg(feature = "import-v1")]
+pub mod import_v1;
 pub mod kitchen;
 pub mod lock;
 pub mod migrator;

@@ -70,6 +70,9 @@ diesel::table! {
         kitchen_priority -> Int2,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// Imported by `import-v1`: its lines carry the v1 product's name and price at import
+        /// time (v1 kept no snapshot), and the 5.00 minimum total does not apply.
+        imported_from_v1 -> Bool,
     }
 }
 
@@ -126,6 +129,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The audit trail of `import-v1`: every v1 row not taken over unchanged (repaired,
+    /// flagged, merged, superseded or refused), by its v1 key. No personal data.
+    v1_import_notes (entity, v1_key) {
+        entity -> Text,
+        v1_key -> Text,
+        outcome -> Text,
+        rules -> Array<Text>,
+        detail -> Text,
+        postech_id -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(order_items -> orders (order_id));
@@ -141,4 +158,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     order_status_history,
     payments,
+    v1_import_notes,
 );

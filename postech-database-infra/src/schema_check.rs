@@ -45,6 +45,11 @@ pg_column_types! {
     schema::sql_types::Xid8 => ["xid8"],
 }
 
+// information_schema names every array type `ARRAY`, whatever its element type.
+impl<T> PgColumnType for sql_types::Array<T> {
+    const DATA_TYPES: &'static [&'static str] = &["ARRAY"];
+}
+
 impl<T: PgColumnType> PgColumnType for sql_types::Nullable<T> {
     const DATA_TYPES: &'static [&'static str] = T::DATA_TYPES;
     const NULLABLE: bool = true;
@@ -207,6 +212,7 @@ pub fn expected_columns() -> Vec<ExpectedColumn> {
     describe_table::<schema::order_items::table>("order_items", &mut out);
     describe_table::<schema::order_status_history::table>("order_status_history", &mut out);
     describe_table::<schema::payments::table>("payments", &mut out);
+    describe_table::<schema::v1_import_notes::table>("v1_import_notes", &mut out);
     out
 }
 

@@ -15,7 +15,7 @@ use postech_database::{
     MigratorError, embedded_migrations, revert_to, run_pending, status, verify,
 };
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "categories",
     "customers",
     "order_items",
@@ -23,6 +23,7 @@ const TABLES: [&str; 7] = [
     "orders",
     "payments",
     "products",
+    "v1_import_notes",
 ];
 
 /// Everything the migrations create in the schema, as comparable text: columns with
@@ -149,6 +150,7 @@ fn reverting_to_a_version_keeps_it_and_everything_before() {
         [
             "2026-12-03-200002_payments_qr_code_image",
             "2026-12-03-200001_kitchen_event_log",
+            "2026-12-03-100001_v1_import",
             "2026-11-25-000008_create_payments",
             "2026-11-25-000007_create_order_status_history",
             "2026-11-25-000006_create_order_items",

@@ -6,6 +6,7 @@
 
 mod app_credentials;
 mod aws;
+mod import_v1;
 mod owner_connection;
 
 use std::process::ExitCode;
@@ -77,6 +78,10 @@ enum Command {
     Verify,
     /// Only create or update the app role (its credentials are required).
     EnsureAppRole,
+    /// Import a v1 database into this (migrated) postech database, customers into Cognito;
+    /// idempotent and resumable. `--dry-run` writes nothing, `--verify` compares afterwards.
+    /// See the README, "Switching a live v1 restaurant over".
+    ImportV1(import_v1::ImportV1Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +95,14 @@ fn main() -> ExitCode {
                     owner_connection::SECRET_ID_VAR
                 ),
             )
+            .exit();
+    }
+    if let Some(problem) = match &cli.command {
+        Command::ImportV1(args) => args.usage_problem(),
+        _ => None,
+    } {
+        Cli::command()
+            .error(ErrorKind::MissingRequiredArgument, problem)
             .exit();
     }
     match run(&cli) {
@@ -164,6 +177,7 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
             apply_app_role(url, credentials)?;
             Ok(true)
         }
+        Command::ImportV1(args) => import_v1::import_v1(url, args),
     }
 }
 
