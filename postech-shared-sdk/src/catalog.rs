@@ -8,13 +8,13 @@ use uuid::Uuid;
 use crate::ids::ProductId;
 use crate::money::Money;
 
+/// Kept here for the consumers of 0.2.0; the types live in [`crate::validation`], shared by
+/// every part of the domain.
+pub use crate::validation::{FieldError, PathSegment, check_storable_text};
 pub use draft::{
     DESCRIPTION_CHARS, MAX_IMAGE_URL_CHARS, MAX_PRICE, MAX_STOCK, NAME_CHARS, ProductDraft,
     ValidatedProduct,
 };
-/// Kept here for the consumers of 0.2.0; the types live in [`crate::validation`], shared by
-/// every part of the domain.
-pub use crate::validation::{FieldError, PathSegment, check_storable_text};
 
 /// A menu category. The set and the ids are fixed (kept from v1 so clients keep working).
 ///

@@ -5,8 +5,8 @@ use std::ops::RangeInclusive;
 use uuid::Uuid;
 
 use super::Category;
-use crate::validation::{FieldError, check_storable_text};
 use crate::money::Money;
+use crate::validation::{FieldError, check_storable_text};
 
 /// Allowed length of a product name, in characters, after trimming.
 pub const NAME_CHARS: RangeInclusive<usize> = 3..=100;

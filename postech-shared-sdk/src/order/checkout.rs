@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
-use crate::validation::{FieldError, PathSegment, check_storable_text};
 use crate::ids::ProductId;
 use crate::money::Money;
+use crate::validation::{FieldError, PathSegment, check_storable_text};
 
 /// How many lines an order may have.
 pub const ORDER_LINES: RangeInclusive<usize> = 1..=20;
