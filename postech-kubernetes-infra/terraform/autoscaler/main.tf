@@ -54,8 +54,6 @@ resource "aws_iam_role" "autoscaler" {
 # because the Describe* actions have no resource-level permissions; the two writes reach only
 # the node groups' own Auto Scaling groups, by name and by the cluster's ownership tag.
 data "aws_iam_policy_document" "autoscaler" {
-  #checkov:skip=CKV_AWS_356:The Describe*/Get* actions of this statement support no resource-level permissions; the writes below are limited to the node groups' Auto Scaling groups.
-  #checkov:skip=CKV_AWS_111:No write action has "*" as its resource: the writes are limited to the node groups' Auto Scaling groups.
   statement {
     sid = "DiscoverNodeGroups"
     actions = [

@@ -73,9 +73,6 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
 # AssumeRoleWithWebIdentity (IRSA) is called before the caller has an identity, so it is
 # bounded by the role it assumes instead: a role of this account.
 data "aws_iam_policy_document" "interface" {
-  #checkov:skip=CKV_AWS_356:Endpoint policy: each statement is bounded by this account's principals (aws:PrincipalAccount) or roles; ECR, STS and Logs read actions without resource-level permissions need "*".
-  #checkov:skip=CKV_AWS_111:Endpoint policy: the write actions (logs:PutLogEvents, ssm:PutParameter) are bounded to this account's principals and, for SSM, to /postech/*.
-  #checkov:skip=CKV_AWS_283:An endpoint policy must name the principal "*" (it applies to every caller of the endpoint); the condition limits it to this account's principals.
   for_each = local.interface_endpoints
 
   statement {
@@ -129,7 +126,6 @@ resource "aws_vpc_endpoint" "interface" {
 # is this account's buckets (the deploy executor's bundles) and the Amazon Linux 2023
 # repositories of the nodes.
 data "aws_iam_policy_document" "s3" {
-  #checkov:skip=CKV_AWS_283:An endpoint policy must name the principal "*" (it applies to every caller of the endpoint); the statements limit the buckets.
   statement {
     sid       = "EcrImageLayers"
     actions   = ["s3:GetObject"]
