@@ -19,7 +19,9 @@ Usage: check_platform.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml 
    named in its `safe-to-evict-local-volumes` annotation (else the autoscaler never drains it).
 5. Private AWS access: the endpoints module is called; interface endpoints for ecr.api,
    ecr.dkr, sts, secretsmanager, ssm and logs and an S3 gateway endpoint, each with a policy;
-   the endpoints' security group admits 443 from security groups only.
+   the endpoints' security group admits 443 from security groups only; every AWS CLI call of
+   the scripts that run inside the VPC (scripts/*.sh, the database's migrate-stage.sh) to one of
+   those services is allowed by its endpoint's policy.
 6. Pod-level isolation: the VPC CNI runs with ENABLE_POD_ENI; the node group does not carry the
    workload security group; the platform's SecurityGroupPolicy selects exactly the app, the
    migrator and the migration tunnel by the labels their pods carry; the NetworkPolicy's 5432
@@ -304,6 +306,18 @@ class Checker:
         self.check(bool(s3.get("route_table_ids")), "endpoints/: the S3 gateway endpoint has no route tables")
         if interface is not None:
             self.check(label(interface.get("private_dns_enabled")) in (True, "true"), "endpoints/: interface endpoints without private DNS are not used by the SDKs")
+        # Every AWS CLI call of the scripts that run inside the VPC (the deploy executor) to a
+        # service with an endpoint must be allowed by that endpoint's policy: with private DNS
+        # the call cannot go around it.
+        endpoint_of = {"secretsmanager": "secretsmanager", "ssm": "ssm", "logs": "logs", "sts": "sts", "ecr": "ecr.api"}
+        scripts = list((self.terraform.parent / "scripts").glob("*.sh"))
+        scripts += list((self.terraform.parent.parent / "postech-database-infra" / "scripts").glob("migrate-stage.sh"))
+        policies = self.locals_of(folder).get("interface_endpoints", {})
+        for script in scripts:
+            for service, command in re.findall(r"\baws (secretsmanager|ssm|logs|sts|ecr) ([a-z][a-z-]+)", script.read_text(encoding="utf-8")):
+                action = f"{service}:" + "".join(part.capitalize() for part in command.split("-"))
+                allowed = {str(label(a)) for a in policies.get(f'"{endpoint_of[service]}"', policies.get(endpoint_of[service], {})).get("actions", [])}
+                self.check(action in allowed, f"endpoints/: {script.name} calls {action}, which the {endpoint_of[service]} endpoint's policy refuses")
         rules = self.resources("aws_vpc_security_group_ingress_rule", folder)
         self.check(bool(rules) and all("referenced_security_group_id" in r for r in rules.values()),
                    "endpoints/: the endpoints' security group must admit 443 from security groups only")

@@ -34,6 +34,7 @@ MUTATIONS = {
     "t_family_nodes": ("terraform/staging.tfvars", '["m6i.large", "m5.large", "m6a.large"]', '["t3.medium"]'),
     "endpoints_removed": ("terraform/endpoints.tf", None, None),
     "sts_endpoint_removed": ("terraform/endpoints/main.tf", "    sts = {", "    sts-disabled = {"),
+    "endpoint_policy_refuses_a_deploy_call": ("terraform/endpoints/main.tf", '"secretsmanager:PutSecretValue", ', ""),
     "pod_eni_off": ("terraform/eks/main.tf", 'ENABLE_POD_ENI                    = "true"', 'ENABLE_POD_ENI                    = "false"'),
     "workload_sg_back_on_nodes": (
         "terraform/eks/main.tf",

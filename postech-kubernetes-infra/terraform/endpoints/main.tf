@@ -31,9 +31,12 @@ locals {
       actions   = ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:GetCallerIdentity", "sts:TagSession"]
       resources = ["*"]
     }
+    # Reads (the app, the migrator), and what postech-database-infra's scripts/migrate-stage.sh
+    # does from the deploy executor: list versions, store the app role's generated password.
+    # GetRandomPassword has no resource, hence "*" (still this account's principals only).
     secretsmanager = {
-      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      resources = ["arn:aws:secretsmanager:${local.region}:${local.account}:secret:*"]
+      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:GetRandomPassword"]
+      resources = ["*"]
     }
     ssm = {
       actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter"]
