@@ -13,6 +13,7 @@ mod database_restart;
 mod expiry;
 mod harness;
 mod mercadopago_double;
+mod provider_failures;
 mod qr_code;
 mod qr_image;
 mod simulator;

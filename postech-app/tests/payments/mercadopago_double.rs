@@ -29,7 +29,10 @@ struct State {
     next_id: u64,
     down: bool,
     failures_left: u32,
+    throttled_left: u32,
+    throttle_retry_after: u64,
     create_delay: std::time::Duration,
+    answer_delay: std::time::Duration,
     received: Vec<Received>,
 }
 
@@ -107,6 +110,19 @@ impl MercadoPagoDouble {
         self.state().create_delay = delay;
     }
 
+    /// The next `count` requests answer 429 with `Retry-After: retry_after` (seconds).
+    pub fn throttle_next(&self, count: u32, retry_after: u64) {
+        let mut state = self.state();
+        state.throttled_left = count;
+        state.throttle_retry_after = retry_after;
+    }
+
+    /// Charges are created at once but answered this much later (the app has not heard of
+    /// the charge yet while Mercado Pago already has it).
+    pub fn set_answer_delay(&self, delay: std::time::Duration) {
+        self.state().answer_delay = delay;
+    }
+
     /// The next `count` requests answer 503, then the double recovers.
     pub fn fail_next(&self, count: u32) {
         self.state().failures_left = count;
@@ -164,6 +180,14 @@ fn admit(state: &mut State, request: &HttpRequest, body: &[u8]) -> Option<HttpRe
         state.failures_left -= 1;
         return Some(HttpResponse::ServiceUnavailable().json(json!({"message": "try again"})));
     }
+    if state.throttled_left > 0 {
+        state.throttled_left -= 1;
+        return Some(
+            HttpResponse::TooManyRequests()
+                .insert_header(("Retry-After", state.throttle_retry_after.to_string()))
+                .json(json!({"message": "too many requests", "status": 429})),
+        );
+    }
     None
 }
 
@@ -219,6 +243,9 @@ async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpRe
     });
     state.by_idempotency_key.insert(key, id.clone());
     state.payments.insert(id, payment.clone());
+    let answer_delay = state.answer_delay;
+    drop(state);
+    tokio::time::sleep(answer_delay).await;
     HttpResponse::Created().json(payment)
 }
 
