@@ -132,6 +132,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
         (status = 403, body = ErrorBody),
         (status = 409, description = "Stock short, or the key was used with another body", body = ErrorBody),
         (status = 422, body = ValidationErrorBody),
+        (
+            status = 503,
+            description = "The database is unreachable (a restart, a failover): retry with the same Idempotency-Key",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+        ),
     )
 )]
 #[post("/v1/api/pedidos")]
