@@ -194,57 +194,59 @@ fn admit(state: &mut State, request: &HttpRequest, body: &[u8]) -> Option<HttpRe
 async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {
     let delay = state.lock().expect("double state").create_delay;
     tokio::time::sleep(delay).await;
-    let mut state = state.lock().expect("double state");
-    if let Some(refusal) = admit(&mut state, &request, &body) {
-        return refusal;
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return HttpResponse::BadRequest().json(json!({"message": "invalid json"}));
-    };
-    let Some(key) = state
-        .received
-        .last()
-        .and_then(|last| last.idempotency_key.clone())
-    else {
-        return HttpResponse::BadRequest().json(json!({"message": "X-Idempotency-Key required"}));
-    };
-    if body["payment_method_id"] != "pix" || body["payer"]["email"].as_str().is_none() {
-        return HttpResponse::BadRequest().json(json!({"message": "pix needs payer.email"}));
-    }
-    if !is_allowed_pix_expiration(&body["date_of_expiration"]) {
-        return HttpResponse::BadRequest().json(json!({
-            "message": "date_of_expiration must be between 30 minutes and 30 days from now",
-            "status": 400,
-        }));
-    }
-    if let Some(id) = state.by_idempotency_key.get(&key) {
-        let existing = state.payments[id].clone();
-        return HttpResponse::Ok().json(existing);
-    }
-    let id = state.next_id.to_string();
-    state.next_id += 1;
-    let payment = json!({
-        "id": id.parse::<u64>().expect("numeric id"),
-        "status": "pending",
-        "status_detail": "pending_waiting_transfer",
-        "payment_method_id": "pix",
-        "external_reference": body["external_reference"],
-        "transaction_amount": body["transaction_amount"],
-        "date_of_expiration": body["date_of_expiration"],
-        "description": body["description"],
-        "point_of_interaction": {
-            "type": "PIX",
-            "transaction_data": {
-                "qr_code": format!("00020101021226830014br.gov.bcb.pix2561qr.double.invalid/{id}5204000053039865802BR5913DOUBLE6009SAO PAULO62070503***6304ABCD"),
-                "qr_code_base64": "iVBORw0KGgo=",
-                "ticket_url": format!("https://double.invalid/payments/{id}/ticket"),
-            }
+    let (payment, answer_delay) = {
+        let mut state = state.lock().expect("double state");
+        if let Some(refusal) = admit(&mut state, &request, &body) {
+            return refusal;
         }
-    });
-    state.by_idempotency_key.insert(key, id.clone());
-    state.payments.insert(id, payment.clone());
-    let answer_delay = state.answer_delay;
-    drop(state);
+        let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+            return HttpResponse::BadRequest().json(json!({"message": "invalid json"}));
+        };
+        let Some(key) = state
+            .received
+            .last()
+            .and_then(|last| last.idempotency_key.clone())
+        else {
+            return HttpResponse::BadRequest()
+                .json(json!({"message": "X-Idempotency-Key required"}));
+        };
+        if body["payment_method_id"] != "pix" || body["payer"]["email"].as_str().is_none() {
+            return HttpResponse::BadRequest().json(json!({"message": "pix needs payer.email"}));
+        }
+        if !is_allowed_pix_expiration(&body["date_of_expiration"]) {
+            return HttpResponse::BadRequest().json(json!({
+                "message": "date_of_expiration must be between 30 minutes and 30 days from now",
+                "status": 400,
+            }));
+        }
+        if let Some(id) = state.by_idempotency_key.get(&key) {
+            let existing = state.payments[id].clone();
+            return HttpResponse::Ok().json(existing);
+        }
+        let id = state.next_id.to_string();
+        state.next_id += 1;
+        let payment = json!({
+            "id": id.parse::<u64>().expect("numeric id"),
+            "status": "pending",
+            "status_detail": "pending_waiting_transfer",
+            "payment_method_id": "pix",
+            "external_reference": body["external_reference"],
+            "transaction_amount": body["transaction_amount"],
+            "date_of_expiration": body["date_of_expiration"],
+            "description": body["description"],
+            "point_of_interaction": {
+                "type": "PIX",
+                "transaction_data": {
+                    "qr_code": format!("00020101021226830014br.gov.bcb.pix2561qr.double.invalid/{id}5204000053039865802BR5913DOUBLE6009SAO PAULO62070503***6304ABCD"),
+                    "qr_code_base64": "iVBORw0KGgo=",
+                    "ticket_url": format!("https://double.invalid/payments/{id}/ticket"),
+                }
+            }
+        });
+        state.by_idempotency_key.insert(key, id.clone());
+        state.payments.insert(id, payment.clone());
+        (payment, state.answer_delay)
+    };
     tokio::time::sleep(answer_delay).await;
     HttpResponse::Created().json(payment)
 }
