@@ -1,5 +1,6 @@
-//! Mints a throwaway signing key and an admin token for the benchmark (`bench/run.sh`):
-//! writes `kid`, `public.pem` and `admin.token` into the directory given as argument. The
+//! Mints a throwaway signing key and tokens for the benchmark (`bench/run.sh`) and local
+//! fuzzing (`scripts/fuzz-api.sh`): writes `kid`, `public.pem`, `admin.token` and
+//! `customer.token` (a random customer id) into the directory given as argument. The
 //! private key never leaves this process.
 
 use std::path::PathBuf;
@@ -19,5 +20,8 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(directory.join("kid"), &key.kid)?;
     std::fs::write(directory.join("public.pem"), &key.public_key_pem)?;
     std::fs::write(directory.join("admin.token"), token)?;
+    let customer = postech_shared_sdk::ids::CustomerId::from(uuid::Uuid::new_v4());
+    let customer_token = issuer.issue_customer(&customer)?.access_token;
+    std::fs::write(directory.join("customer.token"), customer_token)?;
     Ok(())
 }

@@ -22,8 +22,24 @@ pub struct PaymentMetrics {
     unpaid_orders_cancelled: IntCounter,
     signature_failures: IntCounterVec,
     refused: IntCounterVec,
+    notifications: IntCounterVec,
     sweep_last_success: Gauge,
 }
+
+/// How the webhook answered a notification (the `outcome` label of
+/// `payments_webhook_notifications_total`): `applied` (a payment moved), `unchanged` (a
+/// repeat, or not final yet), `ignored` (acknowledged without effect: another topic, a
+/// payment that is not ours, a refusal against our records), `deferred` (503: the charge is
+/// not attached to its order yet), `retry` (503: the provider, its secret or the database
+/// failed), `signature_refused` (401).
+pub const NOTIFICATION_OUTCOMES: [&str; 6] = [
+    "applied",
+    "unchanged",
+    "ignored",
+    "deferred",
+    "retry",
+    "signature_refused",
+];
 
 /// Why a verified notification can be refused against our records (the `reason` label).
 pub const REFUSAL_REASONS: [&str; 3] = [
@@ -77,6 +93,11 @@ impl PaymentMetrics {
                 "Verified notifications refused against our records (alerts), by reason.",
                 "reason",
             )?,
+            notifications: labelled(
+                "payments_webhook_notifications_total",
+                "Webhook notifications by how they were answered.",
+                "outcome",
+            )?,
             sweep_last_success: {
                 let gauge = Gauge::new(
                     "payment_expiry_sweep_last_success_timestamp_seconds",
@@ -95,6 +116,9 @@ impl PaymentMetrics {
         }
         for reason in REFUSAL_REASONS {
             self.refused.with_label_values(&[reason]);
+        }
+        for outcome in NOTIFICATION_OUTCOMES {
+            self.notifications.with_label_values(&[outcome]);
         }
         self
     }
@@ -235,6 +259,11 @@ impl PaymentMetrics {
     /// (`amount_mismatch`, `reference_mismatch`, `approved_for_closed_order`).
     pub fn notification_refused(&self, reason: &'static str) {
         self.refused.with_label_values(&[reason]).inc();
+    }
+
+    /// The webhook answered a notification so (one of [`NOTIFICATION_OUTCOMES`]).
+    pub fn notification_answered(&self, outcome: &'static str) {
+        self.notifications.with_label_values(&[outcome]).inc();
     }
 }
 

@@ -58,6 +58,10 @@ pub enum PaymentError {
     /// The database failed; nothing was written.
     #[error(transparent)]
     Port(#[from] PortError),
+    /// A notification about a charge still being attached to its order (503, so the
+    /// provider delivers it again; see [`ApplyOutcome::ChargeNotAttachedYet`]).
+    #[error("the notified charge is not attached to its order yet")]
+    ChargeNotAttachedYet,
 }
 
 /// What a verified notification did.
@@ -158,8 +162,25 @@ impl Payments {
     /// A provider notification: verify its signature, fetch the payment it names from the
     /// provider, apply that answer. Anything but a bad signature or an unreachable
     /// provider/database is acknowledged (retrying would not change the answer).
+    /// Every answer is counted by outcome (`payments_webhook_notifications_total`).
     #[tracing::instrument(name = "payments.receive_notification", skip_all)]
     pub async fn receive_notification(
+        &self,
+        notification: &Notification,
+    ) -> Result<WebhookOutcome, PaymentError> {
+        let answer = self.answer_notification(notification).await;
+        self.metrics.notification_answered(match &answer {
+            Ok(WebhookOutcome::Applied(_)) => "applied",
+            Ok(WebhookOutcome::Unchanged) => "unchanged",
+            Ok(WebhookOutcome::Ignored(_)) => "ignored",
+            Err(PaymentError::ChargeNotAttachedYet) => "deferred",
+            Err(PaymentError::Signature(_)) => "signature_refused",
+            Err(_) => "retry",
+        });
+        answer
+    }
+
+    async fn answer_notification(
         &self,
         notification: &Notification,
     ) -> Result<WebhookOutcome, PaymentError> {
@@ -196,6 +217,13 @@ impl Payments {
         };
         let outcome =
             stored_payments::apply(&self.pool, self.provider.name(), &report, now).await?;
+        if outcome == ApplyOutcome::ChargeNotAttachedYet {
+            tracing::info!(
+                provider_payment_id = %report.id,
+                "notification for a charge not attached yet: asked to deliver it again"
+            );
+            return Err(PaymentError::ChargeNotAttachedYet);
+        }
         Ok(self.count_and_log(&report.id, outcome))
     }
 
@@ -253,7 +281,8 @@ impl Payments {
                 WebhookOutcome::Applied(status)
             }
             ApplyOutcome::Unchanged => WebhookOutcome::Unchanged,
-            ApplyOutcome::UnknownPayment => {
+            // Answered before counting (receive_notification); never reaches here.
+            ApplyOutcome::UnknownPayment | ApplyOutcome::ChargeNotAttachedYet => {
                 tracing::info!(
                     provider_payment_id,
                     "notification for a payment we did not create"

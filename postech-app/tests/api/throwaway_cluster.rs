@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster (initdb + pg_ctl on a free port, in a temporary directory)
-//! for the database TLS tests: whether the shared server speaks TLS is not ours to choose,
-//! so each test starts a server whose TLS it knows. With TLS, a CA and a server certificate
+//! for the database TLS tests and the restart drill: whether the shared server speaks TLS is
+//! not ours to choose, and the shared server is never ours to restart, so each test starts a
+//! server it knows. With TLS, a CA and a server certificate
 //! are generated per cluster (rcgen); the app connects as a password role (SCRAM, so over
 //! TLS the channel binding is exercised as it is against RDS).
 //!
@@ -29,6 +30,8 @@ pub struct ThrowawayCluster {
     as_postgres_user: bool,
     port: u16,
     password: String,
+    /// The server options `pg_ctl start` was given (a restart gives them again).
+    options: String,
 }
 
 impl ThrowawayCluster {
@@ -37,12 +40,13 @@ impl ThrowawayCluster {
     pub async fn start(tls: ServerTls<'_>) -> Self {
         let directory = std::env::temp_dir().join(format!("postech-pg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir(&directory).unwrap();
-        let cluster = Self {
+        let mut cluster = Self {
             bin: server_binaries(),
             as_postgres_user: running_as_root(),
             port: free_port(),
             password: uuid::Uuid::new_v4().simple().to_string(),
             directory,
+            options: String::new(),
         };
         cluster.hand_over(&cluster.directory);
         let data = cluster.data();
@@ -67,29 +71,69 @@ impl ThrowawayCluster {
                 "on"
             }
         };
-        let options = format!(
+        cluster.options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c ssl={ssl} -c fsync=off",
             cluster.port,
             path(&cluster.directory),
         );
-        let log = cluster.directory.join("server.log");
-        cluster.run(
+        cluster.start_server();
+        cluster.create_app_role().await;
+        cluster
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    pub fn start_server(&self) {
+        let log = self.directory.join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
-                path(&data),
+                path(&self.data()),
                 "-l",
                 path(&log),
                 "-w",
                 "-t",
                 "60",
                 "-o",
-                &options,
+                &self.options,
                 "start",
             ],
         );
-        cluster.create_app_role().await;
-        cluster
+    }
+
+    /// Stops the server with `pg_ctl -m <mode>` (`smart`, `fast`, `immediate`), waiting
+    /// until it is down.
+    #[allow(dead_code)] // The restart drill's (tests/payments), not the TLS tests'.
+    pub fn stop_server(&self, mode: &str) {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path(&self.data()),
+                "-m",
+                mode,
+                "-w",
+                "-t",
+                "60",
+                "stop",
+            ],
+        );
+    }
+
+    /// Runs statements as the superuser (over the cluster's Unix socket).
+    pub async fn admin_execute(&self, statements: &str) {
+        let admin = format!(
+            "host={} port={} user=postgres dbname=postgres",
+            path(&self.directory),
+            self.port
+        );
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        client.batch_execute(statements).await.unwrap();
+        drop(client);
+        driver.await.unwrap().unwrap();
     }
 
     /// `postgres://app:…@{host}:{port}/postgres?hostaddr=127.0.0.1{query}`: the TCP address
@@ -149,24 +193,11 @@ impl ThrowawayCluster {
     }
 
     async fn create_app_role(&self) {
-        let admin = format!(
-            "host={} port={} user=postgres dbname=postgres",
-            path(&self.directory),
-            self.port
-        );
-        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let driver = tokio::spawn(connection);
-        client
-            .batch_execute(&format!(
-                "CREATE ROLE app LOGIN PASSWORD '{}'",
-                self.password
-            ))
-            .await
-            .unwrap();
-        drop(client);
-        driver.await.unwrap().unwrap();
+        self.admin_execute(&format!(
+            "CREATE ROLE app LOGIN PASSWORD '{}'",
+            self.password
+        ))
+        .await;
     }
 
     /// Runs one of the server binaries, as `postgres` when the tests run as root.
@@ -258,7 +289,7 @@ fn server_binaries() -> PathBuf {
     versions.sort();
     versions.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
         panic!(
-            "the database TLS tests need PostgreSQL's server binaries (initdb, pg_ctl): put them \
+            "throwaway clusters need PostgreSQL's server binaries (initdb, pg_ctl): put them \
              on PATH, install them under /usr/lib/postgresql/<version>/bin, or set POSTECH_PG_BINDIR"
         )
     })

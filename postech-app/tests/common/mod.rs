@@ -98,6 +98,19 @@ pub fn settings(
     payments: PaymentSettings,
     aws: aws_config::SdkConfig,
 ) -> Settings {
+    settings_for_url(database.url(), pool, auth, cognito, payments, aws)
+}
+
+/// [`settings`] for the database at `url` (one not made by [`fresh_database`], e.g. on a
+/// throwaway cluster).
+pub fn settings_for_url(
+    url: &str,
+    pool: Pool,
+    auth: AuthSettings,
+    cognito: CognitoSettings,
+    payments: PaymentSettings,
+    aws: aws_config::SdkConfig,
+) -> Settings {
     Settings {
         http: HttpSettings {
             host: "127.0.0.1".to_owned(),
@@ -107,7 +120,7 @@ pub fn settings(
         },
         database: DatabaseSettings {
             connection: CachedSecret::fixed(
-                AppDatabaseSecret::from_url(database.url(), "test database").expect("url"),
+                AppDatabaseSecret::from_url(url, "test database").expect("url"),
             ),
             pool_size: pool.size,
             acquire_timeout: pool.acquire_timeout,

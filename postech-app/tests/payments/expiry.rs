@@ -122,7 +122,17 @@ async fn a_paid_order_is_not_expired() {
         app.deliver(&app.notification(&payment, 0)).await.status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The witness: a sweep completed after the charge's expiry had passed.
+    let expired_at = chrono::Utc::now().timestamp_millis() as f64 / 1000.0 + 1.0;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            app.metric("payment_expiry_sweep_last_success_timestamp_seconds")
+                .await
+                > expired_at
+        })
+        .await,
+        "a sweep ran after the expiry"
+    );
     assert_eq!(app.order_status(&order).await, "Pago");
     assert_eq!(
         app.payment_status(&order).await["status_pagamento"],

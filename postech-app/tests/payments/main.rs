@@ -9,14 +9,20 @@ mod common;
 
 mod cancellation;
 mod configuration;
+mod database_restart;
 mod expiry;
 mod harness;
 mod mercadopago_double;
+mod provider_failures;
 mod qr_code;
 mod qr_image;
 mod simulator;
 mod slow_provider;
 mod sweep_locking;
+// The restart drill's private cluster (shared with the API tests' TLS cases).
+#[allow(dead_code)]
+#[path = "../api/throwaway_cluster.rs"]
+mod throwaway_cluster;
 mod unpaid_orders;
 mod webhook;
 mod webhook_secret;

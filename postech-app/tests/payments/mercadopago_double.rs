@@ -29,7 +29,10 @@ struct State {
     next_id: u64,
     down: bool,
     failures_left: u32,
+    throttled_left: u32,
+    throttle_retry_after: u64,
     create_delay: std::time::Duration,
+    answer_delay: std::time::Duration,
     received: Vec<Received>,
 }
 
@@ -107,6 +110,19 @@ impl MercadoPagoDouble {
         self.state().create_delay = delay;
     }
 
+    /// The next `count` requests answer 429 with `Retry-After: retry_after` (seconds).
+    pub fn throttle_next(&self, count: u32, retry_after: u64) {
+        let mut state = self.state();
+        state.throttled_left = count;
+        state.throttle_retry_after = retry_after;
+    }
+
+    /// Charges are created at once but answered this much later (the app has not heard of
+    /// the charge yet while Mercado Pago already has it).
+    pub fn set_answer_delay(&self, delay: std::time::Duration) {
+        self.state().answer_delay = delay;
+    }
+
     /// The next `count` requests answer 503, then the double recovers.
     pub fn fail_next(&self, count: u32) {
         self.state().failures_left = count;
@@ -164,61 +180,74 @@ fn admit(state: &mut State, request: &HttpRequest, body: &[u8]) -> Option<HttpRe
         state.failures_left -= 1;
         return Some(HttpResponse::ServiceUnavailable().json(json!({"message": "try again"})));
     }
+    if state.throttled_left > 0 {
+        state.throttled_left -= 1;
+        return Some(
+            HttpResponse::TooManyRequests()
+                .insert_header(("Retry-After", state.throttle_retry_after.to_string()))
+                .json(json!({"message": "too many requests", "status": 429})),
+        );
+    }
     None
 }
 
 async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {
     let delay = state.lock().expect("double state").create_delay;
     tokio::time::sleep(delay).await;
-    let mut state = state.lock().expect("double state");
-    if let Some(refusal) = admit(&mut state, &request, &body) {
-        return refusal;
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return HttpResponse::BadRequest().json(json!({"message": "invalid json"}));
-    };
-    let Some(key) = state
-        .received
-        .last()
-        .and_then(|last| last.idempotency_key.clone())
-    else {
-        return HttpResponse::BadRequest().json(json!({"message": "X-Idempotency-Key required"}));
-    };
-    if body["payment_method_id"] != "pix" || body["payer"]["email"].as_str().is_none() {
-        return HttpResponse::BadRequest().json(json!({"message": "pix needs payer.email"}));
-    }
-    if !is_allowed_pix_expiration(&body["date_of_expiration"]) {
-        return HttpResponse::BadRequest().json(json!({
-            "message": "date_of_expiration must be between 30 minutes and 30 days from now",
-            "status": 400,
-        }));
-    }
-    if let Some(id) = state.by_idempotency_key.get(&key) {
-        let existing = state.payments[id].clone();
-        return HttpResponse::Ok().json(existing);
-    }
-    let id = state.next_id.to_string();
-    state.next_id += 1;
-    let payment = json!({
-        "id": id.parse::<u64>().expect("numeric id"),
-        "status": "pending",
-        "status_detail": "pending_waiting_transfer",
-        "payment_method_id": "pix",
-        "external_reference": body["external_reference"],
-        "transaction_amount": body["transaction_amount"],
-        "date_of_expiration": body["date_of_expiration"],
-        "description": body["description"],
-        "point_of_interaction": {
-            "type": "PIX",
-            "transaction_data": {
-                "qr_code": format!("00020101021226830014br.gov.bcb.pix2561qr.double.invalid/{id}5204000053039865802BR5913DOUBLE6009SAO PAULO62070503***6304ABCD"),
-                "qr_code_base64": "iVBORw0KGgo=",
-                "ticket_url": format!("https://double.invalid/payments/{id}/ticket"),
-            }
+    let (payment, answer_delay) = {
+        let mut state = state.lock().expect("double state");
+        if let Some(refusal) = admit(&mut state, &request, &body) {
+            return refusal;
         }
-    });
-    state.by_idempotency_key.insert(key, id.clone());
-    state.payments.insert(id, payment.clone());
+        let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+            return HttpResponse::BadRequest().json(json!({"message": "invalid json"}));
+        };
+        let Some(key) = state
+            .received
+            .last()
+            .and_then(|last| last.idempotency_key.clone())
+        else {
+            return HttpResponse::BadRequest()
+                .json(json!({"message": "X-Idempotency-Key required"}));
+        };
+        if body["payment_method_id"] != "pix" || body["payer"]["email"].as_str().is_none() {
+            return HttpResponse::BadRequest().json(json!({"message": "pix needs payer.email"}));
+        }
+        if !is_allowed_pix_expiration(&body["date_of_expiration"]) {
+            return HttpResponse::BadRequest().json(json!({
+                "message": "date_of_expiration must be between 30 minutes and 30 days from now",
+                "status": 400,
+            }));
+        }
+        if let Some(id) = state.by_idempotency_key.get(&key) {
+            let existing = state.payments[id].clone();
+            return HttpResponse::Ok().json(existing);
+        }
+        let id = state.next_id.to_string();
+        state.next_id += 1;
+        let payment = json!({
+            "id": id.parse::<u64>().expect("numeric id"),
+            "status": "pending",
+            "status_detail": "pending_waiting_transfer",
+            "payment_method_id": "pix",
+            "external_reference": body["external_reference"],
+            "transaction_amount": body["transaction_amount"],
+            "date_of_expiration": body["date_of_expiration"],
+            "description": body["description"],
+            "point_of_interaction": {
+                "type": "PIX",
+                "transaction_data": {
+                    "qr_code": format!("00020101021226830014br.gov.bcb.pix2561qr.double.invalid/{id}5204000053039865802BR5913DOUBLE6009SAO PAULO62070503***6304ABCD"),
+                    "qr_code_base64": "iVBORw0KGgo=",
+                    "ticket_url": format!("https://double.invalid/payments/{id}/ticket"),
+                }
+            }
+        });
+        state.by_idempotency_key.insert(key, id.clone());
+        state.payments.insert(id, payment.clone());
+        (payment, state.answer_delay)
+    };
+    tokio::time::sleep(answer_delay).await;
     HttpResponse::Created().json(payment)
 }
 

@@ -147,7 +147,17 @@ async fn an_order_whose_pending_payment_is_still_valid_is_untouched() {
         cancelled_within(&app, &abandoned, Duration::from_secs(10)).await,
         "the sweep ran"
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The witness: one more full sweep after that one.
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            app.metric("payment_expiry_sweep_last_success_timestamp_seconds")
+                .await
+                > now
+        })
+        .await,
+        "another sweep ran"
+    );
     assert_eq!(app.order_status(&paying).await, "Recebido");
     assert_eq!(
         app.payment_status(&paying).await["status_pagamento"],

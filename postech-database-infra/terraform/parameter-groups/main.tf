@@ -54,6 +54,14 @@ resource "aws_db_parameter_group" "this" {
     value = tostring(var.idle_in_transaction_timeout_ms)
   }
 
+  # Server messages in English whatever the instance's locale: the app recognises deadlocks,
+  # unstorable text and terminated sessions by PostgreSQL's message (its driver hides the
+  # SQLSTATE of those), and checks this setting on every new connection.
+  parameter {
+    name  = "lc_messages"
+    value = "C"
+  }
+
   lifecycle {
     create_before_destroy = true
   }

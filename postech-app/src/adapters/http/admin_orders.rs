@@ -125,7 +125,12 @@ async fn queue(
     query: &KitchenPageQuery,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
     let queue = orders::kitchen_queue(&state.pool, query.page()?).await?;
-    Ok(web::Json(queue.into_iter().map(OrderBody::from).collect()))
+    Ok(web::Json(
+        queue
+            .into_iter()
+            .map(OrderBody::try_from)
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// An order with its status history.
@@ -151,7 +156,7 @@ async fn order_with_history(
         .with_history(OrderId::from(order_id.into_inner()))
         .await?;
     Ok(web::Json(OrderWithHistoryBody {
-        order: found.record.into(),
+        order: found.record.try_into()?,
         historico_status: found
             .history
             .into_iter()
@@ -199,7 +204,7 @@ async fn change_status(
         .orders
         .change_status(&admin, OrderId::from(order_id.into_inner()), status)
         .await?;
-    Ok(web::Json(order.into()))
+    Ok(web::Json(order.try_into()?))
 }
 
 /// Cancels an order while Recebido or Pago (stock released, a pending payment cancelled here

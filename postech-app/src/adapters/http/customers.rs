@@ -128,7 +128,10 @@ async fn my_orders(
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
     let own_orders = orders::list_for_customer(&state.pool, customer).await?;
     Ok(web::Json(
-        own_orders.into_iter().map(OrderBody::from).collect(),
+        own_orders
+            .into_iter()
+            .map(OrderBody::try_from)
+            .collect::<Result<_, _>>()?,
     ))
 }
 

@@ -93,6 +93,9 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The `Retry-After` of every 503, in seconds.
+pub const RETRY_AFTER_SECONDS: &str = "2";
+
 /// `{"detail": "..."}`.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -155,10 +158,19 @@ impl ResponseError for ApiError {
             ApiError::SignatureRefused => response.json(ErrorBody {
                 detail: "Assinatura inválida".to_owned(),
             }),
+            // A retry hint: the outages behind a 503 (a database restart, a provider
+            // hiccup, a charge being attached) pass in seconds (docs/reliability.md).
+            ApiError::Unavailable(detail) => response
+                .insert_header((
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                ))
+                .json(ErrorBody {
+                    detail: detail.clone(),
+                }),
             ApiError::Forbidden(detail)
             | ApiError::NotFound(detail)
-            | ApiError::Conflict(detail)
-            | ApiError::Unavailable(detail) => response.json(ErrorBody {
+            | ApiError::Conflict(detail) => response.json(ErrorBody {
                 detail: detail.clone(),
             }),
             ApiError::Internal(cause) => {
@@ -286,6 +298,9 @@ impl From<PaymentError> for ApiError {
                 tracing::warn!(%error, "payment provider failed");
                 ApiError::Unavailable("Provedor de pagamento indisponível".to_owned())
             }
+            PaymentError::ChargeNotAttachedYet => ApiError::Unavailable(
+                "Pagamento ainda sendo registrado; reenvie a notificação".to_owned(),
+            ),
             PaymentError::Port(error) => port_error(error),
         }
     }

@@ -84,24 +84,31 @@ pub struct OrderBody {
     observacoes: Option<String>,
 }
 
-impl From<OrderRecord> for OrderBody {
-    fn from(record: OrderRecord) -> Self {
+/// An order whose lines cannot be summed (a stored price or quantity out of range) is a 500,
+/// never a total of 0: a kiosk must not show, nor a kitchen take, an order at the wrong price.
+impl TryFrom<OrderRecord> for OrderBody {
+    type Error = ApiError;
+
+    fn try_from(record: OrderRecord) -> Result<Self, ApiError> {
         let order = record.order;
-        let itens: Vec<OrderItemBody> = order
+        let out_of_range = |error: crate::domain::money::MoneyError| {
+            ApiError::Internal(format!("order {}: amounts out of range: {error}", order.id))
+        };
+        let itens = order
             .items
             .iter()
-            .map(|item| OrderItemBody {
-                produto_id: item.product_id.into_uuid(),
-                produto_nome: item.product_name.clone(),
-                produto_preco: item.unit_price,
-                quantidade: item.quantity,
-                // Bounded by the checkout rules (≤ 50 × 1000.00), far from overflowing.
-                subtotal: item.subtotal().unwrap_or(Money::ZERO),
+            .map(|item| {
+                Ok(OrderItemBody {
+                    produto_id: item.product_id.into_uuid(),
+                    produto_nome: item.product_name.clone(),
+                    produto_preco: item.unit_price,
+                    quantidade: item.quantity,
+                    subtotal: item.subtotal().map_err(out_of_range)?,
+                })
             })
-            .collect();
-        let valor_total =
-            Money::checked_sum(itens.iter().map(|item| item.subtotal)).unwrap_or(Money::ZERO);
-        Self {
+            .collect::<Result<Vec<OrderItemBody>, ApiError>>()?;
+        let valor_total = order.total().map_err(out_of_range)?;
+        Ok(Self {
             id: order.id.into_uuid(),
             numero: order.number,
             cliente_id: order.customer_id.map(CustomerId::into_uuid),
@@ -112,7 +119,7 @@ impl From<OrderRecord> for OrderBody {
             itens,
             valor_total,
             observacoes: order.notes,
-        }
+        })
     }
 }
 
@@ -132,6 +139,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
         (status = 403, body = ErrorBody),
         (status = 409, description = "Stock short, or the key was used with another body", body = ErrorBody),
         (status = 422, body = ValidationErrorBody),
+        (
+            status = 503,
+            description = "The database is unreachable (a restart, a failover): retry with the same Idempotency-Key",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+        ),
     )
 )]
 #[post("/v1/api/pedidos")]
@@ -174,7 +187,7 @@ async fn checkout(
     if outcome.replayed {
         response.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));
     }
-    Ok(response.json(OrderBody::from(outcome.order.as_seen_by(&caller))))
+    Ok(response.json(OrderBody::try_from(outcome.order.as_seen_by(&caller))?))
 }
 
 /// One order; `cliente_nome` only for its owner or staff.
@@ -196,7 +209,7 @@ async fn get_order(
         .orders
         .get(&caller, OrderId::from(order_id.into_inner()))
         .await?;
-    Ok(web::Json(order.into()))
+    Ok(web::Json(order.try_into()?))
 }
 
 /// Registers the order routes.

@@ -246,6 +246,7 @@ async fn webhook(
         (status = 200, body = PaymentStatusBody),
         (status = 404, description = "Unknown order, or the real provider is configured", body = ErrorBody),
         (status = 409, description = "No pending payment: issue the QR code first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID", body = ValidationErrorBody),
     )
 )]
 #[post("/v1/api/pagamentos/simulador/{order_id}/aprovar")]
@@ -264,6 +265,7 @@ async fn simulate_approval(
         (status = 200, body = PaymentStatusBody),
         (status = 404, description = "Unknown order, or the real provider is configured", body = ErrorBody),
         (status = 409, description = "No pending payment: issue the QR code first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID", body = ValidationErrorBody),
     )
 )]
 #[post("/v1/api/pagamentos/simulador/{order_id}/rejeitar")]

@@ -274,6 +274,7 @@ async fn admin_update_product(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 422, description = "The id is not a UUID", body = ValidationErrorBody),
     )
 )]
 #[delete("/v1/api/admin/produtos/{product_id}")]

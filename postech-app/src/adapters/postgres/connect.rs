@@ -76,10 +76,10 @@ impl PgConnector {
             .attempt(url)
             .map_err(|error| ConnectionError::BadConnection(error.to_string()))?;
         let failed = |error: tokio_postgres::Error| connection_failed(attempt.mode, &error);
-        match attempt.tls {
+        let mut connection = match attempt.tls {
             None => {
                 let (client, connection) = attempt.config.connect(NoTls).await.map_err(failed)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
             }
             Some(tls) => {
                 let (client, connection) = attempt
@@ -87,9 +87,11 @@ impl PgConnector {
                     .connect(MakeRustlsConnect::new(tls))
                     .await
                     .map_err(failed)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
             }
-        }
+        };
+        check_message_language(&mut connection).await?;
+        Ok(connection)
     }
 
     fn attempt(&self, url: &str) -> Result<Attempt, ConnectionSetupError> {
@@ -124,6 +126,38 @@ impl PgConnector {
             .clone()
             .or_else(|| self.defaults.root_cert.clone())
     }
+}
+
+/// Refuses a session whose server messages are not English: deadlocks, unstorable text and
+/// terminated sessions are recognised by PostgreSQL's message (diesel-async hides their
+/// SQLSTATE), so another language would turn retryable 503s into 500s. RDS pins
+/// `lc_messages = C` in postech-database-infra's parameter group.
+async fn check_message_language(connection: &mut AsyncPgConnection) -> Result<(), ConnectionError> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        lc_messages: String,
+    }
+    let setting = diesel::sql_query("SHOW lc_messages")
+        .get_result::<Setting>(connection)
+        .await
+        .map_err(|error| ConnectionError::BadConnection(format!("SHOW lc_messages: {error}")))?;
+    if messages_are_english(&setting.lc_messages) {
+        Ok(())
+    } else {
+        Err(ConnectionError::BadConnection(format!(
+            "the server's lc_messages is `{}`: the app needs English messages (set lc_messages = C)",
+            setting.lc_messages
+        )))
+    }
+}
+
+/// `C`, `POSIX`, `en_*` (any encoding), or empty (the server's own environment, which is `C`
+/// unless the host says otherwise: RDS and the official images do not).
+fn messages_are_english(lc_messages: &str) -> bool {
+    let language = lc_messages.split(['.', '@']).next().unwrap_or_default();
+    matches!(language, "" | "C" | "POSIX") || language == "en" || language.starts_with("en_")
 }
 
 /// The message of a failed connection, with its causes (tokio-postgres's own message is
@@ -221,6 +255,16 @@ mod tests {
 
     fn split(url: &str) -> Option<SslParameters> {
         SslParameters::split(url).ok()
+    }
+
+    #[test]
+    fn only_english_server_messages_are_accepted() {
+        for english in ["C", "C.UTF-8", "POSIX", "en_US.UTF-8", "en_GB", "en", ""] {
+            assert!(messages_are_english(english), "{english}");
+        }
+        for other in ["pt_BR.UTF-8", "de_DE", "es_ES.utf8", "fr"] {
+            assert!(!messages_are_english(other), "{other}");
+        }
     }
 
     #[test]

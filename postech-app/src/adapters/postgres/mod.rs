@@ -129,6 +129,12 @@ pub(crate) fn to_port_error(error: DieselError) -> PortError {
             cause: error.to_string(),
         };
     }
+    if is_connection_lost(&error) {
+        return PortError::Unavailable {
+            dependency: DEPENDENCY,
+            cause: format!("connection lost: {error}"),
+        };
+    }
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => PortError::Unavailable {
@@ -151,6 +157,28 @@ pub(crate) fn to_port_error(error: DieselError) -> PortError {
         },
     }
 }
+
+/// Whether the statement failed because the server went away under it: the session was
+/// terminated (a shutdown, a restart, a failover: SQLSTATE class 57, "operator
+/// intervention"), the server is not accepting sessions yet or any more (57P03), or the
+/// socket closed. diesel-async reports the closed socket as `UnableToSendCommand` and class 57
+/// as `Unknown`, without the SQLSTATE, so the latter is recognised by message (English: the
+/// app checks `lc_messages` at connection start). The restart drill
+/// (`tests/payments/database_restart.rs`) proved these were answered 500 before.
+pub(crate) fn is_connection_lost(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => CONNECTION_LOST_MESSAGES
+            .iter()
+            .any(|prefix| info.message().starts_with(prefix)),
+        _ => false,
+    }
+}
+
+/// The beginnings of PostgreSQL's messages for SQLSTATEs 57P01 (`admin_shutdown`), 57P02
+/// (`crash_shutdown`), 57P05 (`idle_session_timeout`): "terminating connection …"; and 57P03
+/// (`cannot_connect_now`): "the database system is starting up", "… is shutting down", ….
+const CONNECTION_LOST_MESSAGES: [&str; 2] = ["terminating connection", "the database system is"];
 
 /// Why PostgreSQL aborted a transaction to resolve a conflict with another one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

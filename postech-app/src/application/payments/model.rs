@@ -115,6 +115,11 @@ pub enum ApplyOutcome {
     Unchanged,
     /// No stored payment has this provider id.
     UnknownPayment,
+    /// No stored payment has this provider id yet, but the order it names has a charge in
+    /// the making (a reservation whose charge is not attached): the notification outran the
+    /// QR code request that created the charge. Answered 503, so the provider delivers it
+    /// again once the charge is attached — acknowledging it would lose the approval.
+    ChargeNotAttachedYet,
     /// The provider names another order than the stored payment: refused.
     ReferenceMismatch,
     /// The provider's amount differs from the stored one: refused.

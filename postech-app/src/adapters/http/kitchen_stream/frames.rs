@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::adapters::http::orders::{OrderBody, timestamp};
 use crate::adapters::postgres::kitchen_events::{EventCursor, KitchenChange, KitchenRead};
+use crate::application::orders::OrderRecord;
 
 /// How long a browser's `EventSource` waits before reconnecting (milliseconds).
 const RECONNECT_DELAY_MS: u32 = 2000;
@@ -134,37 +135,41 @@ pub fn read_frames(read: KitchenRead) -> Vec<Bytes> {
             "fila",
             Some(&cursor),
             &QueueEventBody {
-                pedidos: orders.into_iter().map(OrderBody::from).collect(),
+                pedidos: orders.into_iter().filter_map(order_body).collect(),
             },
         )],
         KitchenRead::Changes { cursor, changes } => {
-            let last = changes.len().saturating_sub(1);
-            changes
-                .into_iter()
+            let bodies: Vec<ChangeEventBody> =
+                changes.into_iter().filter_map(change_body).collect();
+            let last = bodies.len().saturating_sub(1);
+            bodies
+                .iter()
                 .enumerate()
                 // Only the last event of a read carries the cursor: the ones before have no
                 // cursor of their own (docs/kitchen-stream.md, "Why the id is a database snapshot").
-                .map(|(index, change)| {
-                    event(
-                        "pedido",
-                        (index == last).then_some(&cursor),
-                        &change_body(change),
-                    )
-                })
+                .map(|(index, body)| event("pedido", (index == last).then_some(&cursor), body))
                 .collect()
         }
     }
 }
 
-fn change_body(change: KitchenChange) -> ChangeEventBody {
-    ChangeEventBody {
+fn change_body(change: KitchenChange) -> Option<ChangeEventBody> {
+    Some(ChangeEventBody {
         historico_id: change.history_id,
         pedido_id: change.order.order.id.into_uuid(),
         de: change.from.map(|status| status.wire_name()),
         para: change.to.wire_name(),
         data: timestamp(change.changed_at),
-        pedido: OrderBody::from(change.order),
-    }
+        pedido: order_body(change.order)?,
+    })
+}
+
+/// The order as the stream shows it; an order whose amounts cannot be summed is left out
+/// and logged as an error (never shown with a total of 0).
+fn order_body(record: OrderRecord) -> Option<OrderBody> {
+    OrderBody::try_from(record)
+        .map_err(|error| tracing::error!(%error, "kitchen stream: order left out"))
+        .ok()
 }
 
 fn event(name: &str, id: Option<&EventCursor>, data: &impl Serialize) -> Bytes {

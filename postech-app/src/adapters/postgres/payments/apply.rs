@@ -40,7 +40,13 @@ pub async fn apply(
                 .await
                 .optional()?
             else {
-                return Ok(ApplyOutcome::UnknownPayment);
+                return Ok(
+                    if charge_in_the_making(connection, provider, report).await? {
+                        ApplyOutcome::ChargeNotAttachedYet
+                    } else {
+                        ApplyOutcome::UnknownPayment
+                    },
+                );
             };
             let payment = row.into_domain()?;
             match judge_report(&payment, report) {
@@ -57,6 +63,32 @@ pub async fn apply(
         })
         .await
         .map_err(PortError::from)
+}
+
+/// Whether the order the report names (its external reference) has a pending payment at
+/// this provider whose charge is not attached yet: a QR code request between creating the
+/// charge and storing it.
+async fn charge_in_the_making(
+    connection: &mut AsyncPgConnection,
+    provider: &str,
+    report: &ProviderPayment,
+) -> Result<bool, Abort> {
+    let Some(order_id) = report
+        .external_reference
+        .as_deref()
+        .and_then(|reference| uuid::Uuid::parse_str(reference).ok())
+    else {
+        return Ok(false);
+    };
+    Ok(diesel::select(diesel::dsl::exists(
+        payments::table
+            .filter(payments::order_id.eq(order_id))
+            .filter(payments::provider.eq(provider))
+            .filter(payments::status.eq(payment_status_code(PaymentStatus::Pending)))
+            .filter(payments::provider_payment_id.is_null()),
+    ))
+    .get_result::<bool>(connection)
+    .await?)
 }
 
 /// An approval, under the order row's lock (payment, then order: the lock order of every
