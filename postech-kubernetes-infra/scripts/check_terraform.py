@@ -15,7 +15,8 @@
 7. ssm.tf writes every SSM parameter the other repositories read (README.md, "SSM contract"):
    renaming one would break postech-database-infra or postech-lambda-functions silently.
 8. The workload roles (iam/main.tf) may read the JWT verification-key secret and never the
-   signing key: only the auth Lambda signs tokens.
+   signing key: only the auth Lambda signs tokens; and they act on no Cognito pool by wildcard
+   (`userpool/*`): the app's Cognito statement names its stage's pool ARN, read from SSM.
 9. With --account-stack (terraform-bootstrap/, applied once per account): checks 1-6, and the
    workflow roles trust GitHub's OIDC provider only, for audience sts.amazonaws.com and exact
    `sub` values (StringEquals: no wildcard lets another repository, branch or pull request in).
@@ -242,6 +243,11 @@ class Checker:
         self.check(
             any(str(arn).endswith("/jwt-verification-key-??????") for arn in secret_arns.values()),
             "iam/main.tf: the app may not read postech/<stage>/jwt-verification-key (its token verification keys)",
+        )
+        text = (self.root / "iam" / "main.tf").read_text()
+        self.check(
+            "userpool/*" not in text and "/cognito/user-pool-arn" in text,
+            "iam/main.tf: Cognito access must name the stage's pool (SSM /postech/<stage>/cognito/user-pool-arn), not userpool/*",
         )
 
     def check_workflow_role_trust(self) -> None:

@@ -8,7 +8,14 @@
 # trusting the previous keys (the secret's AWSPREVIOUS version after a cold start), so tokens
 # issued before the rotation stay valid until they expire.
 #
-#   scripts/rotate-signing-key.sh <staging|production> [--if-unset]
+#   scripts/rotate-signing-key.sh <staging|production> [--if-unset | --emergency]
+#
+# --emergency (a leaked signing key): the verification secret lists every earlier key id in
+# `revoked_kids`, so the app and validate_jwt stop trusting them within 15 s (their key ring's
+# re-read bound) and a verifier starting later does not take them back from AWSPREVIOUS. Every
+# token issued before is refused: customers and admins log in again. A normal rotation keeps
+# the previous key trusted (`previous_keys`) and carries the revocation lists over
+# (scripts/verification_document.py).
 #
 # --if-unset rotates nothing that is already set up: it writes a key only while the signing
 # secret still holds the placeholder CloudFormation created (first deploy), and publishes the
@@ -25,11 +32,11 @@ stage="${1:-}"
 mode="${2:-}"
 case "$stage" in
     staging | production) ;;
-    *) echo "usage: $0 <staging|production> [--if-unset]" >&2; exit 2 ;;
+    *) echo "usage: $0 <staging|production> [--if-unset | --emergency]" >&2; exit 2 ;;
 esac
 case "$mode" in
-    "" | --if-unset) ;;
-    *) echo "usage: $0 <staging|production> [--if-unset]" >&2; exit 2 ;;
+    "" | --if-unset | --emergency) ;;
+    *) echo "usage: $0 <staging|production> [--if-unset | --emergency]" >&2; exit 2 ;;
 esac
 signing_id="postech/$stage/jwt-signing-key"
 verification_id="postech/$stage/jwt-verification-key"
@@ -88,8 +95,21 @@ print(json.dumps({
     "public_key_pem": os.environ["PUBLIC_PEM"] + "\n",
 }))')"
 unset private_pem
-printf '%s' "$key_pair" | public_half | put_secret "$verification_id"
-echo "rotate-signing-key: $verification_id now trusts kid $kid"
+previous_text() { # the AWSPREVIOUS value, or nothing for a secret never rotated
+    aws secretsmanager get-secret-value --secret-id "$1" --version-stage AWSPREVIOUS \
+        --query SecretString --output text 2>/dev/null || true
+}
+document_mode=rotate
+[ "$mode" = "--emergency" ] && document_mode=emergency
+printf '%s' "$key_pair" \
+    | CURRENT_DOC="$(secret_text "$verification_id")" PREVIOUS_DOC="$(previous_text "$verification_id")" \
+        python3 "$(dirname "$0")/verification_document.py" "$document_mode" \
+    | put_secret "$verification_id"
+if [ "$document_mode" = emergency ]; then
+    echo "rotate-signing-key: $verification_id now trusts kid $kid only; every earlier kid is revoked"
+else
+    echo "rotate-signing-key: $verification_id now trusts kid $kid"
+fi
 printf '%s' "$key_pair" | put_secret "$signing_id"
 unset key_pair
 echo "rotate-signing-key: $signing_id now signs with kid $kid"

@@ -19,3 +19,4 @@ pub mod config;
 pub mod keys;
 pub mod local_http;
 pub mod logging;
+pub mod otp_double;

@@ -11,7 +11,9 @@ mod error;
 pub use error::CognitoError;
 
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, MessageActionType,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cpf::Cpf;
@@ -50,6 +52,63 @@ pub struct CustomerIdentity {
     /// [`CognitoClient::find_customer_by_cpf`], which reports a disabled user as
     /// [`CognitoError::Disabled`].
     pub enabled: bool,
+}
+
+/// Who is calling, for Cognito's risk checks (adaptive authentication, compromised
+/// credentials): sent as `ContextData` with every login call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallerContext {
+    /// The caller's source IP, as the gateway saw it.
+    pub ip_address: String,
+    /// The caller's `User-Agent`, when it sent one.
+    pub user_agent: Option<String>,
+    /// The host the caller addressed (the API's domain).
+    pub server_name: String,
+    /// The path the caller addressed (`/auth`, `/auth/admin`).
+    pub server_path: String,
+}
+
+impl CallerContext {
+    fn context_data(&self) -> Option<ContextDataType> {
+        if self.ip_address.is_empty() {
+            return None;
+        }
+        let headers = self
+            .user_agent
+            .iter()
+            .map(|agent| {
+                HttpHeader::builder()
+                    .header_name("User-Agent")
+                    .header_value(agent)
+                    .build()
+            })
+            .collect();
+        ContextDataType::builder()
+            .ip_address(&self.ip_address)
+            .server_name(&self.server_name)
+            .server_path(&self.server_path)
+            .set_http_headers(Some(headers))
+            .build()
+            .ok()
+    }
+}
+
+/// A login waiting for a one-time code: Cognito's opaque session, to send back with the
+/// code. It is not a credential by itself but is wrapped so it never reaches a log.
+#[derive(Debug, Clone)]
+pub struct PendingChallenge {
+    /// Cognito's `Session`.
+    pub session: SecretString,
+}
+
+/// The first step of an admin login.
+#[derive(Debug, Clone)]
+pub enum AdminLoginStep {
+    /// The password sufficed (the user has no MFA): a member of group `admin`.
+    Authenticated(AdminIdentity),
+    /// The password was right; Cognito asks for the TOTP code of the user's authenticator
+    /// (`SOFTWARE_TOKEN_MFA`).
+    TotpRequired(PendingChallenge),
 }
 
 /// An administrator whose password and group membership were checked.
@@ -233,6 +292,190 @@ impl CognitoClient {
                 "AdminInitiateAuth: neither a challenge nor an authentication result".into(),
             ));
         }
+        if self.is_admin(username).await? {
+            Ok(AdminIdentity {
+                username: username.to_owned(),
+            })
+        } else {
+            tracing::warn!("valid login of a user outside the admin group");
+            Err(CognitoError::NotAdmin)
+        }
+    }
+
+    /// The first step of an admin login that survives MFA: the password
+    /// (`ADMIN_USER_PASSWORD_AUTH`, with the caller's context), then either the admin or the
+    /// TOTP challenge to answer with [`respond_admin_totp`](Self::respond_admin_totp). Group
+    /// membership is checked on the completed login only.
+    #[tracing::instrument(name = "cognito.start_admin_login", skip_all)]
+    pub async fn start_admin_login(
+        &self,
+        username: &str,
+        password: &SecretString,
+        context: &CallerContext,
+    ) -> Result<AdminLoginStep, CognitoError> {
+        let login = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password.expose_secret())
+            .set_context_data(context.context_data())
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::classify("AdminInitiateAuth", &error, None).into_default_error()
+            })?;
+        match login.challenge_name() {
+            Some(ChallengeNameType::SoftwareTokenMfa) => {
+                let session = login.session().ok_or_else(|| {
+                    CognitoError::Unavailable("SOFTWARE_TOKEN_MFA without a session".into())
+                })?;
+                Ok(AdminLoginStep::TotpRequired(PendingChallenge {
+                    session: SecretString::from(session.to_owned()),
+                }))
+            }
+            Some(challenge) => {
+                tracing::info!(challenge = %challenge.as_str(), "admin login stopped at a challenge");
+                Err(CognitoError::InvalidCredentials)
+            }
+            None if login.authentication_result().is_some() => self
+                .admin_identity(username)
+                .await
+                .map(AdminLoginStep::Authenticated),
+            None => Err(CognitoError::Unavailable(
+                "AdminInitiateAuth: neither a challenge nor an authentication result".into(),
+            )),
+        }
+    }
+
+    /// The second step of an admin login: the TOTP code for the pending challenge. A wrong
+    /// or expired code, or a session past its time, is [`CognitoError::InvalidCredentials`].
+    #[tracing::instrument(name = "cognito.respond_admin_totp", skip_all)]
+    pub async fn respond_admin_totp(
+        &self,
+        username: &str,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
+    ) -> Result<AdminIdentity, CognitoError> {
+        let answer = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.app_client_id)
+            .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+            .session(challenge.session.expose_secret())
+            .challenge_responses("USERNAME", username)
+            .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code.expose_secret())
+            .set_context_data(context.context_data())
+            .send()
+            .await
+            .map_err(|error| {
+                match SdkFailure::classify("AdminRespondToAuthChallenge", &error, None) {
+                    // moto answers an unknown session with ResourceNotFound.
+                    SdkFailure::UserNotFound => CognitoError::InvalidCredentials,
+                    SdkFailure::Other(description) if description.contains("ResourceNotFound") => {
+                        CognitoError::InvalidCredentials
+                    }
+                    other => other.into_default_error(),
+                }
+            })?;
+        if answer.authentication_result().is_none() {
+            return Err(CognitoError::InvalidCredentials);
+        }
+        self.admin_identity(username).await
+    }
+
+    /// Asks Cognito to e-mail a one-time code to the customer's verified address
+    /// (passwordless sign-in: `USER_AUTH` with `PREFERRED_CHALLENGE=EMAIL_OTP`). The pool
+    /// must allow the `EMAIL_OTP` first factor and the app client `ALLOW_USER_AUTH`.
+    #[tracing::instrument(name = "cognito.start_customer_email_otp", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn start_customer_email_otp(
+        &self,
+        cpf: &Cpf,
+        context: &CallerContext,
+    ) -> Result<PendingChallenge, CognitoError> {
+        let started = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", cpf.as_digits())
+            .auth_parameters("PREFERRED_CHALLENGE", "EMAIL_OTP")
+            .set_context_data(context.context_data())
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::classify("AdminInitiateAuth", &error, Some(cpf)).into_default_error()
+            })?;
+        match (started.challenge_name(), started.session()) {
+            (Some(ChallengeNameType::EmailOtp), Some(session)) => Ok(PendingChallenge {
+                session: SecretString::from(session.to_owned()),
+            }),
+            // No verified e-mail (or the pool offers no e-mail code): no second factor.
+            _ => Err(CognitoError::InvalidCredentials),
+        }
+    }
+
+    /// Checks the e-mailed code and returns the customer it proves. A wrong, expired or
+    /// reused code is [`CognitoError::InvalidCredentials`].
+    #[tracing::instrument(name = "cognito.verify_customer_email_otp", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn verify_customer_email_otp(
+        &self,
+        cpf: &Cpf,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
+    ) -> Result<CustomerIdentity, CognitoError> {
+        let answer = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.app_client_id)
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session(challenge.session.expose_secret())
+            .challenge_responses("USERNAME", cpf.as_digits())
+            .challenge_responses("EMAIL_OTP_CODE", code.expose_secret())
+            .set_context_data(context.context_data())
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::classify("AdminRespondToAuthChallenge", &error, Some(cpf))
+                    .into_default_error()
+            })?;
+        if answer.authentication_result().is_none() {
+            return Err(CognitoError::InvalidCredentials);
+        }
+        self.find_customer_by_cpf(cpf).await
+    }
+
+    /// Whether the user exists, is enabled and belongs to [`ADMIN_GROUP`]: what the
+    /// verifiers ask (cached) so that disabling an admin in Cognito ends their tokens.
+    #[tracing::instrument(name = "cognito.admin_is_active", skip_all)]
+    pub async fn admin_is_active(&self, username: &str) -> Result<bool, CognitoError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .send()
+            .await;
+        match user {
+            Ok(user) if user.enabled() => self.is_admin(username).await,
+            Ok(_) => Ok(false),
+            Err(error) => match SdkFailure::classify("AdminGetUser", &error, None) {
+                SdkFailure::UserNotFound => Ok(false),
+                other => Err(other.into_default_error()),
+            },
+        }
+    }
+
+    async fn admin_identity(&self, username: &str) -> Result<AdminIdentity, CognitoError> {
         if self.is_admin(username).await? {
             Ok(AdminIdentity {
                 username: username.to_owned(),

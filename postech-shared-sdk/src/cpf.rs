@@ -40,8 +40,8 @@ pub enum CpfError {
 /// assert_eq!(formatted, digits);
 /// assert_eq!(formatted.as_digits(), "52998224725");
 /// assert_eq!(formatted.to_string(), "529.982.247-25");
-/// assert_eq!(formatted.masked(), "***.982.247-**");
-/// assert_eq!(format!("{formatted:?}"), "Cpf(***.982.247-**)");
+/// assert_eq!(formatted.masked(), "***.***.***-25");
+/// assert_eq!(format!("{formatted:?}"), "Cpf(***.***.***-25)");
 /// assert!(Cpf::parse("529.982.247-26").is_err());
 /// # Ok::<(), postech_shared_sdk::cpf::CpfError>(())
 /// ```
@@ -102,9 +102,14 @@ impl Cpf {
         &self.digits
     }
 
-    /// The form safe for logs, traces and metrics: `***.982.247-**` (LGPD).
+    /// The form safe for logs, traces, metrics and kiosk screens: `***.***.***-25` (LGPD).
+    ///
+    /// Only the two check digits show. They follow from the nine base digits, so they narrow
+    /// the CPF to one in a hundred of the 10⁹ bases (ten million candidates); the former
+    /// `***.982.247-**` showed six base digits, leaving a thousand bases, each with its check
+    /// digits computable — a CPF recoverable by trying them.
     pub fn masked(&self) -> String {
-        format!("***.{}.{}-**", &self.digits[3..6], &self.digits[6..9])
+        format!("***.***.***-{}", &self.digits[9..11])
     }
 
     fn from_digit_values(values: &[u8; CPF_DIGITS]) -> Self {

@@ -1,6 +1,13 @@
 //! Access tokens: Ed25519-signed JWTs (`alg: EdDSA`, header `kid`) with the claims of the
 //! architecture — `iss=postech-auth`, `aud=postech-api`, `sub` (customer UUID or admin
-//! username), `role`, `iat`, `exp`, `jti` — and never a CPF, name or e-mail.
+//! username), `role`, `amr`, `iat`, `exp`, `jti` — and never a CPF, name or e-mail.
+//!
+//! `amr` (RFC 8176 authentication methods) carries the assurance of the login: a CPF alone
+//! (`["cpf"]`) identifies a kiosk customer for a few minutes, it does not authenticate them;
+//! personal data needs a step-up token (`["cpf", "otp"]`: a one-time code sent to the
+//! customer's verified e-mail). Admin tokens say `["pwd"]` or, after a TOTP code,
+//! `["pwd", "otp", "mfa"]`. A token without `amr` (issued before it existed) counts as the
+//! lowest level of its role.
 //!
 //! Only the auth function holds a [`TokenIssuer`]; the authorizer and the app hold a
 //! [`TokenVerifier`] built from public keys, several at once while keys rotate.
@@ -17,11 +24,15 @@
 //! let customer = CustomerId::new_random();
 //! let issued = issuer.issue_customer(&customer)?;
 //! assert_eq!(issued.token_type, "bearer");
-//! assert_eq!(issued.expires_in, 3600);
+//! assert_eq!(issued.expires_in, 600);
 //!
 //! let verified = verifier.verify(&issued.access_token)?;
 //! assert_eq!(verified.role, Role::Customer);
 //! assert_eq!(verified.customer_id(), Some(customer));
+//! assert!(!verified.may_read_personal_data());
+//!
+//! let stepped_up = issuer.issue_customer_stepped_up(&customer)?;
+//! assert!(verifier.verify(&stepped_up.access_token)?.may_read_personal_data());
 //! assert!(verifier.verify("not.a.token").is_err());
 //! # Ok::<(), postech_shared_sdk::token::TokenError>(())
 //! ```
@@ -48,10 +59,14 @@ pub const AUDIENCE: &str = "postech-api";
 /// Clock skew tolerated when checking `exp`, `iat` and `nbf`. Set explicitly because
 /// jwt-simple's default is 15 minutes, which would keep expired tokens alive that long.
 pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(30);
-/// Lifetime of a customer token.
-pub const CUSTOMER_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
-/// Lifetime of an admin token (the architecture's maximum).
-pub const ADMIN_TOKEN_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+/// Lifetime of a kiosk token (a CPF-only login, `amr: ["cpf"]`): one visit at the kiosk.
+pub const KIOSK_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
+/// Lifetime of a customer's step-up token (`amr` with `otp`): reading or changing the
+/// profile, the order history.
+pub const STEP_UP_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// Lifetime of an admin token: a shift's stretch, not a whole shift. Revocation (key ids,
+/// token ids) and the disabled-user check bound a leaked token's use well below this.
+pub const ADMIN_TOKEN_TTL: Duration = Duration::from_secs(2 * 60 * 60);
 /// The JWS algorithm of every token. Verification refuses any other, including
 /// jwt-simple's `Ed25519` alias.
 pub const ALGORITHM: &str = "EdDSA";
@@ -75,19 +90,42 @@ impl Role {
         }
     }
 
-    /// The lifetime tokens of this role are issued with, and the longest accepted.
-    pub const fn token_ttl(self) -> Duration {
+    /// The longest lifetime accepted for a token of this role with these methods: a
+    /// customer token is a kiosk token unless `amr` holds [`AuthMethod::Otp`].
+    pub fn token_ttl(self, amr: &[AuthMethod]) -> Duration {
         match self {
-            Role::Customer => CUSTOMER_TOKEN_TTL,
+            Role::Customer if amr.contains(&AuthMethod::Otp) => STEP_UP_TOKEN_TTL,
+            Role::Customer => KIOSK_TOKEN_TTL,
             Role::Admin => ADMIN_TOKEN_TTL,
         }
     }
+}
+
+/// How the holder of a token proved who they are (the `amr` claim, RFC 8176 names where
+/// one exists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// A CPF was typed: identification, not authentication (a CPF is printed on receipts).
+    Cpf,
+    /// A one-time code: Cognito's e-mail code for customers, a TOTP code for admins.
+    Otp,
+    /// A password.
+    Pwd,
+    /// More than one factor.
+    Mfa,
+    /// A method this version does not know; never grants anything.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The custom part of the claims.
 #[derive(Serialize, Deserialize)]
 struct RoleClaim {
     role: Role,
+    /// Absent in tokens issued before `amr` existed: the lowest level of the role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    amr: Vec<AuthMethod>,
 }
 
 /// The answer of `POST /auth`: `{"access_token", "token_type": "bearer", "expires_in"}`.
@@ -123,11 +161,30 @@ pub struct VerifiedToken {
     pub role: Role,
     /// The token's unique id, for audit logs and revocation lists.
     pub jti: String,
+    /// The `kid` of the key that signed it.
+    pub kid: String,
+    /// How the holder logged in (`amr`); empty for tokens issued before the claim existed.
+    pub amr: Vec<AuthMethod>,
+    /// When it was issued (`iat`): the start of a kiosk visit.
+    pub issued_at: DateTime<Utc>,
     /// When it stops being accepted (before the tolerance).
     pub expires_at: DateTime<Utc>,
 }
 
 impl VerifiedToken {
+    /// Whether the holder may read or change a customer's full personal data and order
+    /// history: a customer token whose login included a one-time code (step-up). Kiosk
+    /// tokens (`amr: ["cpf"]`) and admin tokens do not — staff read customers through the
+    /// admin routes.
+    pub fn may_read_personal_data(&self) -> bool {
+        self.role == Role::Customer && self.amr.contains(&AuthMethod::Otp)
+    }
+
+    /// Whether an admin token's login included a second factor (TOTP).
+    pub fn has_second_factor(&self) -> bool {
+        self.amr.contains(&AuthMethod::Mfa)
+    }
+
     /// The customer the token belongs to; `None` for admin tokens.
     pub fn customer_id(&self) -> Option<CustomerId> {
         match self.role {
@@ -169,6 +226,10 @@ pub enum TokenError {
     /// The header has no `kid`, or one the verifier has no key for.
     #[error("unknown token signing key")]
     UnknownKey,
+    /// The token's `jti` or the `kid` of its key was revoked (the verification-key
+    /// secret's `revoked_jtis` / `revoked_kids`).
+    #[error("token revoked")]
+    Revoked,
     /// Key material could not be used (not an Ed25519 PEM, empty or duplicate key id, no
     /// key at all).
     #[error("invalid key material: {0}")]

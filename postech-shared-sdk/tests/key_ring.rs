@@ -267,3 +267,90 @@ async fn a_secret_holding_an_unusable_key_fails_at_load_naming_the_secret() {
     );
     assert!(!error.to_string().contains("GARBAGE"), "{error}");
 }
+
+/// Writes `document` (a verification-key secret with revocation lists) as the new current
+/// version, as scripts/revoke-token.sh and `rotate-signing-key.sh --emergency` do.
+async fn put_document(config: &SdkConfig, secret_id: &str, document: serde_json::Value) {
+    aws_sdk_secretsmanager::Client::new(config)
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(document.to_string())
+        .send()
+        .await
+        .expect("secret written");
+}
+
+#[tokio::test]
+async fn a_revoked_jti_is_refused_on_the_next_read_and_other_tokens_pass() {
+    let config = moto_config().await;
+    let key = SigningKeyMaterial::generate("kid-1");
+    let secret_id = secret_holding(&config, &key).await;
+    let ring = ring_for(&config, &secret_id, Duration::ZERO).await;
+    let stolen = token_of(&key);
+    let stolen_jti = ring.verify(&stolen).await.expect("valid before").jti;
+
+    put_document(
+        &config,
+        &secret_id,
+        serde_json::json!({
+            "kid": key.kid, "public_key_pem": key.public_key_pem,
+            "revoked_jtis": [{"jti": stolen_jti, "until": 4_102_444_800_u64}],
+        }),
+    )
+    .await;
+
+    assert_eq!(ring.verify(&stolen).await, Err(TokenError::Revoked));
+    assert!(ring.verify(&token_of(&key)).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_emergency_rotation_drops_the_leaked_key_for_running_and_new_rings() {
+    let config = moto_config().await;
+    let leaked = SigningKeyMaterial::generate("kid-leaked");
+    let secret_id = secret_holding(&config, &leaked).await;
+    let running = ring_for(&config, &secret_id, Duration::ZERO).await;
+    let forged = token_of(&leaked);
+    assert!(running.verify(&forged).await.is_ok());
+
+    let fresh = SigningKeyMaterial::generate("kid-fresh");
+    put_document(
+        &config,
+        &secret_id,
+        serde_json::json!({
+            "kid": fresh.kid, "public_key_pem": fresh.public_key_pem,
+            "revoked_kids": ["kid-leaked"],
+        }),
+    )
+    .await;
+
+    assert_eq!(running.verify(&forged).await, Err(TokenError::Revoked));
+    assert_eq!(running.key_ids(), ["kid-fresh"]);
+    assert!(running.verify(&token_of(&fresh)).await.is_ok());
+    // A verifier starting now does not take the leaked key back from AWSPREVIOUS.
+    let cold = ring_for(&config, &secret_id, LONG).await;
+    assert_eq!(cold.key_ids(), ["kid-fresh"]);
+    assert_eq!(cold.verify(&forged).await, Err(TokenError::Revoked));
+}
+
+#[tokio::test]
+async fn previous_keys_carried_by_a_revocation_write_stay_trusted_after_a_cold_start() {
+    let config = moto_config().await;
+    let old = SigningKeyMaterial::generate("kid-old");
+    let new = SigningKeyMaterial::generate("kid-new");
+    let secret_id = secret_holding(&config, &old).await;
+    rotate(&config, &secret_id, &new).await;
+    // A revocation write moves AWSPREVIOUS to the same kid; the old key rides along.
+    put_document(
+        &config,
+        &secret_id,
+        serde_json::json!({
+            "kid": new.kid, "public_key_pem": new.public_key_pem,
+            "previous_keys": [{"kid": old.kid, "public_key_pem": old.public_key_pem}],
+            "revoked_jtis": [{"jti": "some-other-token", "until": 4_102_444_800_u64}],
+        }),
+    )
+    .await;
+    let ring = ring_for(&config, &secret_id, LONG).await;
+    assert_eq!(ring.key_ids(), ["kid-old", "kid-new"]);
+    assert!(ring.verify(&token_of(&old)).await.is_ok());
+}

@@ -236,6 +236,22 @@ fn checked_email(email: &str) -> Result<String, FieldError> {
     })
 }
 
+/// A name as a kiosk token may see it: the first word only ("Ana" of "Ana Maria Souza").
+pub fn mask_name(name: &str) -> String {
+    name.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// An e-mail as a kiosk token may see it: the first character of the mailbox and of the
+/// domain (`a***@g***`), so the customer recognises it and an onlooker cannot use it.
+pub fn mask_email(email: &str) -> String {
+    let (mailbox, domain) = email.split_once('@').unwrap_or((email, ""));
+    let first = |text: &str| text.chars().next().map(String::from).unwrap_or_default();
+    format!("{}***@{}***", first(mailbox), first(domain))
+}
+
 /// Blank strings count as absent, as v1 clients send `""` for fields the customer skipped.
 fn non_blank(value: Option<String>) -> Option<String> {
     value

@@ -243,7 +243,7 @@ async fn me_returns_the_token_s_customer_401_without_token_403_for_admins() {
     let id = app.register(json!({"nome": "João", "cpf": CPF_B})).await;
     let response = app
         .request(Method::GET, "/v1/api/clientes/me")
-        .bearer_auth(app.customer_token(&id))
+        .bearer_auth(app.customer_step_up_token(&id))
         .send()
         .await
         .unwrap();
@@ -270,7 +270,7 @@ async fn my_orders_lists_only_the_customer_s_orders_newest_first() {
     let app = TestApp::spawn().await;
     let product = app.create_product("X-Burguer", "15.90", BURGERS, 20).await;
     let me = app.register(json!({"nome": "Bia", "cpf": CPF_A})).await;
-    let token = app.customer_token(&me);
+    let token = app.customer_step_up_token(&me);
     let mut mine = Vec::new();
     for quantity in [1, 2] {
         let response = app
@@ -301,6 +301,117 @@ async fn my_orders_lists_only_the_customer_s_orders_newest_first() {
         .collect();
     assert_eq!(ids, vec![mine[1].clone(), mine[0].clone()]);
     assert_eq!(listed[0]["cliente_nome"], "Bia");
+}
+
+#[tokio::test]
+async fn a_cpf_only_kiosk_token_sees_its_profile_masked_and_a_step_up_token_in_full() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .register(
+            json!({"nome": "Ana Maria Souza", "email": "ana.souza@example.com", "cpf": CPF_A}),
+        )
+        .await;
+
+    let kiosk = app
+        .request(Method::GET, "/v1/api/clientes/me")
+        .bearer_auth(app.customer_token(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kiosk.status(), StatusCode::OK);
+    assert_eq!(kiosk.headers()["x-postech-dados-mascarados"], "true");
+    let body: Value = kiosk.json().await.unwrap();
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["nome"], "Ana");
+    assert_eq!(body["email"], "a***@e***");
+    assert_eq!(body["cpf"], "***.***.***-25");
+    let text = body.to_string();
+    for secret in ["52998224725", "529.982", "982.247", "souza@", "Souza"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+
+    let full: Value = app
+        .request(Method::GET, "/v1/api/clientes/me")
+        .bearer_auth(app.customer_step_up_token(&id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(full["cpf"], "52998224725");
+    assert_eq!(full["email"], "ana.souza@example.com");
+    assert_eq!(full["nome"], "Ana Maria Souza");
+}
+
+#[tokio::test]
+async fn a_kiosk_token_lists_only_the_orders_of_its_visit() {
+    let app = TestApp::spawn().await;
+    let product = app.create_product("X-Burguer", "15.90", BURGERS, 20).await;
+    let me = app
+        .register(json!({"nome": "Bia Lima", "cpf": CPF_A}))
+        .await;
+    let earlier_visit = app.customer_step_up_token(&me);
+    let response = app
+        .request(Method::POST, "/v1/api/pedidos")
+        .bearer_auth(&earlier_visit)
+        .json(&crate::helpers::checkout_body(&[(&product, 1)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let old_id = response.json::<Value>().await.unwrap()["id"].clone();
+    // That order was placed yesterday.
+    app.database.sql_execute(&format!(
+        "UPDATE orders SET created_at = created_at - interval '1 day' WHERE id = '{}'",
+        old_id.as_str().unwrap()
+    ));
+
+    let kiosk = app.customer_token(&me);
+    let response = app
+        .request(Method::POST, "/v1/api/pedidos")
+        .bearer_auth(&kiosk)
+        .json(&crate::helpers::checkout_body(&[(&product, 2)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let new_id = response.json::<Value>().await.unwrap()["id"].clone();
+
+    let listed: Value = app
+        .request(Method::GET, "/v1/api/clientes/me/pedidos")
+        .bearer_auth(&kiosk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![new_id.clone()]);
+    assert_eq!(listed[0]["cliente_nome"], "Bia");
+
+    let history: Value = app
+        .request(Method::GET, "/v1/api/clientes/me/pedidos")
+        .bearer_auth(&earlier_visit)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![new_id, old_id]);
 }
 
 #[tokio::test]

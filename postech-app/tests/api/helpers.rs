@@ -160,6 +160,16 @@ impl TestApp {
             .access_token
     }
 
+    /// A step-up token (`amr: ["cpf", "otp"]`): what the auth function issues after the
+    /// e-mailed one-time code; reads the full profile and history.
+    pub fn customer_step_up_token(&self, customer_id: &str) -> String {
+        let id: CustomerId = customer_id.parse().expect("customer id");
+        self.issuer
+            .issue_customer_stepped_up(&id)
+            .expect("step-up token")
+            .access_token
+    }
+
     pub fn as_admin(&self, method: Method, path: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(&self.admin_token)
     }

@@ -84,3 +84,41 @@ async fn a_key_rotated_into_the_secret_after_the_start_is_accepted_without_a_res
         "a key that was never in the secret"
     );
 }
+
+/// A token whose `jti` the verification-key secret revokes (scripts/revoke-token.sh in
+/// postech-lambda-functions) is refused by the app on its next read of the secret; the key's
+/// other tokens keep working.
+#[tokio::test]
+async fn a_revoked_jti_is_refused_and_the_key_s_other_tokens_still_pass() {
+    let app = TestApp::spawn_with(Options {
+        key_secret_variables: Some(vec![("JWT_UNKNOWN_KID_REREAD_SECONDS", "0")]),
+        ..Options::default()
+    })
+    .await;
+    let secret_id = app.key_secret_id.clone().expect("the app reads a secret");
+    let key = SigningKeyMaterial::generate(local_aws::unique_name("kid-revoking"));
+    let stolen = admin_token_signed_by(&key);
+    let other = admin_token_signed_by(&key);
+    let stolen_jti = postech_shared_sdk::token::TokenVerifier::from_public_pems([(
+        key.kid.as_str(),
+        key.public_key_pem.as_str(),
+    )])
+    .expect("verifier")
+    .verify(&stolen)
+    .expect("valid")
+    .jti;
+    let document = serde_json::json!({
+        "kid": key.kid,
+        "public_key_pem": key.public_key_pem,
+        "revoked_jtis": [{ "jti": stolen_jti, "until": 4_102_444_800_u64 }],
+    });
+    local_aws::put_secret_string(&app.aws, &secret_id, &document.to_string().into())
+        .await
+        .expect("secret written");
+
+    assert_eq!(
+        admin_route_status(&app, &stolen).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(admin_route_status(&app, &other).await, StatusCode::OK);
+}

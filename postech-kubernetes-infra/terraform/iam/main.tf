@@ -2,6 +2,13 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
+# The stage's customer pool, as postech-lambda-functions publishes it
+# (/postech/<stage>/cognito/user-pool-arn). By path, so that a stage whose pool does not exist
+# yet plans with no Cognito permission instead of failing.
+data "aws_ssm_parameters_by_path" "cognito" {
+  path = "/postech/${var.stage}/cognito"
+}
+
 locals {
   account = data.aws_caller_identity.current.account_id
   region  = data.aws_region.current.name
@@ -21,6 +28,10 @@ locals {
   # The RDS-managed master secrets of the account (the statement that uses it narrows to the
   # stage's instance by tag).
   master_secret_arn = "arn:aws:secretsmanager:${local.region}:${local.account}:secret:rds!db-*"
+
+  # The provider marks every value of a by-path read sensitive; a pool ARN is not a secret.
+  cognito_parameters    = zipmap(data.aws_ssm_parameters_by_path.cognito.names, nonsensitive(data.aws_ssm_parameters_by_path.cognito.values))
+  cognito_user_pool_arn = lookup(local.cognito_parameters, "/postech/${var.stage}/cognito/user-pool-arn", null)
 }
 
 # ---- The app (ServiceAccount postech-app) ------------------------------------------------
@@ -74,12 +85,18 @@ data "aws_iam_policy_document" "app" {
   }
 
   # Customer registration writes the Cognito user (and deletes it if the database write
-  # fails). The pool is created by postech-lambda-functions, after this repository, hence the
-  # account's pools rather than one ARN; narrow with cognito_user_pool_arns once it exists.
-  statement {
-    sid       = "ManageCustomerIdentities"
-    actions   = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser"]
-    resources = coalescelist(var.cognito_user_pool_arns, ["arn:aws:cognito-idp:${local.region}:${local.account}:userpool/*"])
+  # fails), on the stage's own pool only: its ARN comes from SSM, written by
+  # postech-lambda-functions, which creates the pool after this repository. Until that
+  # parameter exists the statement is absent (no Cognito access at all, never a wildcard pool);
+  # the first bring-up of a stage re-applies this stack after postech-lambda-functions
+  # (README.md, "Apply order").
+  dynamic "statement" {
+    for_each = local.cognito_user_pool_arn == null ? [] : [local.cognito_user_pool_arn]
+    content {
+      sid       = "ManageCustomerIdentities"
+      actions   = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser"]
+      resources = [statement.value]
+    }
   }
 }
 

@@ -29,9 +29,3 @@ variable "migrator_service_account" {
   type        = string
   default     = "postech-migrator"
 }
-
-variable "cognito_user_pool_arns" {
-  description = "Customer user pools the app may manage; empty allows the account's pools in the region (the pool is created after this repository)."
-  type        = list(string)
-  default     = []
-}

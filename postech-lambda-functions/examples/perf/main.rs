@@ -226,6 +226,24 @@ impl CustomerDirectory for FixedDirectory {
             enabled: true,
         })
     }
+
+    async fn start_email_otp(
+        &self,
+        _cpf: &Cpf,
+        _context: &postech_shared_sdk::cognito::CallerContext,
+    ) -> Result<postech_shared_sdk::cognito::PendingChallenge, CognitoError> {
+        Err(CognitoError::InvalidCredentials)
+    }
+
+    async fn verify_email_otp(
+        &self,
+        _cpf: &Cpf,
+        _challenge: &postech_shared_sdk::cognito::PendingChallenge,
+        _code: &SecretString,
+        _context: &postech_shared_sdk::cognito::CallerContext,
+    ) -> Result<CustomerIdentity, CognitoError> {
+        Err(CognitoError::InvalidCredentials)
+    }
 }
 
 impl AdminDirectory for FixedDirectory {

@@ -2,7 +2,9 @@
 //!
 //! | Route | Body | Answer |
 //! |---|---|---|
-//! | `POST /auth` | `{"cpf"}` | 200 token (`role=customer`); 401 unknown or disabled (same body); 422 malformed CPF |
+//! | `POST /auth` | `{"cpf"}` | 200 kiosk token (`role=customer`, `amr: ["cpf"]`, 10 min); 401 unknown or disabled (same body); 422 malformed CPF |
+//! | `POST /auth` | `{"cpf", "enviar_codigo": true}` | 202 `{"sessao", "canal", "expires_in"}`, the same for any valid CPF; Cognito e-mails a one-time code to a registered customer's verified address |
+//! | `POST /auth` | `{"cpf", "sessao", "codigo"}` | 200 step-up token (`amr: ["cpf", "otp"]`, 15 min); 401 wrong or expired code |
 //! | `POST /auth/admin`, `POST /v1/api/admin/login` | `username`, `password` as JSON or form | 200 token (`role=admin`); 401 otherwise |
 //!
 //! [`Authenticator`] is built once per cold start (Cognito client, signing key) and shared by
@@ -13,14 +15,22 @@ mod login;
 mod request;
 mod response;
 
-pub use login::{AdminDirectory, CustomerDirectory, LoginError, log_in_admin, log_in_customer};
-pub use request::{AdminCredentials, admin_credentials, customer_cpf, username_for_logs};
-pub use response::{ApiError, FieldError, token_response};
+pub use login::{
+    AdminDirectory, CustomerDirectory, LoginError, log_in_admin, log_in_customer,
+    send_customer_code, step_up_customer,
+};
+pub use request::{
+    AdminCredentials, CustomerRequest, admin_credentials, customer_cpf, customer_request,
+    username_for_logs,
+};
+pub use response::{
+    ApiError, CODE_SESSION_SECONDS, FieldError, code_sent_response, token_response,
+};
 
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use postech_shared_sdk::cognito::CognitoClient;
+use postech_shared_sdk::cognito::{CallerContext, CognitoClient, PendingChallenge};
 use postech_shared_sdk::secrets::EnvSource;
 use postech_shared_sdk::telemetry::set_parent_from_headers;
 use tracing::Instrument;
@@ -97,6 +107,17 @@ impl Authenticator<CognitoClient> {
     }
 }
 
+impl<D> Authenticator<D> {
+    /// The same signing key over another directory (the local stack wraps Cognito in the
+    /// e-mail code double, `crate::otp_double`).
+    pub fn map_directory<E>(self, wrap: impl FnOnce(D) -> E) -> Authenticator<E> {
+        Authenticator {
+            directory: wrap(self.directory),
+            signing_keys: self.signing_keys,
+        }
+    }
+}
+
 impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
     /// Wires a directory and a signing key.
     pub fn new(directory: D, signing_keys: SigningKeys) -> Self {
@@ -135,15 +156,44 @@ impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
         request_id: &str,
     ) -> Result<Response<Body>, ApiError> {
         let issued = match route {
-            AuthRoute::CustomerLogin => {
-                let cpf = customer_cpf(request)?;
-                log_in_customer(&self.directory, &self.signing_keys, &cpf)
+            AuthRoute::CustomerLogin => match customer_request(request)? {
+                CustomerRequest::Login(cpf) => log_in_customer(
+                    &self.directory,
+                    &self.signing_keys,
+                    &cpf,
+                )
+                .await
+                .inspect(
+                    |_| tracing::info!(cpf = %cpf.masked(), amr = "cpf", "customer token issued"),
+                )
+                .inspect_err(|error| {
+                    tracing::info!(cpf = %cpf.masked(), %error, "customer login refused");
+                }),
+                CustomerRequest::SendCode(cpf) => {
+                    let context = caller_context(request, route);
+                    return send_customer_code(&self.directory, &cpf, &context)
+                        .await
+                        .map(|challenge| code_sent_response(&challenge.session))
+                        .map_err(|error| to_api_error(error, request_id));
+                }
+                CustomerRequest::VerifyCode { cpf, session, code } => {
+                    let context = caller_context(request, route);
+                    let challenge = PendingChallenge { session };
+                    step_up_customer(
+                        &self.directory,
+                        &self.signing_keys,
+                        &cpf,
+                        &challenge,
+                        &code,
+                        &context,
+                    )
                     .await
-                    .inspect(|_| tracing::info!(cpf = %cpf.masked(), "customer token issued"))
+                    .inspect(|_| tracing::info!(cpf = %cpf.masked(), amr = "cpf otp", "customer step-up token issued"))
                     .inspect_err(|error| {
-                        tracing::info!(cpf = %cpf.masked(), %error, "customer login refused");
+                        tracing::info!(cpf = %cpf.masked(), %error, "step-up refused");
                     })
-            }
+                }
+            },
             AuthRoute::AdminLogin | AuthRoute::AdminLoginV1 => {
                 let credentials = admin_credentials(request)?;
                 // Never the username as typed: a customer's username is a CPF.
@@ -170,6 +220,7 @@ fn to_api_error(error: LoginError, request_id: &str) -> ApiError {
     match error {
         LoginError::CustomerRefused => ApiError::CustomerRefused,
         LoginError::AdminRefused => ApiError::AdminRefused,
+        LoginError::CodeRefused => ApiError::CodeRefused,
         LoginError::Throttled => ApiError::Unavailable { request_id },
         LoginError::Directory(error) => {
             tracing::error!(%error, "identity provider failed");
@@ -183,6 +234,33 @@ fn to_api_error(error: LoginError, request_id: &str) -> ApiError {
             tracing::error!(%error, "token could not be issued");
             ApiError::Internal { request_id }
         }
+    }
+}
+
+/// The caller as Cognito's risk checks want it: source IP (from the gateway's request
+/// context), `User-Agent`, host and path.
+fn caller_context(request: &Request, route: AuthRoute) -> CallerContext {
+    let ip_address = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => {
+            context.identity.source_ip.clone().unwrap_or_default()
+        }
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            context.http.source_ip.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    let header = |name: lambda_http::http::header::HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    CallerContext {
+        ip_address,
+        user_agent: header(lambda_http::http::header::USER_AGENT),
+        server_name: header(lambda_http::http::header::HOST).unwrap_or_default(),
+        server_path: route.as_str().trim_start_matches("POST ").to_owned(),
     }
 }
 

@@ -24,7 +24,7 @@ pub use route_access::RouteAccess;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_http::http::{HeaderMap, Method, header};
 use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
-use postech_shared_sdk::token::{Role, VerifiedToken};
+use postech_shared_sdk::token::{AuthMethod, Role, VerifiedToken};
 
 use crate::config::{AuthorizerSettings, ConfigError, PaymentSimulator};
 
@@ -178,14 +178,27 @@ impl Authorizer {
 }
 
 /// What a verified token may do on a route needing `required` (any valid token when `None`).
-/// A check of how the caller logged in (`amr`: a step-up for personal data) belongs here, as
-/// another 403.
+///
+/// Assurance levels (`amr`): the customer routes (`/v1/api/clientes/me`, `/me/pedidos`) take
+/// a kiosk token (`["cpf"]`) or a step-up token (`["cpf", "otp"]`) — the app then shows the
+/// kiosk level masked data and the current visit's orders only, the step-up level the full
+/// profile and history — and refuse (403) a customer token naming neither method. The SDK's
+/// verification already bounds each level's lifetime (10 min kiosk, 15 min step-up) and
+/// refuses revoked `jti`s and `kid`s (401 in [`Authorizer::authenticate`]).
 fn authorize_role(required: Option<Role>, verified: &VerifiedToken) -> Decision {
     match required {
         Some(required) if required != verified.role => Decision::Deny(DenyReason::WrongRole {
             required,
             actual: verified.role,
         }),
+        Some(Role::Customer)
+            if !verified
+                .amr
+                .iter()
+                .any(|method| matches!(method, AuthMethod::Cpf | AuthMethod::Otp)) =>
+        {
+            Decision::Deny(DenyReason::WeakLogin)
+        }
         _ => Decision::Allow(AuthorizerContext::of(verified)),
     }
 }

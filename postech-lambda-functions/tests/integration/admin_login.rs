@@ -43,7 +43,7 @@ async fn admin_with_the_right_password_gets_an_admin_token() {
     assert!(
         body["expires_in"]
             .as_u64()
-            .is_some_and(|seconds| seconds <= 8 * 3600)
+            .is_some_and(|seconds| seconds <= 2 * 3600)
     );
 }
 

@@ -11,5 +11,7 @@ mod authorizer_binary;
 mod customer_login;
 mod key_rotation;
 mod local_server;
+mod revocation;
 mod rotate_script;
+mod step_up;
 mod support;

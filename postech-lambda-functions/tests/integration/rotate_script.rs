@@ -160,3 +160,93 @@ async fn rotate_signing_key_publishes_the_public_half_first_and_completes_half_s
     assert!(!rotate(&endpoint, false).status.success());
     assert_eq!(current(&client, SIGNING).await["kid"], second["kid"]);
 }
+
+/// The scripts on stage `production` (this test's alone; the test above owns `staging`).
+fn run_script(endpoint: &str, script: &str, args: &[&str]) -> Output {
+    std::process::Command::new("bash")
+        .arg(format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR")))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", local_aws::LOCAL_REGION)
+        .env("AWS_DEFAULT_REGION", local_aws::LOCAL_REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("bash runs the script")
+}
+
+#[tokio::test]
+async fn revocations_survive_rotations_and_an_emergency_rotation_revokes_every_earlier_key() {
+    const SIGNING_P: &str = "postech/production/jwt-signing-key";
+    const VERIFICATION_P: &str = "postech/production/jwt-verification-key";
+    let moto = tokio::task::spawn_blocking(MotoServer::shared)
+        .await
+        .expect("moto start task")
+        .expect("moto server");
+    let endpoint = moto.endpoint().to_owned();
+    let client = Client::new(&local_aws::sdk_config(&endpoint).await);
+    fresh_placeholder(&client, SIGNING_P).await;
+    fresh_placeholder(&client, VERIFICATION_P).await;
+    succeeded(&run_script(
+        &endpoint,
+        "rotate-signing-key.sh",
+        &["production", "--if-unset"],
+    ));
+    let first = current(&client, SIGNING_P).await;
+
+    // A token revoked, then a normal rotation: the revocation and the previous key stay.
+    succeeded(&run_script(
+        &endpoint,
+        "revoke-token.sh",
+        &["production", "--jti", "stolen-jti"],
+    ));
+    succeeded(&run_script(
+        &endpoint,
+        "rotate-signing-key.sh",
+        &["production"],
+    ));
+    let second = current(&client, SIGNING_P).await;
+    let published = current(&client, VERIFICATION_P).await;
+    assert_eq!(published["kid"], second["kid"]);
+    assert_eq!(published["revoked_jtis"][0]["jti"], "stolen-jti");
+    assert_eq!(published["previous_keys"][0]["kid"], first["kid"]);
+    assert!(
+        !published.to_string().contains("PRIVATE KEY"),
+        "{published}"
+    );
+
+    // The current key cannot be revoked by kid: that is an emergency rotation.
+    let current_kid = second["kid"].as_str().expect("kid").to_owned();
+    assert!(
+        !run_script(
+            &endpoint,
+            "revoke-token.sh",
+            &["production", "--kid", &current_kid]
+        )
+        .status
+        .success()
+    );
+
+    succeeded(&run_script(
+        &endpoint,
+        "rotate-signing-key.sh",
+        &["production", "--emergency"],
+    ));
+    let third = current(&client, SIGNING_P).await;
+    let published = current(&client, VERIFICATION_P).await;
+    assert_eq!(published["kid"], third["kid"]);
+    let revoked: Vec<&str> = published["revoked_kids"]
+        .as_array()
+        .expect("revoked kids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        revoked.contains(&first["kid"].as_str().expect("kid")),
+        "{published}"
+    );
+    assert!(revoked.contains(&current_kid.as_str()), "{published}");
+    assert!(published.get("previous_keys").is_none(), "{published}");
+}

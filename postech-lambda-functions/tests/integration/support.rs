@@ -168,6 +168,21 @@ impl LocalAws {
         customer_id
     }
 
+    /// A customer with a (verified) e-mail, who can receive one-time codes.
+    pub async fn register_customer_with_email(&self, cpf: &Cpf) -> CustomerId {
+        let customer_id = CustomerId::new_random();
+        self.cognito()
+            .register_customer(&NewCustomerIdentity {
+                cpf: cpf.clone(),
+                customer_id,
+                name: Some("Maria Teste".into()),
+                email: Some(format!("maria.{}@example.com", local_aws::unique_suffix())),
+            })
+            .await
+            .expect("customer registered");
+        customer_id
+    }
+
     pub async fn disable_user(&self, username: &str) {
         aws_sdk_cognitoidentityprovider::Client::new(&self.sdk_config)
             .admin_disable_user()

@@ -76,6 +76,8 @@ impl SdkFailure {
                 | "PasswordResetRequiredException"
                 | "UserNotConfirmedException" => Self::LoginRefused,
                 "UsernameExistsException" => Self::UsernameExists,
+                // A wrong, expired or already used one-time code, or a session past its time.
+                "CodeMismatchException" | "ExpiredCodeException" => Self::LoginRefused,
                 _ => {
                     let message = service_error.message().unwrap_or("no message");
                     Self::Other(scrub(

@@ -1,5 +1,6 @@
 //! The public keys tokens are verified with, kept in step with the verification-key secret.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -64,6 +65,16 @@ pub enum KeyRingError {
 /// Only public keys are kept: should a secret hold a private key too, it is parsed away on
 /// every read.
 ///
+/// **Revocation.** The secret's current version may also carry `revoked_kids` (key ids no
+/// longer trusted: an emergency rotation after a key leak) and `revoked_jtis`
+/// (`[{"jti", "until"}]`: single tokens, e.g. a stolen admin token), and `previous_keys`
+/// (`[{"kid", "public_key_pem"}]`, which a revocation write carries so that the key before
+/// the current one survives as `AWSPREVIOUS` moves). Every verifier re-reads the secret at
+/// least every [`MAX_REVOCATION_DELAY`](Self::MAX_REVOCATION_DELAY), whatever refresh interval
+/// it was given, so a revocation is honoured by the app and the authorizer within that bound;
+/// a revoked key is dropped from the ring and never re-added, a token with a revoked `jti`
+/// or `kid` is refused with [`TokenError::Revoked`].
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -89,6 +100,7 @@ pub struct VerificationKeyRing {
     refresh_interval: Duration,
     unknown_kid_reread_interval: Duration,
     ring: RwLock<Ring>,
+    revocations: RwLock<Revocations>,
     /// One re-read at a time: tasks that need one while another runs wait for its result
     /// instead of calling Secrets Manager too.
     rereading: tokio::sync::Mutex<()>,
@@ -110,6 +122,42 @@ struct Ring {
     read_at: Instant,
     /// The last re-read caused by an unknown `kid`.
     unknown_kid_read_at: Option<Instant>,
+}
+
+/// What the secret's current version revokes.
+#[derive(Debug, Default, Clone)]
+struct Revocations {
+    kids: HashSet<String>,
+    jtis: HashSet<String>,
+}
+
+/// The revocation part of the verification-key secret, beside `kid` and `public_key_pem`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RevocationDocument {
+    #[serde(default)]
+    revoked_kids: Vec<String>,
+    #[serde(default)]
+    revoked_jtis: Vec<RevokedJti>,
+    #[serde(default)]
+    previous_keys: Vec<JwtVerificationKeySecret>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RevokedJti {
+    jti: String,
+}
+
+impl RevocationDocument {
+    fn revocations(&self) -> Revocations {
+        Revocations {
+            kids: self.revoked_kids.iter().cloned().collect(),
+            jtis: self
+                .revoked_jtis
+                .iter()
+                .map(|entry| entry.jti.clone())
+                .collect(),
+        }
+    }
 }
 
 /// Why the secret is read again.
@@ -146,6 +194,10 @@ impl VerificationKeyRing {
     /// [`with_unknown_kid_reread_interval`](Self::with_unknown_kid_reread_interval) says
     /// otherwise.
     pub const DEFAULT_UNKNOWN_KID_REREAD_INTERVAL: Duration = Duration::from_secs(5);
+
+    /// The longest a revocation written to the secret goes unnoticed by a running verifier:
+    /// a longer refresh interval is shortened to this.
+    pub const MAX_REVOCATION_DELAY: Duration = Duration::from_secs(15);
 
     /// Resolves the keys: from Secrets Manager when `JWT_VERIFICATION_KEY_SECRET_ID` names the
     /// verification-key secret (its current and previous versions, re-read as described on
@@ -210,27 +262,42 @@ impl VerificationKeyRing {
         refresh_interval: Duration,
     ) -> Result<Self, KeyRingError> {
         let secret_id = secret_id.into();
-        let current = fetch(&client, &secret_id, CURRENT_STAGE)
+        let (current, document) = fetch(&client, &secret_id, CURRENT_STAGE)
             .await?
             .ok_or_else(|| SecretsError::Fetch {
                 secret_id: secret_id.clone(),
                 reason: "the secret has no current version".into(),
             })?;
-        let mut keys = Vec::with_capacity(2);
+        let revocations = document.revocations();
+        let mut keys: Vec<(String, String)> = Vec::with_capacity(3);
+        let mut trust = |key: &JwtVerificationKeySecret| {
+            if key.kid != current.kid
+                && !revocations.kids.contains(&key.kid)
+                && !keys.iter().any(|(kid, _)| *kid == key.kid)
+            {
+                keys.push(pair(key));
+            }
+        };
+        document.previous_keys.iter().for_each(&mut trust);
         // A previous version that cannot be read only costs the tokens of the old key.
         match fetch(&client, &secret_id, PREVIOUS_STAGE).await {
-            Ok(Some(previous)) if previous.kid != current.kid => keys.push(pair(&previous)),
-            Ok(_) => {}
+            Ok(Some((previous, _))) => trust(&previous),
+            Ok(None) => {}
             Err(error) => tracing::warn!(%error, "previous verification key unavailable"),
         }
         keys.push(pair(&current));
         let origin = secret_id.clone();
-        Self::with_keys(
+        let ring = Self::with_keys(
             Source::SecretsManager { client, secret_id },
-            refresh_interval,
+            refresh_interval.min(Self::MAX_REVOCATION_DELAY),
             keys,
             &origin,
-        )
+        )?;
+        *ring
+            .revocations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = revocations;
+        Ok(ring)
     }
 
     /// Sets the least time between two re-reads caused by tokens naming an unknown `kid`
@@ -265,6 +332,7 @@ impl VerificationKeyRing {
                 read_at: Instant::now(),
                 unknown_kid_read_at: None,
             }),
+            revocations: RwLock::new(Revocations::default()),
             rereading: tokio::sync::Mutex::new(()),
         })
     }
@@ -272,12 +340,13 @@ impl VerificationKeyRing {
     /// Verifies a token with the trusted keys (all the checks of [`TokenVerifier::verify`]).
     /// A token naming an unknown `kid` first makes the secret be re-read, in case the key
     /// was just rotated; it is refused with [`TokenError::UnknownKey`] when the key is still
-    /// unknown or a re-read happened too recently.
+    /// unknown or a re-read happened too recently. A token whose `jti` or `kid` the secret
+    /// revokes is refused with [`TokenError::Revoked`].
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
         if self.read_at().elapsed() >= self.refresh_interval {
             self.reread(ReadCause::Schedule).await;
         }
-        match self.verifier().verify(token) {
+        let verified = match self.verifier().verify(token) {
             Err(TokenError::UnknownKey) => {
                 self.reread(ReadCause::UnknownKid).await;
                 // Verify again even when this call did not read: a concurrent one may have
@@ -285,7 +354,27 @@ impl VerificationKeyRing {
                 self.verifier().verify(token)
             }
             verified => verified,
+        };
+        let revocations = self
+            .revocations
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let verified = match verified {
+            // A dropped key reads as unknown; say why, for the logs.
+            Err(TokenError::UnknownKey)
+                if jwt_simple::token::Token::decode_metadata(token)
+                    .ok()
+                    .and_then(|metadata| metadata.key_id().map(str::to_owned))
+                    .is_some_and(|kid| revocations.kids.contains(&kid)) =>
+            {
+                return Err(TokenError::Revoked);
+            }
+            other => other?,
+        };
+        if revocations.jtis.contains(&verified.jti) || revocations.kids.contains(&verified.kid) {
+            return Err(TokenError::Revoked);
         }
+        Ok(verified)
     }
 
     /// The trusted key ids, oldest first.
@@ -346,7 +435,18 @@ impl VerificationKeyRing {
             ring.unknown_kid_read_at = Some(now);
         }
         match fetched {
-            Ok(Some(current)) => ring.add(pair(&current)),
+            Ok(Some((current, document))) => {
+                let revocations = document.revocations();
+                if !revocations.kids.contains(&current.kid) {
+                    ring.add(pair(&current));
+                }
+                ring.revoke(&revocations.kids, &current.kid);
+                drop(ring);
+                *self
+                    .revocations
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = revocations;
+            }
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%secret_id, %error, "key refresh failed; keeping the known keys");
@@ -356,6 +456,34 @@ impl VerificationKeyRing {
 }
 
 impl Ring {
+    /// Stops trusting the `revoked` key ids (never `current`, the key tokens are signed with
+    /// now: revoking it would refuse every token).
+    fn revoke(&mut self, revoked: &HashSet<String>, current: &str) {
+        let keys: Vec<(String, String)> = self
+            .keys
+            .iter()
+            .filter(|(kid, _)| kid == current || !revoked.contains(kid))
+            .cloned()
+            .collect();
+        if keys.len() == self.keys.len() || keys.is_empty() {
+            return;
+        }
+        match TokenVerifier::from_public_pems(keys.iter().cloned()) {
+            Ok(verifier) => {
+                let dropped: Vec<&str> = self
+                    .keys
+                    .iter()
+                    .filter(|(kid, _)| !keys.iter().any(|(kept, _)| kept == kid))
+                    .map(|(kid, _)| kid.as_str())
+                    .collect();
+                tracing::warn!(?dropped, "signing keys revoked");
+                self.keys = keys;
+                self.verifier = Arc::new(verifier);
+            }
+            Err(error) => tracing::error!(%error, "could not drop revoked keys"),
+        }
+    }
+
     /// Trusts one more key, forgetting the oldest beyond [`VerificationKeyRing::KEPT_KEYS`].
     /// A known `kid` changes nothing; an unusable key is logged and ignored.
     fn add(&mut self, (kid, pem): (String, String)) {
@@ -390,7 +518,7 @@ async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
     version_stage: &str,
-) -> Result<Option<JwtVerificationKeySecret>, SecretsError> {
+) -> Result<Option<(JwtVerificationKeySecret, RevocationDocument)>, SecretsError> {
     let output = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -417,7 +545,13 @@ async fn fetch(
         .ok_or_else(|| SecretsError::NotText {
             secret_id: secret_id.to_owned(),
         })?;
-    parse_secret_json(text, secret_id).map(Some)
+    let key = parse_secret_json(text, secret_id)?;
+    // A malformed revocation part must not stop verification: it is logged and ignored.
+    let document = serde_json::from_str(text).unwrap_or_else(|error| {
+        tracing::error!(%secret_id, %error, "unreadable revocation lists in the verification-key secret");
+        RevocationDocument::default()
+    });
+    Ok(Some((key, document)))
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use std::time::Duration;
 use jwt_simple::prelude::{Claims, Ed25519KeyPair, EdDSAKeyPairLike};
 use uuid::Uuid;
 
-use super::{AUDIENCE, ISSUER, IssuedToken, Role, RoleClaim, SigningKeyMaterial, TokenError};
+use super::{
+    AUDIENCE, AuthMethod, ISSUER, IssuedToken, Role, RoleClaim, SigningKeyMaterial, TokenError,
+};
 use crate::ids::CustomerId;
 
 /// Signs customer and admin tokens with an Ed25519 private key.
@@ -55,24 +57,61 @@ impl TokenIssuer {
         &self.kid
     }
 
-    /// A token for `customer`, valid for [`CUSTOMER_TOKEN_TTL`](super::CUSTOMER_TOKEN_TTL).
+    /// A kiosk token for `customer` after a CPF-only login (`amr: ["cpf"]`), valid for
+    /// [`KIOSK_TOKEN_TTL`](super::KIOSK_TOKEN_TTL).
     pub fn issue_customer(&self, customer: &CustomerId) -> Result<IssuedToken, TokenError> {
-        self.issue(&customer.to_string(), Role::Customer)
+        self.issue(&customer.to_string(), Role::Customer, vec![AuthMethod::Cpf])
     }
 
-    /// A token for the admin `username`, valid for [`ADMIN_TOKEN_TTL`](super::ADMIN_TOKEN_TTL).
+    /// A step-up token for `customer` after a one-time code (`amr: ["cpf", "otp"]`), valid
+    /// for [`STEP_UP_TOKEN_TTL`](super::STEP_UP_TOKEN_TTL).
+    pub fn issue_customer_stepped_up(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue(
+            &customer.to_string(),
+            Role::Customer,
+            vec![AuthMethod::Cpf, AuthMethod::Otp],
+        )
+    }
+
+    /// A token for the admin `username` after a password (`amr: ["pwd"]`), valid for
+    /// [`ADMIN_TOKEN_TTL`](super::ADMIN_TOKEN_TTL).
     pub fn issue_admin(&self, username: &str) -> Result<IssuedToken, TokenError> {
+        self.issue_admin_with(username, vec![AuthMethod::Pwd])
+    }
+
+    /// A token for the admin `username` after a password and a TOTP code
+    /// (`amr: ["pwd", "otp", "mfa"]`).
+    pub fn issue_admin_mfa(&self, username: &str) -> Result<IssuedToken, TokenError> {
+        self.issue_admin_with(
+            username,
+            vec![AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa],
+        )
+    }
+
+    fn issue_admin_with(
+        &self,
+        username: &str,
+        amr: Vec<AuthMethod>,
+    ) -> Result<IssuedToken, TokenError> {
         if username.trim().is_empty() {
             return Err(TokenError::InvalidSubject);
         }
-        self.issue(username, Role::Admin)
+        self.issue(username, Role::Admin, amr)
     }
 
-    fn issue(&self, subject: &str, role: Role) -> Result<IssuedToken, TokenError> {
-        let ttl: Duration = role.token_ttl();
+    fn issue(
+        &self,
+        subject: &str,
+        role: Role,
+        amr: Vec<AuthMethod>,
+    ) -> Result<IssuedToken, TokenError> {
+        let ttl: Duration = role.token_ttl(&amr);
         // with_custom_claims stamps iat and nbf with the current time and exp with iat + ttl.
         let claims = Claims::with_custom_claims(
-            RoleClaim { role },
+            RoleClaim { role, amr },
             jwt_simple::prelude::Duration::from_secs(ttl.as_secs()),
         )
         .with_issuer(ISSUER)

@@ -109,17 +109,18 @@ impl TokenVerifier {
             .key_id()
             .and_then(|kid| self.keys.get(kid))
             .ok_or(TokenError::UnknownKey)?;
+        let kid = metadata.key_id().unwrap_or_default().to_owned();
         let claims = key
             .verify_token::<RoleClaim>(token, Some(self.options.clone()))
             .map_err(classify)?;
-        verified_token(claims)
+        verified_token(claims, kid)
     }
 }
 
 /// jwt-simple accepts tokens without `sub`, `iat`, `exp` or `jti`; this system always
 /// issues them, so their absence means the token did not come from the auth function.
-fn verified_token(claims: JWTClaims<RoleClaim>) -> Result<VerifiedToken, TokenError> {
-    let role = claims.custom.role;
+fn verified_token(claims: JWTClaims<RoleClaim>, kid: String) -> Result<VerifiedToken, TokenError> {
+    let RoleClaim { role, amr } = claims.custom;
     let (Some(subject), Some(jti), Some(issued_at), Some(expires_at)) = (
         claims.subject,
         claims.jwt_id,
@@ -135,18 +136,23 @@ fn verified_token(claims: JWTClaims<RoleClaim>) -> Result<VerifiedToken, TokenEr
         return Err(TokenError::Malformed);
     }
     let lifetime = expires_at.as_secs().saturating_sub(issued_at.as_secs());
-    if lifetime > role.token_ttl().as_secs() {
+    if lifetime > role.token_ttl(&amr).as_secs() {
         return Err(TokenError::LifetimeTooLong);
     }
-    let expires_at = i64::try_from(expires_at.as_secs())
-        .ok()
-        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
-        .ok_or(TokenError::Malformed)?;
+    let timestamp = |seconds: u64| {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+            .ok_or(TokenError::Malformed)
+    };
     Ok(VerifiedToken {
         subject,
         role,
         jti,
-        expires_at,
+        kid,
+        amr,
+        issued_at: timestamp(issued_at.as_secs())?,
+        expires_at: timestamp(expires_at.as_secs())?,
     })
 }
 

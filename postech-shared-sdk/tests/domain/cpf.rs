@@ -86,13 +86,15 @@ fn rejects_other_layouts() {
 #[test]
 fn debug_and_masked_forms_hide_the_number() {
     let cpf: Cpf = "529.982.247-25".parse().expect("valid CPF");
-    assert_eq!(cpf.masked(), "***.982.247-**");
+    assert_eq!(cpf.masked(), "***.***.***-25");
+    // No base digit shows: the check digits alone leave ten million candidate CPFs.
+    assert!(!cpf.masked()[..11].chars().any(|c| c.is_ascii_digit()));
     let debug = format!("{cpf:?} {:?}", Some(&cpf));
     assert!(
         !debug.contains("52998224725") && !debug.contains("529.982"),
         "{debug}"
     );
-    assert!(debug.contains("***.982.247-**"), "{debug}");
+    assert!(debug.contains("***.***.***-25"), "{debug}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::*;
 fn refuses_expired_tokens_with_only_a_small_tolerance() {
     let material = SigningKeyMaterial::generate("k1");
     let verifier = verifier_for(&[&material]);
-    let ttl = CUSTOMER_TOKEN_TTL.as_secs();
+    let ttl = KIOSK_TOKEN_TTL.as_secs();
     let long_expired = sign(&material, claims(now() - 2 * ttl, ttl, "customer"));
     assert_eq!(verifier.verify(&long_expired), Err(TokenError::Expired));
     // jwt-simple's default 15-minute tolerance would accept this one.
@@ -23,7 +23,7 @@ fn refuses_expired_tokens_with_only_a_small_tolerance() {
 fn refuses_tokens_dated_in_the_future() {
     let material = SigningKeyMaterial::generate("k1");
     let verifier = verifier_for(&[&material]);
-    let ttl = CUSTOMER_TOKEN_TTL.as_secs();
+    let ttl = KIOSK_TOKEN_TTL.as_secs();
     let future = sign(&material, claims(now() + 120, ttl, "customer"));
     assert_eq!(verifier.verify(&future), Err(TokenError::NotYetValid));
 
@@ -108,7 +108,60 @@ fn refuses_tokens_missing_required_claims_or_living_too_long() {
         verifier.verify(&sign(&material, two_hour_customer)),
         Err(TokenError::LifetimeTooLong)
     );
+    // A CPF-only (or amr-less, pre-amr) customer token may not outlive a kiosk visit.
+    let hour_long_customer = claims(now(), 3600, "customer");
+    assert_eq!(
+        verifier.verify(&sign(&material, hour_long_customer)),
+        Err(TokenError::LifetimeTooLong)
+    );
     let mut eight_hour_admin = claims(now(), 8 * 3600, "admin");
     eight_hour_admin.subject = Some("gerente".to_owned());
-    assert!(verifier.verify(&sign(&material, eight_hour_admin)).is_ok());
+    assert_eq!(
+        verifier.verify(&sign(&material, eight_hour_admin)),
+        Err(TokenError::LifetimeTooLong)
+    );
+    let mut two_hour_admin = claims(now(), 2 * 3600, "admin");
+    two_hour_admin.subject = Some("gerente".to_owned());
+    assert!(verifier.verify(&sign(&material, two_hour_admin)).is_ok());
+}
+
+#[test]
+fn a_kiosk_token_cannot_pass_for_a_step_up_one() {
+    let material = SigningKeyMaterial::generate("k1");
+    let verifier = verifier_for(&[&material]);
+    let issuer = issuer_for(&material);
+    let customer = CustomerId::new_random();
+    let kiosk = verifier
+        .verify(
+            &issuer
+                .issue_customer(&customer)
+                .expect("issues")
+                .access_token,
+        )
+        .expect("verifies");
+    assert_eq!(kiosk.amr, [AuthMethod::Cpf]);
+    assert!(!kiosk.may_read_personal_data());
+    let stepped_up = issuer.issue_customer_stepped_up(&customer).expect("issues");
+    assert_eq!(stepped_up.expires_in, STEP_UP_TOKEN_TTL.as_secs());
+    let stepped_up = verifier.verify(&stepped_up.access_token).expect("verifies");
+    assert_eq!(stepped_up.amr, [AuthMethod::Cpf, AuthMethod::Otp]);
+    assert!(stepped_up.may_read_personal_data());
+    // An admin token never reads a customer's personal data through the customer routes.
+    let admin = verifier
+        .verify(
+            &issuer
+                .issue_admin_mfa("gerente")
+                .expect("issues")
+                .access_token,
+        )
+        .expect("verifies");
+    assert!(admin.has_second_factor() && !admin.may_read_personal_data());
+    // An unknown method grants nothing, and a step-up claim cannot stretch a kiosk lifetime
+    // beyond the step-up one.
+    let mut stretched = claims(now(), 3600, "customer");
+    stretched.custom.amr = vec!["cpf", "otp"];
+    assert_eq!(
+        verifier.verify(&sign(&material, stretched)),
+        Err(TokenError::LifetimeTooLong)
+    );
 }

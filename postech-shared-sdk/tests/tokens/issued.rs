@@ -10,7 +10,7 @@ fn accepts_a_fresh_customer_token_with_exactly_the_contract_claims() {
         .issue_customer(&customer)
         .expect("issues");
     assert_eq!(issued.token_type, "bearer");
-    assert_eq!(issued.expires_in, CUSTOMER_TOKEN_TTL.as_secs());
+    assert_eq!(issued.expires_in, KIOSK_TOKEN_TTL.as_secs());
 
     let verified = verifier_for(&[&material])
         .verify(&issued.access_token)
@@ -18,7 +18,7 @@ fn accepts_a_fresh_customer_token_with_exactly_the_contract_claims() {
     assert_eq!(verified.subject, customer.to_string());
     assert_eq!(verified.role, Role::Customer);
     assert_eq!(verified.customer_id(), Some(customer));
-    let expected_expiry = i64::try_from(now() + 3600).expect("fits");
+    let expected_expiry = i64::try_from(now() + 600).expect("fits");
     assert!((verified.expires_at.timestamp() - expected_expiry).abs() <= 5);
 
     let header = decode_part(&issued.access_token, 0);
@@ -35,24 +35,27 @@ fn accepts_a_fresh_customer_token_with_exactly_the_contract_claims() {
         .collect();
     assert_eq!(
         names,
-        BTreeSet::from(["aud", "exp", "iat", "iss", "jti", "nbf", "role", "sub"])
+        BTreeSet::from([
+            "amr", "aud", "exp", "iat", "iss", "jti", "nbf", "role", "sub"
+        ])
     );
     assert_eq!(payload["iss"], "postech-auth");
     assert_eq!(payload["aud"], "postech-api");
     assert_eq!(payload["role"], "customer");
+    assert_eq!(payload["amr"], json!(["cpf"]));
     assert_eq!(payload["sub"], customer.to_string());
     assert_eq!(payload["jti"].as_str(), Some(verified.jti.as_str()));
     let lifetime = payload["exp"].as_u64().expect("exp") - payload["iat"].as_u64().expect("iat");
-    assert_eq!(lifetime, 3600);
+    assert_eq!(lifetime, 600);
 }
 
 #[test]
-fn admin_tokens_last_eight_hours_and_have_no_customer() {
+fn admin_tokens_last_two_hours_and_have_no_customer() {
     let material = SigningKeyMaterial::generate("k1");
     let issuer = issuer_for(&material);
     let issued = issuer.issue_admin("gerente.loja1").expect("issues");
     assert_eq!(issued.expires_in, ADMIN_TOKEN_TTL.as_secs());
-    assert_eq!(issued.expires_in, 8 * 3600);
+    assert_eq!(issued.expires_in, 2 * 3600);
     let verified = verifier_for(&[&material])
         .verify(&issued.access_token)
         .expect("verifies");

@@ -18,8 +18,8 @@ use jwt_simple::prelude::{
 use jwt_simple::reexports::ct_codecs::{Decoder as _, Encoder as _};
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::token::{
-    ADMIN_TOKEN_TTL, AUDIENCE, CUSTOMER_TOKEN_TTL, ISSUER, IssuedToken, Role, SigningKeyMaterial,
-    TokenError, TokenIssuer, TokenVerifier,
+    ADMIN_TOKEN_TTL, AUDIENCE, AuthMethod, ISSUER, IssuedToken, KIOSK_TOKEN_TTL, Role,
+    STEP_UP_TOKEN_TTL, SigningKeyMaterial, TokenError, TokenIssuer, TokenVerifier,
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -58,6 +58,8 @@ fn encode_part(value: &Value) -> String {
 #[derive(Serialize)]
 struct RawRole {
     role: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    amr: Vec<&'static str>,
 }
 
 /// Claims as the auth function would write them, at an arbitrary time, for forging edge cases
@@ -72,12 +74,15 @@ fn claims(issued_at: u64, lifetime: u64, role: &'static str) -> JWTClaims<RawRol
         audiences: Some(Audiences::AsString(AUDIENCE.to_owned())),
         jwt_id: Some("0d7f7b0a-4f9e-4a53-9d0b-3f1f0a3c9e11".to_owned()),
         nonce: None,
-        custom: RawRole { role },
+        custom: RawRole {
+            role,
+            amr: Vec::new(),
+        },
     }
 }
 
 fn fresh_claims() -> JWTClaims<RawRole> {
-    claims(now(), CUSTOMER_TOKEN_TTL.as_secs(), "customer")
+    claims(now(), KIOSK_TOKEN_TTL.as_secs(), "customer")
 }
 
 fn sign(material: &SigningKeyMaterial, claims: JWTClaims<RawRole>) -> String {

@@ -6,7 +6,14 @@
 //! * no `Authorization` header → anonymous on public routes, 401 on protected ones;
 //! * a token that does not verify → 401 everywhere (a client that sends a broken token wants
 //!   to know, even on a public route);
-//! * a valid token without the role a route needs → 403.
+//! * a valid token without the role a route needs → 403;
+//! * a revoked token (`jti` or `kid` listed in the verification-key secret) → 401, within
+//!   the key ring's re-read bound.
+//!
+//! Customer tokens come in two assurance levels (`amr`): a kiosk token (a CPF alone) and a
+//! step-up token (a one-time code e-mailed to the customer). [`CustomerCaller`] tells the
+//! handlers which; a customer token naming neither method is refused (403), as the gateway's
+//! authorizer refuses it.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -18,7 +25,7 @@ use crate::adapters::http::error::ApiError;
 use crate::application::caller::Caller;
 use crate::domain::ids::CustomerId;
 use postech_shared_sdk::secrets::VerificationKeyRing;
-use postech_shared_sdk::token::{Role, VerifiedToken};
+use postech_shared_sdk::token::{AuthMethod, CLOCK_TOLERANCE, Role, VerifiedToken};
 
 /// A bearer token and the keys to check it with, taken out of the request so the
 /// verification future owns what it needs.
@@ -100,23 +107,56 @@ impl FromRequest for Caller {
     }
 }
 
-/// A caller holding a customer token.
+/// How far a customer's login went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerAssurance {
+    /// A CPF alone (`amr: ["cpf"]`): personal data masked, orders of this visit only.
+    Kiosk {
+        /// When the visit began: the token's `iat`, less the clock tolerance.
+        visit_started_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// A one-time code too (`amr` with `otp`): the full profile and order history.
+    SteppedUp,
+}
+
+/// A caller holding a customer token, and its assurance level.
 #[derive(Clone, Copy, Debug)]
-pub struct CustomerCaller(pub CustomerId);
+pub struct CustomerCaller {
+    /// The customer.
+    pub id: CustomerId,
+    /// What the login proved.
+    pub assurance: CustomerAssurance,
+}
 
 impl FromRequest for CustomerCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        caller_of(request)
-            .map(|caller| match caller {
-                Ok(Caller::Customer(id)) => Ok(CustomerCaller(id)),
-                Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
-                Ok(Caller::Admin { .. }) => {
-                    Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned()))
+        verified_token_of(request)
+            .map(|verified| {
+                let Some(verified) = verified? else {
+                    return Err(ApiError::missing_token());
+                };
+                let assurance = if verified.may_read_personal_data() {
+                    CustomerAssurance::SteppedUp
+                } else if verified.amr.contains(&AuthMethod::Cpf) {
+                    let tolerance = chrono::Duration::from_std(CLOCK_TOLERANCE)
+                        .unwrap_or_else(|_| chrono::Duration::zero());
+                    CustomerAssurance::Kiosk {
+                        visit_started_at: verified.issued_at - tolerance,
+                    }
+                } else if verified.role == Role::Customer {
+                    return Err(ApiError::Forbidden(
+                        "Token de cliente sem método de login reconhecido".to_owned(),
+                    ));
+                } else {
+                    return Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned()));
+                };
+                match caller_from(verified)? {
+                    Caller::Customer(id) => Ok(CustomerCaller { id, assurance }),
+                    _ => Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned())),
                 }
-                Err(error) => Err(error),
             })
             .boxed_local()
     }

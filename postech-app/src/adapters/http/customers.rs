@@ -6,13 +6,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::adapters::http::auth::{AdminCaller, CustomerCaller};
+use crate::adapters::http::auth::{AdminCaller, CustomerAssurance, CustomerCaller};
 use crate::adapters::http::error::{ApiError, ErrorBody, Location, ValidationErrorBody};
 use crate::adapters::http::extract::parse_json;
 use crate::adapters::http::orders::OrderBody;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres::orders;
-use crate::application::customers::Registration;
+use crate::application::customers::{Registration, mask_email, mask_name};
 use crate::application::error::UseCaseError;
 use crate::domain::customer::Customer;
 
@@ -48,6 +48,20 @@ impl From<Customer> for CustomerBody {
             nome: customer.name,
             email: customer.email,
             cpf: customer.cpf.map(|cpf| cpf.as_digits().to_owned()),
+        }
+    }
+}
+
+impl CustomerBody {
+    /// What a kiosk token (a CPF alone) may see of its own customer: enough to greet them
+    /// (first name) and let them recognise their record, not enough to recover the CPF or
+    /// the e-mail address.
+    fn masked(customer: Customer) -> Self {
+        Self {
+            id: customer.id.into_uuid(),
+            nome: customer.name.as_deref().map(mask_name),
+            email: customer.email.as_deref().map(mask_email),
+            cpf: customer.cpf.map(|cpf| cpf.masked()),
         }
     }
 }
@@ -92,7 +106,9 @@ async fn register(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
     Ok(HttpResponse::Created().json(CustomerBody::from(customer)))
 }
 
-/// The calling customer's profile.
+/// The calling customer's profile: in full for a step-up token (`amr` with `otp`); masked
+/// for a kiosk token (`nome` first name only, `email` like `a***@g***`, `cpf`
+/// `***.***.***-25`), with the header `X-Postech-Dados-Mascarados: true`.
 #[utoipa::path(
     tag = "clientes",
     security(("bearer" = [])),
@@ -105,13 +121,27 @@ async fn register(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
 )]
 #[get("/v1/api/clientes/me")]
 async fn my_profile(
-    CustomerCaller(customer): CustomerCaller,
+    caller: CustomerCaller,
     state: web::Data<AppState>,
-) -> Result<web::Json<CustomerBody>, ApiError> {
-    Ok(web::Json(state.customers.profile(customer).await?.into()))
+) -> Result<HttpResponse, ApiError> {
+    let customer = state.customers.profile(caller.id).await?;
+    Ok(match caller.assurance {
+        CustomerAssurance::SteppedUp => HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .json(CustomerBody::from(customer)),
+        CustomerAssurance::Kiosk { .. } => HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .insert_header((MASKED_HEADER, "true"))
+            .json(CustomerBody::masked(customer)),
+    })
 }
 
-/// The calling customer's orders, newest first.
+/// Set on answers whose personal data is masked (kiosk tokens): a client that needs the
+/// full data asks for a step-up (`POST /auth` with `enviar_codigo`, then `codigo`).
+pub const MASKED_HEADER: &str = "x-postech-dados-mascarados";
+
+/// The calling customer's orders, newest first: all of them for a step-up token; for a
+/// kiosk token, those placed since its login (the current visit) only.
 #[utoipa::path(
     tag = "clientes",
     security(("bearer" = [])),
@@ -123,13 +153,23 @@ async fn my_profile(
 )]
 #[get("/v1/api/clientes/me/pedidos")]
 async fn my_orders(
-    CustomerCaller(customer): CustomerCaller,
+    caller: CustomerCaller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    let own_orders = orders::list_for_customer(&state.pool, customer).await?;
+    let own_orders = orders::list_for_customer(&state.pool, caller.id).await?;
+    let visible = own_orders
+        .into_iter()
+        .filter_map(|mut record| match caller.assurance {
+            CustomerAssurance::SteppedUp => Some(record),
+            CustomerAssurance::Kiosk { visit_started_at } => {
+                (record.order.created_at >= visit_started_at).then(|| {
+                    record.customer_name = record.customer_name.as_deref().map(mask_name);
+                    record
+                })
+            }
+        });
     Ok(web::Json(
-        own_orders
-            .into_iter()
+        visible
             .map(OrderBody::try_from)
             .collect::<Result<_, _>>()?,
     ))

@@ -2,7 +2,9 @@
 
 use std::future::Future;
 
-use postech_shared_sdk::cognito::{AdminIdentity, CognitoClient, CognitoError, CustomerIdentity};
+use postech_shared_sdk::cognito::{
+    AdminIdentity, CallerContext, CognitoClient, CognitoError, CustomerIdentity, PendingChallenge,
+};
 use postech_shared_sdk::cpf::Cpf;
 use postech_shared_sdk::token::{IssuedToken, TokenError};
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +18,23 @@ pub trait CustomerDirectory: Send + Sync {
     fn find_customer_by_cpf(
         &self,
         cpf: &Cpf,
+    ) -> impl Future<Output = Result<CustomerIdentity, CognitoError>> + Send;
+
+    /// Sends a one-time code to the customer's verified e-mail (Cognito `USER_AUTH` with
+    /// `EMAIL_OTP`); the pending challenge to answer with the code.
+    fn start_email_otp(
+        &self,
+        cpf: &Cpf,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<PendingChallenge, CognitoError>> + Send;
+
+    /// The customer proven by the code; wrong or expired → [`CognitoError::InvalidCredentials`].
+    fn verify_email_otp(
+        &self,
+        cpf: &Cpf,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
     ) -> impl Future<Output = Result<CustomerIdentity, CognitoError>> + Send;
 }
 
@@ -35,6 +54,24 @@ impl CustomerDirectory for CognitoClient {
         cpf: &Cpf,
     ) -> impl Future<Output = Result<CustomerIdentity, CognitoError>> + Send {
         CognitoClient::find_customer_by_cpf(self, cpf)
+    }
+
+    fn start_email_otp(
+        &self,
+        cpf: &Cpf,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<PendingChallenge, CognitoError>> + Send {
+        CognitoClient::start_customer_email_otp(self, cpf, context)
+    }
+
+    fn verify_email_otp(
+        &self,
+        cpf: &Cpf,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<CustomerIdentity, CognitoError>> + Send {
+        CognitoClient::verify_customer_email_otp(self, cpf, challenge, code, context)
     }
 }
 
@@ -57,6 +94,9 @@ pub enum LoginError {
     /// Unknown user, wrong password, or a user outside group `admin`.
     #[error("admin credentials refused")]
     AdminRefused,
+    /// A wrong, expired or reused one-time code (or a decoy session).
+    #[error("one-time code refused")]
+    CodeRefused,
     /// Cognito throttled the call.
     #[error("identity provider throttled the request")]
     Throttled,
@@ -92,6 +132,71 @@ pub async fn log_in_customer<D: CustomerDirectory>(
         Err(error) => return Err(LoginError::Directory(error)),
     };
     let token = keys.issuer().await?.issue_customer(&customer.customer_id)?;
+    Ok(token)
+}
+
+/// `POST /auth` `{"cpf", "enviar_codigo": true}`: e-mails a one-time code and returns the
+/// session to answer it with. An unknown or disabled CPF, or one without a verified e-mail,
+/// gets a decoy session (random, matching no code) so the answer does not tell them apart.
+pub async fn send_customer_code<D: CustomerDirectory>(
+    directory: &D,
+    cpf: &Cpf,
+    context: &CallerContext,
+) -> Result<PendingChallenge, LoginError> {
+    match directory.start_email_otp(cpf, context).await {
+        Ok(challenge) => Ok(challenge),
+        Err(
+            CognitoError::NotFound
+            | CognitoError::Disabled
+            | CognitoError::InvalidCredentials
+            | CognitoError::InconsistentRecord(_),
+        ) => {
+            tracing::info!(cpf = %cpf.masked(), "no code sent: answering with a decoy session");
+            Ok(decoy_challenge())
+        }
+        Err(CognitoError::Throttled) => Err(LoginError::Throttled),
+        Err(error) => Err(LoginError::Directory(error)),
+    }
+}
+
+/// A session shaped like Cognito's (long, opaque), which no code ever matches.
+fn decoy_challenge() -> PendingChallenge {
+    let random: String = (0..6)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    PendingChallenge {
+        session: SecretString::from(format!("AYABe{random}")),
+    }
+}
+
+/// `POST /auth` `{"cpf", "sessao", "codigo"}`: a step-up token (`amr: ["cpf", "otp"]`) when
+/// the code is right, still fresh and the CPF's customer is enabled.
+pub async fn step_up_customer<D: CustomerDirectory>(
+    directory: &D,
+    keys: &SigningKeys,
+    cpf: &Cpf,
+    challenge: &PendingChallenge,
+    code: &SecretString,
+    context: &CallerContext,
+) -> Result<IssuedToken, LoginError> {
+    let customer = match directory
+        .verify_email_otp(cpf, challenge, code, context)
+        .await
+    {
+        Ok(customer) => customer,
+        Err(
+            CognitoError::InvalidCredentials
+            | CognitoError::NotFound
+            | CognitoError::Disabled
+            | CognitoError::InconsistentRecord(_),
+        ) => return Err(LoginError::CodeRefused),
+        Err(CognitoError::Throttled) => return Err(LoginError::Throttled),
+        Err(error) => return Err(LoginError::Directory(error)),
+    };
+    let token = keys
+        .issuer()
+        .await?
+        .issue_customer_stepped_up(&customer.customer_id)?;
     Ok(token)
 }
 

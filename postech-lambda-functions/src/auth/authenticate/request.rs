@@ -38,7 +38,7 @@ impl AdminCredentials {
 /// ```
 /// use postech_lambda_functions::auth::authenticate::username_for_logs;
 ///
-/// assert_eq!(username_for_logs("529.982.247-25"), "***.982.247-**");
+/// assert_eq!(username_for_logs("529.982.247-25"), "***.***.***-25");
 /// assert_eq!(username_for_logs("gerente"), "gerente");
 /// ```
 pub fn username_for_logs(username: &str) -> String {
@@ -48,9 +48,9 @@ pub fn username_for_logs(username: &str) -> String {
             .chars()
             .all(|character| character.is_ascii_digit() || matches!(character, '.' | '-' | ' '));
     if cpf_shaped {
-        let middle: String = digits[3..6].iter().collect();
-        let last: String = digits[6..9].iter().collect();
-        format!("***.{middle}.{last}-**")
+        // As `Cpf::masked`: the check digits only, which leave ten million candidates.
+        let check: String = digits[9..11].iter().collect();
+        format!("***.***.***-{check}")
     } else if digits.len() >= 11 {
         username
             .chars()
@@ -67,9 +67,69 @@ pub fn username_for_logs(username: &str) -> String {
     }
 }
 
+/// What a `POST /auth` body asks for.
+#[derive(Debug)]
+pub enum CustomerRequest {
+    /// `{"cpf"}`: a kiosk token (`amr: ["cpf"]`).
+    Login(Cpf),
+    /// `{"cpf", "enviar_codigo": true}`: e-mail a one-time code for a step-up.
+    SendCode(Cpf),
+    /// `{"cpf", "sessao", "codigo"}`: a step-up token (`amr: ["cpf", "otp"]`) for the code.
+    VerifyCode {
+        /// The customer.
+        cpf: Cpf,
+        /// The `sessao` the code request answered with.
+        session: SecretString,
+        /// The code from the e-mail.
+        code: SecretString,
+    },
+}
+
+impl CustomerRequest {
+    /// The CPF the request is about.
+    pub fn cpf(&self) -> &Cpf {
+        match self {
+            Self::Login(cpf) | Self::SendCode(cpf) | Self::VerifyCode { cpf, .. } => cpf,
+        }
+    }
+}
+
+/// The body of `POST /auth` (422 for a malformed CPF, a missing `sessao` beside `codigo`, …).
+pub fn customer_request(request: &Request) -> Result<CustomerRequest, ApiError> {
+    let object = json_object(request)?;
+    let cpf = cpf_of(&object)?;
+    let text_field = |name: &str| match object.get(name) {
+        None | Some(Value::Null) => Err(one(name, "missing", REQUIRED)),
+        Some(Value::String(text)) if !text.trim().is_empty() => {
+            Ok(SecretString::from(text.trim().to_owned()))
+        }
+        Some(Value::String(_)) => Err(one(name, "missing", REQUIRED)),
+        Some(_) => Err(one(name, "string_type", "O valor deve ser um texto")),
+    };
+    if object.contains_key("codigo") || object.contains_key("sessao") {
+        return Ok(CustomerRequest::VerifyCode {
+            cpf,
+            session: text_field("sessao")?,
+            code: text_field("codigo")?,
+        });
+    }
+    match object.get("enviar_codigo") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(CustomerRequest::Login(cpf)),
+        Some(Value::Bool(true)) => Ok(CustomerRequest::SendCode(cpf)),
+        Some(_) => Err(one(
+            "enviar_codigo",
+            "bool_type",
+            "O valor deve ser true ou false",
+        )),
+    }
+}
+
 /// The CPF of `POST /auth`, normalised and checked (422 otherwise).
 pub fn customer_cpf(request: &Request) -> Result<Cpf, ApiError> {
-    let object = json_object(request)?;
+    cpf_of(&json_object(request)?)
+}
+
+fn cpf_of(object: &Map<String, Value>) -> Result<Cpf, ApiError> {
     let text = match object.get("cpf") {
         None | Some(Value::Null) => return Err(one("cpf", "missing", REQUIRED)),
         Some(Value::String(text)) => text,
@@ -216,7 +276,7 @@ mod tests {
             assert_eq!(username_for_logs(typed), cpf.masked(), "{typed:?}");
         }
         // Wrong check digits are still someone's CPF with a typo.
-        assert_eq!(username_for_logs("529.982.247-26"), "***.982.247-**");
+        assert_eq!(username_for_logs("529.982.247-26"), "***.***.***-26");
     }
 
     #[test]

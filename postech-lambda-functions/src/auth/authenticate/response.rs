@@ -41,6 +41,8 @@ pub enum ApiError {
     CustomerRefused,
     /// 401: unknown admin, wrong password, or not in group `admin`.
     AdminRefused,
+    /// 401: a wrong, expired or reused one-time code, or a session that is not the CPF's.
+    CodeRefused,
     /// 415: admin login in a body format other than JSON or a urlencoded form.
     UnsupportedMediaType,
     /// 404: no such route on this function.
@@ -64,7 +66,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::CustomerRefused | Self::AdminRefused => StatusCode::UNAUTHORIZED,
+            Self::CustomerRefused | Self::AdminRefused | Self::CodeRefused => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -82,6 +86,7 @@ impl ApiError {
                 json!({ "detail": "Não foi possível autenticar com este CPF" })
             }
             Self::AdminRefused => json!({ "detail": "Usuário ou senha inválidos" }),
+            Self::CodeRefused => json!({ "detail": "Código inválido ou expirado" }),
             Self::UnsupportedMediaType => json!({
                 "detail": "Content-Type não suportado: use application/json ou application/x-www-form-urlencoded"
             }),
@@ -99,7 +104,7 @@ impl ApiError {
         let mut response = json_response(status, &body);
         let headers = response.headers_mut();
         match self {
-            Self::CustomerRefused | Self::AdminRefused => {
+            Self::CustomerRefused | Self::AdminRefused | Self::CodeRefused => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Self::MethodNotAllowed => {
@@ -117,6 +122,28 @@ impl ApiError {
 /// 200 with `{"access_token", "token_type": "bearer", "expires_in"}`; never cached.
 pub fn token_response(token: &IssuedToken) -> Response<Body> {
     let mut response = json_response(StatusCode::OK, &json!(token));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// How long a code request's session lasts at Cognito (3 minutes for e-mail codes).
+pub const CODE_SESSION_SECONDS: u64 = 180;
+
+/// 202 `{"sessao", "canal": "email", "expires_in"}` to a code request: the same answer whether
+/// or not the CPF is registered with a verified e-mail (then no e-mail leaves and the
+/// session is a decoy no code matches).
+pub fn code_sent_response(session: &secrecy::SecretString) -> Response<Body> {
+    use secrecy::ExposeSecret;
+    let mut response = json_response(
+        StatusCode::ACCEPTED,
+        &json!({
+            "sessao": session.expose_secret(),
+            "canal": "email",
+            "expires_in": CODE_SESSION_SECONDS,
+        }),
+    );
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

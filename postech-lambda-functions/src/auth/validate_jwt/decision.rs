@@ -128,6 +128,10 @@ pub enum DenyReason {
     /// The route is never served through the gateway (of this stage).
     #[error("route is not served through the gateway")]
     DeniedRoute,
+    /// A customer token whose `amr` names no customer login (`cpf` or `otp`): not issued by
+    /// this system's customer logins, or from before the levels existed.
+    #[error("customer token without a known login method (amr)")]
+    WeakLogin,
 }
 
 impl DenyReason {
@@ -137,7 +141,7 @@ impl DenyReason {
     pub fn refusal(&self) -> Refusal {
         match self {
             Self::MissingToken | Self::NotBearer | Self::InvalidToken(_) => Refusal::Unauthorized,
-            Self::WrongRole { .. } | Self::DeniedRoute => Refusal::Forbidden,
+            Self::WrongRole { .. } | Self::DeniedRoute | Self::WeakLogin => Refusal::Forbidden,
         }
     }
 }
