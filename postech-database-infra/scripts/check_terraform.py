@@ -12,6 +12,12 @@
 6. Alarms reach someone: `alarm_email` is a required variable (no default) with a validation
    block, every stage's .tfvars sets it to an e-mail address, the module calls pass it on,
    an SNS subscription sends to it, and every CloudWatch alarm has alarm actions.
+7. The alarm set covers CPU, freeable memory, free storage, connections, read and write
+   latency and replica lag (by metric name).
+8. Replication: the rds module has a read replica (aws_db_instance with replicate_source_db)
+   and a cross-region automated backup replication; production turns both on
+   (read_replica = true, backup_replication_region set to another region), and ssm.tf
+   publishes the reader endpoint (rds/reader-endpoint) the app's deploy reads.
 
 Prints one line per failed check and a summary; exits 1 when anything failed. (The summary
 deliberately avoids the "N passed, M failed" shape: these are checks, not tests, and the root
@@ -185,9 +191,48 @@ class Checker:
             if label(kind) == "aws_cloudwatch_metric_alarm":
                 self.check(bool(body.get("alarm_actions")), f"{self.relative(path)}: alarm {name} notifies nobody (no alarm_actions)")
 
+    def check_alarm_metrics(self) -> None:
+        metrics = {
+            str(unquote(body.get("metric_name", "")))
+            for document in self.parsed.values()
+            for block in document.get("resource", [])
+            for body in block.get('"aws_cloudwatch_metric_alarm"', {}).values()
+        }
+        # A for_each over {read = "ReadLatency", write = "WriteLatency"} keeps the names in its map.
+        text = " ".join(path.read_text(encoding="utf-8") for path in self.parsed if path.suffix == ".tf")
+        for metric in ("CPUUtilization", "FreeableMemory", "FreeStorageSpace", "DatabaseConnections", "ReadLatency", "WriteLatency", "ReplicaLag"):
+            self.check(metric in metrics or f'"{metric}"' in text, f"no CloudWatch alarm on {metric}")
+
+    def check_replication(self) -> None:
+        resources = {
+            (label(kind), label(name)): body
+            for document in self.parsed.values()
+            for block in document.get("resource", [])
+            for kind, instances in block.items()
+            for name, body in instances.items()
+        }
+        replicas = [body for (kind, _), body in resources.items() if kind == "aws_db_instance" and "replicate_source_db" in body]
+        self.check(bool(replicas), "no read replica (aws_db_instance with replicate_source_db)")
+        self.check(
+            any(kind == "aws_db_instance_automated_backups_replication" for kind, _ in resources),
+            "no cross-region automated backup replication (aws_db_instance_automated_backups_replication)",
+        )
+        production = self.parsed.get(self.root / "production.tfvars", {})
+        self.check(production.get("read_replica") is True, "production.tfvars: read_replica must be true (the app's reader endpoint)")
+        region = unquote(production.get("backup_replication_region"))
+        self.check(
+            isinstance(region, str) and region.count("-") == 2 and region != "us-east-1",
+            f"production.tfvars: backup_replication_region must name another region, got {region!r}",
+        )
+        ssm = self.parsed.get(self.root / "ssm.tf", {})
+        written = {label(key) for block in ssm.get("locals", []) for key in block.get("ssm_out", {})}
+        self.check("reader-endpoint" in written, "ssm.tf: /postech/<stage>/rds/reader-endpoint is not published")
+
     def run(self) -> int:
         self.parse_all()
         self.check_alarm_subscription()
+        self.check_alarm_metrics()
+        self.check_replication()
         self.check_ingress_from_security_groups_only()
         folders = sorted({path.parent for path in self.parsed})
         for folder in folders:

@@ -76,7 +76,10 @@ overrides=$(jq -n --arg image "$image" --arg target "TCP:$host:$port" '{
       resources: {requests: {cpu: "10m", memory: "16Mi"}, limits: {cpu: "200m", memory: "64Mi"}}
     }]
   }}')
-kubectl run "$pod" -n "$namespace" --image="$image" --restart=Never --overrides="$overrides" >/dev/null
+# The label selects the pod for the workload security group (postech-kubernetes-infra
+# k8s/platform/security-group-policies.yaml): without it RDS refuses the connection.
+kubectl run "$pod" -n "$namespace" --image="$image" --restart=Never --labels=app.kubernetes.io/name=postech-db-tunnel \
+  --overrides="$overrides" >/dev/null
 kubectl wait -n "$namespace" --for=condition=Ready "pod/$pod" --timeout=120s >/dev/null
 kubectl port-forward -n "$namespace" "pod/$pod" "$local_port:5432" >/dev/null &
 forward_pid=$!

@@ -41,6 +41,11 @@ module "parameter_group" {
 module "rds" {
   source = "./rds"
 
+  providers = {
+    aws        = aws
+    aws.backup = aws.backup
+  }
+
   identifier                      = local.name
   vpc_id                          = nonsensitive(data.aws_ssm_parameter.vpc_id.value)
   allowed_security_group_id       = nonsensitive(data.aws_ssm_parameter.workload_security_group_id.value)
@@ -64,4 +69,8 @@ module "rds" {
   max_connections_alarm_threshold = var.max_connections_alarm_threshold
 
   freeable_memory_alarm_threshold_mib = var.freeable_memory_alarm_threshold_mib
+
+  read_replica              = var.read_replica
+  replica_availability_zone = var.replica_availability_zone
+  backup_replication_region = var.backup_replication_region
 }

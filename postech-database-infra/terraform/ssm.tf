@@ -2,7 +2,9 @@
 # ARNs, no secret values: the credentials stay in Secrets Manager, named here.
 locals {
   ssm_out = {
-    "endpoint"                = module.rds.address
+    "endpoint" = module.rds.address
+    # Read-only queries (the app's DATABASE_READER_HOST): the replica, else the writer.
+    "reader-endpoint"         = module.rds.reader_address
     "port"                    = tostring(module.rds.port)
     "db-name"                 = var.database_name
     "instance-id"             = module.rds.identifier

@@ -11,3 +11,7 @@ log_retention_days              = 365
 # The on-call list of the stage (replace the postech.example address with the team's).
 alarm_email                         = "oncall-staging@postech.example"
 freeable_memory_alarm_threshold_mib = 400
+# No replica and no cross-region copy in staging (docs/cost.md in postech-kubernetes-infra
+# prices both): staging's data is rebuilt from the seed.
+read_replica              = false
+backup_replication_region = null

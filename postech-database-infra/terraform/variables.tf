@@ -130,3 +130,19 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "read_replica" {
+  description = "A read replica for the app's read-only routes (production: true). Its address is /postech/<stage>/rds/reader-endpoint."
+  type        = bool
+}
+
+variable "replica_availability_zone" {
+  description = "Zone of the read replica: one the primary and its standby do not use (null lets RDS choose)."
+  type        = string
+  default     = null
+}
+
+variable "backup_replication_region" {
+  description = "Region the automated backups (and transaction logs, for point-in-time restore) are replicated to; null: none."
+  type        = string
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates what the platform owns inside the stage's cluster before any other repository deploys
 # (k8s/platform): the app namespace, with Pod Security `restricted` enforced, warned and
-# audited, and the ServiceAccounts of the app and of the migration Job with their IRSA roles.
+# audited, the ServiceAccounts of the app and of the migration Job with their IRSA roles, and
+# the SecurityGroupPolicy that puts the workload security group on the database's clients.
 # The app's and the database's deploy steps may only edit inside that namespace; creating it is
 # this repository's job.
 #
@@ -46,9 +47,16 @@ for account in app migrator; do
   (cd "$platform" && kustomize edit add patch --kind ServiceAccount --name "postech-$account" --patch "$patch")
 done
 
+# Security groups for pods: the workload security group (the database's only admitted
+# source) on the app's, the migrator's and the migration tunnel's pods.
+workload_sg=$(ssm eks/workload-security-group-id)
+[[ $workload_sg =~ ^sg-[0-9a-f]{8,17}$ ]] \
+  || { echo "bootstrap-cluster: /postech/$stage/eks/workload-security-group-id is not a security group id: $workload_sg" >&2; exit 1; }
+patch=$(jq -cn --arg sg "$workload_sg" '[{op:"replace",path:"/spec/securityGroups/groupIds/0",value:$sg}]')
+(cd "$platform" && kustomize edit add patch --group vpcresources.k8s.aws --kind SecurityGroupPolicy --name database-clients --patch "$patch")
 rendered="$work/platform.yaml"
 kubectl kustomize "$platform" > "$rendered"
-if grep -n '000000000000' "$rendered"; then
+if grep -n -e '000000000000' -e 'sg-00000000000000000' "$rendered"; then
   echo "bootstrap-cluster: placeholders left in the rendered manifests (above)" >&2
   exit 1
 fi

@@ -6,7 +6,8 @@
 #               (scripts/check_terraform.py), checkov, terraform fmt -check (when installed),
 #               for terraform/ and the account stack terraform-bootstrap/
 #   kubernetes  render each overlay and k8s/platform (kubectl kustomize), manifest checks
-#               (scripts/check_manifests.py), kubernetes-validate --strict against the stage's
+#               (scripts/check_manifests.py), platform checks (scripts/check_platform.py, and
+#               scripts/test_check_platform.py, which breaks each of its rules once), kubernetes-validate --strict against the stage's
 #               Kubernetes version (terraform/<stage>.tfvars), checkov on the rendered output
 #   monitoring  the alert rules' unit tests with promtool (scripts/test_alert_rules.py, which
 #               prints its own "promtool rule tests: N passed, M failed" line), and the
@@ -99,6 +100,13 @@ run_kubernetes() {
   rendered+=("platform=$render_dir/platform.yaml")
   step "manifest checks" bash -c \
     "$(declare -f ensure_hcl2); hcl2_dir='$hcl2_dir'; ensure_hcl2 && PYTHONPATH='$hcl2_dir' python3 scripts/check_manifests.py terraform ${rendered[*]}"
+  # The platform at production size: node autoscaling and its bounds against the HPA, pinned
+  # add-ons, VPC endpoints, security groups for pods and the database egress
+  # (scripts/check_platform.py); then each of its rules broken once, which must make it fail.
+  step "platform checks" bash -c \
+    "$(declare -f ensure_hcl2); hcl2_dir='$hcl2_dir'; ensure_hcl2 && PYTHONPATH='$hcl2_dir' python3 scripts/check_platform.py terraform ${rendered[*]}"
+  step "platform check mutations" bash -c \
+    "$(declare -f ensure_hcl2); hcl2_dir='$hcl2_dir'; ensure_hcl2 && PYTHONPATH='$hcl2_dir' python3 scripts/test_check_platform.py"
   for stage in "${stages[@]}"; do
     # The cluster's version, from the stage's tfvars (e.g. "1.33" -> 1.33.0).
     version=$(sed -n 's/^kubernetes_version *= *"\([0-9.]*\)"/\1/p' "terraform/$stage.tfvars")

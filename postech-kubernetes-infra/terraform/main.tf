@@ -36,6 +36,12 @@ module "eks" {
   cluster_admin_principal_arns      = var.cluster_admin_principal_arns
   namespace_deployer_principal_arns = var.namespace_deployer_principal_arns
   existing_role_arn                 = var.lab_role_arn
+  addon_versions                    = var.addon_versions
+  app_port                          = var.app_port
+  load_balancer_security_group_id   = module.vpc_link.load_balancer_security_group_id
+  # The database's subnet group is the private subnets (postech-database-infra reads
+  # /postech/<stage>/vpc/private-subnet-ids).
+  database_subnet_cidrs = module.network.private_subnet_cidrs
 }
 
 module "ecr" {

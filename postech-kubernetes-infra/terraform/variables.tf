@@ -165,3 +165,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "addon_versions" {
+  description = "Exact EKS add-on builds (coredns, kube-proxy, metrics-server, vpc-cni) for kubernetes_version; set per stage so an upgrade is a reviewed tfvars change."
+  type        = map(string)
+}
+
+variable "interface_endpoint_zone_count" {
+  description = "Zones in which each interface VPC endpoint has a network interface (staging 1, production 2: docs/cost.md prices each)."
+  type        = number
+}

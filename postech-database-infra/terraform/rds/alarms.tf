@@ -114,7 +114,7 @@ resource "aws_cloudwatch_metric_alarm" "io_latency_high" {
 # stale reads (the menu, an order, the kitchen list): the app's read-only routes see the past.
 # Normal streaming replication stays under a second; bursts (a large vacuum) pass in minutes.
 resource "aws_cloudwatch_metric_alarm" "replica_lag_high" {
-  for_each = toset(var.replica_identifiers)
+  for_each = toset(local.replica_identifiers)
 
   alarm_name          = "${each.value}-database-replica-lag-high"
   alarm_description   = "Replica ${each.value} more than ${var.replica_lag_alarm_threshold_seconds} s behind its primary for 5 minutes."

@@ -34,7 +34,7 @@ data "aws_iam_policy_document" "database_key" {
     }
   }
 
-  # CloudWatch Logs encrypts the exported PostgreSQL logs of this instance only.
+  # CloudWatch Logs encrypts the exported PostgreSQL logs of this instance and its replica only.
   statement {
     sid       = "CloudWatchLogsEncryptsTheInstanceLogs"
     actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
@@ -48,7 +48,10 @@ data "aws_iam_policy_document" "database_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${var.identifier}/*"]
+      values = [
+        for instance in [var.identifier, "${var.identifier}-replica"] :
+        "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${instance}/*"
+      ]
     }
   }
 

@@ -32,3 +32,13 @@ output "alarm_topic_arn" {
   description = "SNS topic the database alarms notify."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "reader_address" {
+  description = "Host name for read-only queries: the read replica's, or the writer's when there is none."
+  value       = var.read_replica ? aws_db_instance.replica[0].address : module.db.db_instance_address
+}
+
+output "replica_identifier" {
+  description = "Identifier of the read replica (null when there is none)."
+  value       = var.read_replica ? aws_db_instance.replica[0].identifier : null
+}

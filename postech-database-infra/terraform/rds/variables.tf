@@ -143,3 +143,27 @@ variable "replica_lag_alarm_threshold_seconds" {
   type        = number
   default     = 30
 }
+
+variable "read_replica" {
+  description = "Create a read replica (the app's reader endpoint) in replica_availability_zone."
+  type        = bool
+  default     = false
+}
+
+variable "replica_instance_class" {
+  description = "Instance class of the read replica (null: the primary's)."
+  type        = string
+  default     = null
+}
+
+variable "replica_availability_zone" {
+  description = "Availability zone of the read replica: the zone the primary and its Multi-AZ standby leave free (null lets RDS choose)."
+  type        = string
+  default     = null
+}
+
+variable "backup_replication_region" {
+  description = "Region the automated backups are replicated to (null: none). Needs the aws.backup provider configured for that region."
+  type        = string
+  default     = null
+}

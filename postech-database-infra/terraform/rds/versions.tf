@@ -5,6 +5,8 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.100"
+      # aws.backup: the region automated backups are replicated to (replication.tf).
+      configuration_aliases = [aws.backup]
     }
   }
 }

@@ -69,18 +69,38 @@ module "eks" {
   create_iam_role = local.create_roles
   iam_role_arn    = var.existing_role_arn
 
+  # Add-on builds pinned per stage (addon_versions in <stage>.tfvars, for the stage's
+  # kubernetes_version): a plan never moves them on its own; an upgrade is a reviewed change of
+  # the tfvars (README.md lists how to find the builds for a version).
   cluster_addons = {
-    coredns    = { most_recent = true }
-    kube-proxy = { most_recent = true }
+    coredns    = { addon_version = var.addon_versions["coredns"] }
+    kube-proxy = { addon_version = var.addon_versions["kube-proxy"] }
     # Resource metrics for the app's HorizontalPodAutoscaler (EKS community add-on).
-    metrics-server = { most_recent = true }
+    metrics-server = { addon_version = var.addon_versions["metrics-server"] }
     vpc-cni = {
-      most_recent    = true
+      addon_version  = var.addon_versions["vpc-cni"]
       before_compute = true
       # The VPC CNI's network policy agent enforces k8s/base/network-policy.yaml.
-      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+      # ENABLE_POD_ENI: security groups for pods (trunk ENI per node, a branch ENI per selected
+      # pod), so the workload security group is carried by the app's and the migrator's pods
+      # only (k8s/platform/security-group-policies.yaml), not by the nodes. Standard mode: the
+      # NodePort path with externalTrafficPolicy Local and the kubelet's probes keep working,
+      # and the NetworkPolicies still apply to those pods. TCP early demux off: the kubelet's
+      # TCP probes to branch-ENI pods need it (EKS user guide, security groups for pods).
+      configuration_values = jsonencode({
+        enableNetworkPolicy = "true"
+        env = {
+          ENABLE_POD_ENI                    = "true"
+          POD_SECURITY_GROUP_ENFORCING_MODE = "standard"
+        }
+        init = { env = { DISABLE_TCP_EARLY_DEMUX = "true" } }
+      })
     }
   }
+
+  # The cluster role gets AmazonEKSVPCResourceController (the module's default), which
+  # manages the trunk and branch ENIs of security groups for pods.
+  enable_security_groups_for_pods = true
 
   eks_managed_node_groups = {
     app = {
@@ -92,9 +112,8 @@ module "eks" {
       desired_size   = var.node_desired_size
       subnet_ids     = var.private_subnet_ids
 
-      # Every node also carries the workload security group: the database admits 5432 from
-      # it (see security_group.tf for why node level rather than security groups for pods).
-      vpc_security_group_ids = [aws_security_group.workload.id]
+      # The workload security group is not on the nodes: only the pods that
+      # k8s/platform/security-group-policies.yaml selects carry it (security_group.tf).
 
       create_iam_role = local.create_roles
       iam_role_arn    = var.existing_role_arn
@@ -120,6 +139,9 @@ module "eks" {
       }
 
       labels = { "postech.io/workload" = "app" }
+
+      # The Cluster Autoscaler (../autoscaler) moves desired_size between min_size and
+      # max_size; the module ignores later changes of desired_size, so an apply never undoes it.
     }
   }
 }

@@ -19,7 +19,7 @@ output "node_security_group_id" {
 }
 
 output "workload_security_group_id" {
-  description = "Security group every app node also carries; the database admits 5432 from it."
+  description = "Security group of the app's and the migrator's pods (security groups for pods); the database admits 5432 from it."
   value       = aws_security_group.workload.id
 }
 
@@ -41,4 +41,9 @@ output "cluster_security_group_id" {
 output "cluster_certificate_authority_data" {
   description = "Base64 CA certificate of the cluster's API (the helm and kubernetes providers of ../monitoring.tf)."
   value       = module.eks.cluster_certificate_authority_data
+}
+
+output "node_autoscaling_group_names" {
+  description = "Auto Scaling groups of the managed node groups (the Cluster Autoscaler's only targets)."
+  value       = flatten([for group in module.eks.eks_managed_node_groups : group.node_group_autoscaling_group_names])
 }

@@ -73,3 +73,31 @@ variable "existing_role_arn" {
   type        = string
   default     = null
 }
+
+variable "addon_versions" {
+  description = "Exact build of each EKS add-on (coredns, kube-proxy, metrics-server, vpc-cni) for kubernetes_version: `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`."
+  type        = map(string)
+
+  validation {
+    condition = alltrue([
+      for name in ["coredns", "kube-proxy", "metrics-server", "vpc-cni"] :
+      can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", lookup(var.addon_versions, name, "")))
+    ])
+    error_message = "addon_versions must pin coredns, kube-proxy, metrics-server and vpc-cni to exact builds (vX.Y.Z-eksbuild.N)."
+  }
+}
+
+variable "app_port" {
+  description = "The app's container port (admitted on the workload security group from the load balancer and the nodes)."
+  type        = number
+}
+
+variable "load_balancer_security_group_id" {
+  description = "Security group of the internal load balancer in front of the app (../vpc-link)."
+  type        = string
+}
+
+variable "database_subnet_cidrs" {
+  description = "Ranges of the subnets the database lives in (its DB subnet group): the only destinations of 5432 from the workload pods."
+  type        = list(string)
+}

@@ -17,3 +17,13 @@ output "public_subnet_ids" {
   description = "Public subnets (NAT gateways only)."
   value       = module.vpc.public_subnets
 }
+
+output "private_subnet_cidrs" {
+  description = "Ranges of the private subnets (nodes, pods, and the database's subnet group)."
+  value       = module.vpc.private_subnets_cidr_blocks
+}
+
+output "private_route_table_ids" {
+  description = "Route tables of the private subnets (the S3 gateway endpoint's routes)."
+  value       = module.vpc.private_route_table_ids
+}

@@ -34,3 +34,8 @@ output "target_group_arn" {
   description = "Target group of the app nodes."
   value       = aws_lb_target_group.app.arn
 }
+
+output "load_balancer_security_group_id" {
+  description = "Security group of the internal load balancer (the workload pods admit the app port from it)."
+  value       = aws_security_group.load_balancer.id
+}
