@@ -4,8 +4,9 @@
 # Builds the release binary, creates a scratch database `postech_bench` on the server of
 # DATABASE_URL (default: the local PostgreSQL), migrates and seeds it (bench/seed.sql), starts
 # the app on 127.0.0.1, and measures with wrk (Debian package `wrk`) at 16 and 64
-# connections: product list by category, order by id, the kitchen list with 500 open orders,
-# hot-row checkout and spread checkout; then pgbench runs the app's checkout transaction
+# connections: /health (no database: the server's own ceiling), categories, product list by
+# category, order by id, the kitchen list with 500 open orders (whole, and its first page of
+# 50), hot-row checkout and spread checkout; then pgbench runs the app's checkout transaction
 # (bench/checkout.pgbench) at the same concurrencies. Prints a Markdown table and the app's
 # peak RSS, and writes them to bench/results/latest.md.
 #
@@ -17,7 +18,8 @@ app_dir="$(dirname "$here")"
 duration="${BENCH_DURATION:-8}"
 port="${BENCH_PORT:-18080}"
 server_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-bench_url="${server_url%/*}/postech_bench"
+bench_database="${BENCH_DATABASE:-postech_bench}"
+bench_url="${server_url%/*}/$bench_database"
 hot_a="00000000-0000-4000-8000-00000000a001"
 hot_b="00000000-0000-4000-8000-00000000b002"
 drinks="6b2e43a7-8764-48ec-8f7a-65134c8c1b9e"
@@ -42,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psql -q "$server_url" -c "DROP DATABASE IF EXISTS postech_bench WITH (FORCE)" -c "CREATE DATABASE postech_bench"
+psql -q "$server_url" -c "DROP DATABASE IF EXISTS $bench_database WITH (FORCE)" -c "CREATE DATABASE $bench_database"
 # No AWS here: a fixed region and no instance-metadata probing.
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 DATABASE_URL="$bench_url" RUST_LOG=warn "$binary" migrate
@@ -111,9 +113,12 @@ PY
 : >"$results"
 token="$(cat "$work/admin.token")"
 for connections in 16 64; do
+    run_wrk "health (no database: the server's ceiling)" "$connections" "/health"
+    run_wrk "categories" "$connections" "/v1/api/categorias"
     run_wrk "product list by category" "$connections" "/v1/api/produtos?categoria_id=$drinks"
     run_wrk "order by id" "$connections" "/v1/api/pedidos/$order_id"
     run_wrk "kitchen list (500 open orders)" "$connections" "/v1/api/admin/pedidos" "$here/wrk/get.lua" "$token"
+    run_wrk "kitchen list, first page of 50 (500 open orders)" "$connections" "/v1/api/admin/pedidos?limite=50" "$here/wrk/get.lua" "$token"
 done
 restock & restock_pid=$!
 for connections in 16 64; do

@@ -7,6 +7,7 @@
 //! | `APP_HOST`, `APP_PORT` | no (`0.0.0.0`, `8000`) | listen address; port `0` picks a free one |
 //! | `APP_WORKERS` | no (CPU count) | actix worker threads |
 //! | `APP_SHUTDOWN_TIMEOUT_SECONDS` | no (`30`) | grace period for in-flight requests on SIGTERM |
+//! | `MENU_CACHE_MAX_AGE_SECONDS` | no (`10`) | longest a cached product list is served without a re-read; changes are heard at once through `postech_menu` notifications, this only bounds a silently dropped notification connection |
 //! | `APP_DATABASE_SECRET_ID` or `DATABASE_URL` | one of them | the app's database role |
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
@@ -90,6 +91,10 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Grace period for in-flight requests on SIGTERM.
     pub shutdown_timeout: Duration,
+    /// The longest a prepared product list is served from memory without a new read, even
+    /// with no notification: bounds staleness when the network drops the notification
+    /// connection silently (until the listener's ping notices).
+    pub menu_cache_max_age: Duration,
 }
 
 /// The database connection.
@@ -190,6 +195,9 @@ impl Settings {
             workers: parsed(env, "APP_WORKERS")?.unwrap_or_else(default_workers),
             shutdown_timeout: Duration::from_secs(
                 parsed(env, "APP_SHUTDOWN_TIMEOUT_SECONDS")?.unwrap_or(30),
+            ),
+            menu_cache_max_age: Duration::from_secs(
+                parsed(env, "MENU_CACHE_MAX_AGE_SECONDS")?.unwrap_or(10),
             ),
         };
         let database = DatabaseSettings {

@@ -20,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::adapters::cognito::CognitoIdentities;
 use crate::adapters::http::extract::{path_config, payload_config, query_config};
+use crate::adapters::http::menu_cache::MenuCache;
 use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
 use crate::adapters::http::openapi::ApiDoc;
 use crate::adapters::http::pages::Pages;
@@ -75,7 +76,7 @@ pub struct Application {
     server: Server,
     /// Expires unpaid charges while the server runs.
     payment_expiry: tokio::task::JoinHandle<()>,
-    /// The database notifications of the kitchen stream.
+    /// The database notifications of the kitchen stream and the menu cache.
     notifications: PgListener,
 }
 
@@ -117,12 +118,21 @@ impl Application {
             connection_opener(&settings.database),
             metrics.registry(),
         )?;
+        let catalog = Catalog::new(pool.clone());
+        let menu = MenuCache::start(
+            catalog.clone(),
+            notifications.clone(),
+            settings.http.menu_cache_max_age,
+            metrics.registry(),
+        )
+        .map_err(|error| setup(&error))?;
         let kitchen = web::Data::new(kitchen);
         let pages = web::Data::new(Pages::new(&settings.pages));
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
         let state = web::Data::new(AppState {
-            catalog: Catalog::new(pool.clone()),
+            catalog,
+            menu,
             customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
             checkout: Checkout::new(pool.clone(), order_metrics.clone()),
             orders: Orders::new(pool.clone(), payments.clone(), order_metrics),

@@ -257,12 +257,12 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
     let place = named(&spans, &root.trace_id, "db.orders.place");
     assert_eq!(
         place.parent_span_id, use_case.span_id,
-        "the transaction is the use case's child"
+        "the checkout's statements are the use case's child"
     );
     let statements = child_names(&spans, place);
     for group in [
         "db.acquire",
-        "db.orders.lock_products",
+        "db.orders.read_products",
         "db.orders.write_order",
     ] {
         assert!(

@@ -68,6 +68,12 @@ pub fn kitchen_queue() -> KitchenQueue {
 /// always empty: a notification says "read the log again", never what changed.
 pub const KITCHEN_EVENTS_CHANNEL: &str = "postech_kitchen";
 
+/// The `LISTEN` channel the migration `menu_notify` notifies, once per transaction that
+/// writes `products` (an admin change or a stock change: anything the menu shows). The payload
+/// is always empty: a notification says "read the menu again". Here beside the kitchen's
+/// channel so that every channel name of the schema is in one place.
+pub const MENU_CHANNEL: &str = "postech_menu";
+
 /// The kitchen's event log since a reader's last read: the `order_status_history` rows
 /// written by transactions that the snapshot `$1` (a `pg_snapshot` in its text form,
 /// `xmin:xmax:xip,...`) did not see — that is, every row committed after that snapshot was

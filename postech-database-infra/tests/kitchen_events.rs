@@ -10,7 +10,7 @@ use common::{exec, insert_order, migrated_database, text, texts};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use postech_database::kitchen::{EVENTS_SINCE_SNAPSHOT_SQL, KITCHEN_EVENTS_CHANNEL};
+use postech_database::kitchen::{EVENTS_SINCE_SNAPSHOT_SQL, KITCHEN_EVENTS_CHANNEL, MENU_CHANNEL};
 use postech_database::test_support::TestDatabase;
 
 #[derive(QueryableByName)]
@@ -148,4 +148,50 @@ fn every_committed_history_write_notifies_the_kitchen_channel_once_and_a_rollbac
     assert_eq!(received.len(), 1, "one per committed transaction");
     assert_eq!(received[0].channel, KITCHEN_EVENTS_CHANNEL);
     assert_eq!(received[0].payload, "");
+}
+
+/// The menu channel (migration `menu_notify`): every committed write of `products` — an admin
+/// change or a stock change — notifies it once per transaction; a rollback never.
+#[test]
+fn every_committed_product_write_notifies_the_menu_channel_once_and_a_rollback_never() {
+    let (database, mut writer) = migrated_database();
+    let mut listener = connect(&database);
+    exec(&mut listener, &format!("LISTEN {MENU_CHANNEL}"));
+    let product = "00000000-0000-4000-8000-00000000a001";
+    exec(
+        &mut writer,
+        &format!(
+            "INSERT INTO products (id, category_id, name, description, price, stock_available) \
+             VALUES ('{product}', 'fcab78d9-c377-41f4-bf34-03d1a8bdbd89', 'X-Burguer', \
+                     'Hambúrguer de teste', 15.90, 10)"
+        ),
+    );
+    exec(
+        &mut writer,
+        &format!(
+            "BEGIN; \
+             UPDATE products SET stock_available = stock_available - 1 WHERE id = '{product}'; \
+             UPDATE products SET price = 16.90 WHERE id = '{product}'; \
+             COMMIT"
+        ),
+    );
+    exec(
+        &mut writer,
+        &format!("BEGIN; UPDATE products SET active = false WHERE id = '{product}'; ROLLBACK"),
+    );
+    exec(&mut listener, "SELECT 1");
+
+    let received: Vec<_> = listener
+        .notifications_iter()
+        .map(|notification| notification.expect("notification"))
+        .collect();
+    assert_eq!(
+        received.len(),
+        2,
+        "the insert, then the two-statement transaction"
+    );
+    for notification in &received {
+        assert_eq!(notification.channel, MENU_CHANNEL);
+        assert_eq!(notification.payload, "");
+    }
 }

@@ -33,7 +33,8 @@ pub struct PlaceOrder {
     pub idempotency_key: Option<String>,
 }
 
-/// A validated order ready to be stored: the adapter prices it under the stock locks.
+/// A validated order ready to be stored: the adapter prices it from the product rows and
+/// stores it only if they are unchanged under the stock locks.
 #[derive(Clone, Debug)]
 pub struct NewOrder {
     /// Id chosen here, so retries after a lost answer can be recognised.
@@ -61,7 +62,7 @@ pub struct IdempotencyRecord {
     pub order_id: OrderId,
 }
 
-/// A product row as seen under its lock, for pricing.
+/// A product row as the pricing sees it (the write checks it unchanged under its lock).
 #[derive(Clone, Debug)]
 pub struct LockedProduct {
     /// Its id.
@@ -95,8 +96,8 @@ pub struct CheckoutOutcome {
     pub replayed: bool,
 }
 
-/// The pricing rules the checkout transaction runs under the stock locks: given the lines
-/// and the locked product rows, the priced order, or why it cannot be made.
+/// The pricing rules the checkout runs on the product rows it read (their lock then checks
+/// them unchanged): given the lines and the rows, the priced order, or why it cannot be made.
 pub type PriceOrder = dyn Fn(&[ValidatedLine], &[LockedProduct]) -> Result<PricedOrder, CheckoutRejection>
     + Send
     + Sync;

@@ -76,6 +76,52 @@ async fn v1_defect_kitchen_list_sorts_by_status_priority_then_age_and_hides_clos
     );
 }
 
+/// Paging is an addition to v1's contract: without `limite` the whole list (as v1 answered),
+/// with it the list cut into pages in the same order; out-of-range values are 422.
+#[tokio::test]
+async fn the_kitchen_list_pages_in_kitchen_order_and_answers_the_whole_list_without_limite() {
+    let app = TestApp::spawn().await;
+    let burger = app.create_product("X-Burguer", "15.90", BURGERS, 100).await;
+    let mut numbers = Vec::new();
+    for _ in 0..5 {
+        let order = app.place_order(&[(&burger, 1)]).await;
+        numbers.push(order["numero"].as_i64().unwrap());
+    }
+    let received = |index: usize| (numbers[index], "Recebido".to_owned());
+    let whole = kitchen(&app, "/v1/api/admin/pedidos").await;
+    assert_eq!(whole, (0..5).map(received).collect::<Vec<_>>());
+    for path in ["/v1/api/admin/pedidos", "/v1/api/admin/pedidos/em-aberto"] {
+        assert_eq!(
+            kitchen(&app, &format!("{path}?limite=2")).await,
+            vec![received(0), received(1)]
+        );
+        assert_eq!(
+            kitchen(&app, &format!("{path}?limite=2&pagina=2")).await,
+            vec![received(2), received(3)]
+        );
+        assert_eq!(
+            kitchen(&app, &format!("{path}?limite=2&pagina=3")).await,
+            vec![received(4)]
+        );
+        assert_eq!(
+            kitchen(&app, &format!("{path}?limite=2&pagina=4")).await,
+            vec![]
+        );
+    }
+    for refused in ["limite=0", "limite=501", "pagina=2", "limite=2&pagina=0"] {
+        let response = app
+            .as_admin(Method::GET, &format!("/v1/api/admin/pedidos?{refused}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{refused}"
+        );
+    }
+}
+
 /// v1 defect: PATCH status accepted any transition (`Finalizado → Recebido`).
 #[tokio::test]
 async fn v1_defect_patch_status_refuses_moves_outside_the_state_machine() {

@@ -143,10 +143,14 @@ async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
     assert_eq!(app.admin_product(&lower).await["estoque_disponivel"], 9);
     // The retry is counted by its reason: the alert on deadlocks reads this series.
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(
-        metrics.contains(r#"checkout_retries_total{reason="deadlock"} 1"#),
-        "{metrics}"
-    );
+    // At least once: the retry can meet the foreign transaction's locks again before it
+    // commits (the checkout's write retries at once, with no BEGIN in between).
+    let retries: f64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(r#"checkout_retries_total{reason="deadlock"} "#))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(retries >= 1.0, "{metrics}");
     assert!(
         metrics.contains(r#"checkout_aborted_total{reason="deadlock"} 0"#),
         "{metrics}"

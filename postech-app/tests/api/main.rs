@@ -18,6 +18,7 @@ mod key_rotation;
 mod kitchen_queries;
 mod kitchen_stream;
 mod listener;
+mod menu_cache;
 mod operations;
 mod pages;
 mod repositories;

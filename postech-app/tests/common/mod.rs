@@ -117,6 +117,9 @@ pub fn settings_for_url(
             port: 0,
             workers: 2,
             shutdown_timeout: Duration::from_secs(2),
+            // Long enough that only a notification or a lost connection can drop a cached
+            // menu during a test: the cache tests must not pass by expiry.
+            menu_cache_max_age: Duration::from_secs(3600),
         },
         database: DatabaseSettings {
             connection: CachedSecret::fixed(

@@ -231,6 +231,8 @@ async fn cancel_order(
         .orders
         .cancel(&admin, OrderId::from(order_id.into_inner()))
         .await?;
+    // Stock released: shown on this pod's next menu.
+    state.menu.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod error;
 pub mod extract;
 pub mod kitchen_stream;
+pub mod menu_cache;
 pub mod metrics;
 pub mod openapi;
 pub mod operations;

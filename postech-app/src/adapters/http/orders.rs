@@ -186,6 +186,10 @@ async fn checkout(
     let mut response = HttpResponse::Created();
     if outcome.replayed {
         response.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));
+    } else {
+        // The stock shown changed; this pod's next menu must show it without waiting for
+        // the database's notification.
+        state.menu.invalidate();
     }
     Ok(response.json(OrderBody::try_from(outcome.order.as_seen_by(&caller))?))
 }

@@ -1,6 +1,9 @@
 //! Menu routes: categories and products, public and admin.
 
-use actix_web::{HttpResponse, delete, get, post, put, web};
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -9,6 +12,7 @@ use uuid::Uuid;
 use crate::adapters::http::auth::AdminCaller;
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::extract::ValidJson;
+use crate::adapters::http::menu_cache::Prepared;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres::products;
 use crate::domain::catalog::{Category, Product, ProductDraft};
@@ -113,40 +117,83 @@ impl ProductInput {
     }
 }
 
-/// The four categories.
-#[utoipa::path(tag = "catalogo", responses((status = 200, body = [CategoryBody])))]
+/// The four categories (fixed in the code: prepared once per process).
+#[utoipa::path(
+    tag = "catalogo",
+    responses(
+        (status = 200, body = [CategoryBody], headers(("ETag" = String, description = "The answer's entity tag"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current"),
+    )
+)]
 #[get("/v1/api/categorias")]
-async fn list_categories() -> web::Json<Vec<CategoryBody>> {
-    web::Json(
-        Category::ALL
+async fn list_categories(request: HttpRequest) -> HttpResponse {
+    static CATEGORIES: OnceLock<Prepared> = OnceLock::new();
+    let prepared = CATEGORIES.get_or_init(|| {
+        let body: Vec<CategoryBody> = Category::ALL
             .into_iter()
             .map(|category| CategoryBody {
                 id: category.id(),
                 nome: category.display_name(),
             })
-            .collect(),
-    )
+            .collect();
+        // Plain structs of strings and ids: serialising them cannot fail.
+        Prepared::new(serde_json::to_vec(&body).unwrap_or_default())
+    });
+    prepared_answer(&request, prepared)
 }
 
-/// Active products, optionally of one category.
+/// Active products, optionally of one category. Served from the process's menu cache while
+/// the database's change notifications are being heard (`menu_cache.rs`); kiosks that poll
+/// may send the last `ETag` in `If-None-Match` and get 304 while the menu is unchanged.
 #[utoipa::path(
     tag = "catalogo",
     params(ProductQuery),
     responses(
-        (status = 200, body = [ProductBody]),
+        (status = 200, body = [ProductBody], headers(("ETag" = String, description = "The answer's entity tag, the same on every pod for the same menu"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current"),
         (status = 422, description = "Unknown category", body = ValidationErrorBody),
     )
 )]
 #[get("/v1/api/produtos")]
 async fn list_products(
+    request: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ProductQuery>,
-) -> Result<web::Json<Vec<ProductBody>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let category = category_filter(&query)?;
-    let menu = state.catalog.list_active(category).await?;
-    Ok(web::Json(
-        menu.into_iter().map(ProductBody::public).collect(),
-    ))
+    let prepared = state.menu.products(category, public_menu_json).await?;
+    Ok(prepared_answer(&request, &prepared))
+}
+
+/// The public menu's JSON body.
+fn public_menu_json(menu: Vec<Product>) -> Result<Vec<u8>, serde_json::Error> {
+    let body: Vec<ProductBody> = menu.into_iter().map(ProductBody::public).collect();
+    serde_json::to_vec(&body)
+}
+
+/// 304 when the client's `If-None-Match` names `prepared`, else 200 with its body; both
+/// with its `ETag`, and `Cache-Control: no-cache` (a client may keep it, but must ask again).
+fn prepared_answer(request: &HttpRequest, prepared: &Prepared) -> HttpResponse {
+    let not_modified = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| prepared.matches(tags));
+    let mut answer = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    answer
+        .insert_header((header::ETAG, prepared.etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if not_modified {
+        answer.finish()
+    } else {
+        answer
+            .content_type("application/json")
+            .body(prepared.body.clone())
+    }
 }
 
 fn category_filter(query: &ProductQuery) -> Result<Option<Category>, ApiError> {
@@ -234,6 +281,7 @@ async fn admin_create_product(
 ) -> Result<HttpResponse, ApiError> {
     let (draft, _) = input.into_draft();
     let product = state.catalog.create(draft).await?;
+    state.menu.invalidate();
     Ok(HttpResponse::Created().json(ProductBody::admin(product)))
 }
 
@@ -262,6 +310,7 @@ async fn admin_update_product(
         .catalog
         .replace(ProductId::from(product_id.into_inner()), draft, active)
         .await?;
+    state.menu.invalidate();
     Ok(web::Json(ProductBody::admin(product)))
 }
 
@@ -287,6 +336,7 @@ async fn admin_deactivate_product(
         .catalog
         .deactivate(ProductId::from(product_id.into_inner()))
         .await?;
+    state.menu.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 

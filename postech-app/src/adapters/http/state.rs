@@ -1,5 +1,6 @@
 //! What every handler can reach: the use cases, the pool for plain reads, the metrics.
 
+use crate::adapters::http::menu_cache::MenuCache;
 use crate::adapters::http::metrics::HttpMetrics;
 use crate::adapters::postgres::PgPool;
 use crate::application::catalog::Catalog;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// Menu use cases.
     pub catalog: Catalog,
+    /// The public product list as prepared answers.
+    pub menu: MenuCache,
     /// Customer use cases.
     pub customers: Customers,
     /// The checkout.

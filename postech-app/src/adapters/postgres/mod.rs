@@ -253,11 +253,14 @@ const UNSTORABLE_TEXT_MESSAGES: [&str; 3] = [
     "unsupported Unicode escape sequence",
 ];
 
-/// The name of the constraint a unique or foreign-key violation hit, if that is the error.
+/// The name of the constraint a unique, foreign-key or check violation hit, if that is the
+/// error.
 pub(crate) fn violated_constraint(error: &DieselError) -> Option<&str> {
     match error {
         DieselError::DatabaseError(
-            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::CheckViolation,
             info,
         ) => info.constraint_name(),
         _ => None,
