@@ -169,9 +169,7 @@ async fn my_orders(
             }
         });
     Ok(web::Json(
-        visible
-            .map(OrderBody::try_from)
-            .collect::<Result<_, _>>()?,
+        visible.map(OrderBody::try_from).collect::<Result<_, _>>()?,
     ))
 }
 
