@@ -334,9 +334,19 @@ fn server_binaries() -> PathBuf {
     if let Some(bin) = std::env::var_os("POSTECH_PG_BINDIR") {
         return PathBuf::from(bin);
     }
+    // Where `initdb` on PATH really is: a PATH holding links to two of the binaries (as
+    // /usr/local/bin here) must not hide the others (`pg_basebackup`) beside the real ones.
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+            .map(|dir| {
+                dir.join("initdb")
+                    .canonicalize()
+                    .ok()
+                    .and_then(|initdb| initdb.parent().map(Path::to_path_buf))
+                    .filter(|real| real.join("pg_ctl").is_file())
+                    .unwrap_or(dir)
+            })
     });
     if let Some(bin) = on_path {
         return bin;
