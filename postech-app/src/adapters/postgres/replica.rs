@@ -298,14 +298,19 @@ async fn lag(
             "the reader endpoint is not a replica in recovery".to_owned(),
         ));
     };
-    // The samples before the newest replayed one say less than it: dropped. Then the front
-    // is that sample, or the oldest one when none was replayed.
+    Ok(replayed_lag(samples, replayed))
+}
+
+/// The age of the newest sample at or below `replayed` (everything committed before it was
+/// taken is on the replica), or of the oldest sample when none is (the lag is at least that).
+/// Drops the samples older than the one used: they can never again say more.
+fn replayed_lag(samples: &mut VecDeque<(Instant, u64)>, replayed: u64) -> Duration {
     if let Some(newest_replayed) = samples.iter().rposition(|(_, lsn)| *lsn <= replayed) {
         samples.drain(..newest_replayed);
     }
-    Ok(samples
+    samples
         .front()
-        .map_or(Duration::ZERO, |(at, _)| at.elapsed()))
+        .map_or(Duration::ZERO, |(at, _)| at.elapsed())
 }
 
 #[derive(QueryableByName)]
@@ -351,6 +356,26 @@ mod tests {
         assert!(parse_lsn("0/FFFFFFFF") < parse_lsn("1/0"));
         assert_eq!(parse_lsn("16B3748"), None);
         assert_eq!(parse_lsn("0/xyz"), None);
+    }
+
+    #[test]
+    fn the_lag_is_the_age_of_the_newest_sample_replayed_past() {
+        let now = Instant::now();
+        let ago = |millis| {
+            now.checked_sub(Duration::from_millis(millis))
+                .unwrap_or(now)
+        };
+        let mut samples = VecDeque::from([(ago(900), 100), (ago(600), 200), (ago(300), 300)]);
+        // Replayed past 200 but not 300: everything before the sample of 600 ms ago is there.
+        let lag = replayed_lag(&mut samples, 250);
+        assert!(lag >= Duration::from_millis(600) && lag < Duration::from_millis(900));
+        assert_eq!(samples.len(), 2, "the older sample is dropped");
+        // Replayed nothing newer: at least as old as the oldest sample kept.
+        assert!(replayed_lag(&mut samples, 150) >= Duration::from_millis(600));
+        // Caught up: the newest sample's age, and only it is kept.
+        let lag = replayed_lag(&mut samples, 300);
+        assert!(lag >= Duration::from_millis(300) && lag < Duration::from_millis(600));
+        assert_eq!(samples.len(), 1);
     }
 
     #[test]
