@@ -12,6 +12,7 @@
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
 //! | `PGSSLMODE`, `PGSSLROOTCERT` (or the URL's `sslmode`, `sslrootcert`) | no (clear) | database TLS, see [`database_tls`] |
+//! | `DATABASE_READER_HOST` or `DATABASE_READER_URL`, `DATABASE_READER_*` | no (every read on the writer) | a read replica for the read-only routes, with the writer as fallback and a lag bound, see [`database_reader`] |
 //! | `JWT_VERIFICATION_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification keys, public only. The secret (`postech/<stage>/jwt-verification-key`, `{kid, public_key_pem}`): its current and previous keys are trusted and a rotation is picked up without a restart; the plain variables: one fixed key. `JWT_SIGNING_KEY_SECRET_ID` alone is refused: the app never reads the private key. See [`AuthSettings`] |
 //! | `JWT_KEY_REFRESH_SECONDS` | no (`60`) | how often the key secret is re-read |
 //! | `JWT_UNKNOWN_KID_REREAD_SECONDS` | no (`5`) | least time between two re-reads of the key secret caused by tokens naming an unknown `kid`; `0` re-reads for each |
@@ -23,6 +24,7 @@
 //! | `KITCHEN_STREAM_*` | see [`kitchen_stream`] | the kitchen event stream |
 //! | `PAGES_AUTH_ORIGIN` | see [`pages`] | the auth function's origin for the kiosk and kitchen pages |
 
+pub mod database_reader;
 pub mod database_tls;
 pub mod kitchen_stream;
 pub mod pages;
@@ -38,6 +40,7 @@ use postech_shared_sdk::secrets::{
 };
 use secrecy::ExposeSecret;
 
+use self::database_reader::DatabaseReaderSettings;
 use self::database_tls::DatabaseTlsSettings;
 use crate::adapters::postgres::{ConnectionSetupError, PgConnector};
 
@@ -163,6 +166,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Database.
     pub database: DatabaseSettings,
+    /// The read replica, when there is one.
+    pub database_reader: Option<DatabaseReaderSettings>,
     /// Tokens.
     pub auth: AuthSettings,
     /// Cognito.
@@ -210,8 +215,13 @@ impl Settings {
         };
         // A wrong sslmode or CA bundle stops the start here, not every connection later.
         let credentials = database.connection.get().await?;
-        PgConnector::new(database.tls.clone())
-            .check(credentials.connection_url().expose_secret())?;
+        let connector = PgConnector::new(database.tls.clone());
+        connector.check(credentials.connection_url().expose_secret())?;
+        let database_reader = DatabaseReaderSettings::from_source(env, database.pool_size)?;
+        if let Some(reader) = &database_reader {
+            let credentials = reader.credentials(&database.connection).await?;
+            connector.check(credentials.connection_url().expose_secret())?;
+        }
         let cognito = CognitoSettings {
             user_pool_id: optional(env, "COGNITO_USER_POOL_ID")
                 .ok_or(ConfigurationError::Missing("COGNITO_USER_POOL_ID"))?,
@@ -222,6 +232,7 @@ impl Settings {
         Ok(Self {
             http,
             database,
+            database_reader,
             auth,
             cognito,
             payments,

@@ -31,11 +31,14 @@ use crate::adapters::http::{not_found, routes};
 use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_expiry;
 use crate::adapters::postgres::listener::{OpenConnection, PgListener};
-use crate::adapters::postgres::{EstablishConnection, PgConnector, PgPool, connection_pool};
+use crate::adapters::postgres::{
+    EstablishConnection, PgConnector, PgPool, ReadPools, connection_pool,
+};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
 use crate::application::orders::Orders;
+use crate::configuration::database_reader::DatabaseReaderSettings;
 use crate::configuration::{DatabaseSettings, Settings};
 
 /// Swagger UI's page and assets, all under `/docs/`.
@@ -118,7 +121,13 @@ impl Application {
             connection_opener(&settings.database),
             metrics.registry(),
         )?;
-        let catalog = Catalog::new(pool.clone());
+        let reads = read_pools(
+            pool.clone(),
+            &settings.database,
+            settings.database_reader.as_ref(),
+            metrics.registry(),
+        )?;
+        let catalog = Catalog::new(reads.clone());
         let menu = MenuCache::start(
             catalog.clone(),
             notifications.clone(),
@@ -135,9 +144,10 @@ impl Application {
             menu,
             customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
             checkout: Checkout::new(pool.clone(), order_metrics.clone()),
-            orders: Orders::new(pool.clone(), payments.clone(), order_metrics),
+            orders: Orders::new(reads.clone(), payments.clone(), order_metrics),
             payments,
             pool,
+            reads,
             metrics,
         });
         // Shared by every worker, so one re-read after a key rotation serves them all.
@@ -204,6 +214,52 @@ pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError
     let establish: EstablishConnection = Box::new(move |_url| open());
     connection_pool(settings.pool_size, settings.acquire_timeout, establish)
         .map_err(|error| StartupError::Setup(error.to_string()))
+}
+
+/// The pools of the read-only routes: the writer's, and the replica's when one is configured
+/// (its connections opened lazily, like the writer's: a replica down at start-up only sends
+/// the reads to the writer until it answers).
+pub fn read_pools(
+    writer: PgPool,
+    writer_settings: &DatabaseSettings,
+    reader: Option<&DatabaseReaderSettings>,
+    registry: &prometheus::Registry,
+) -> Result<ReadPools, StartupError> {
+    let setup = |error: &dyn std::fmt::Display| StartupError::Setup(error.to_string());
+    let Some(reader) = reader else {
+        return ReadPools::writer_only(writer, registry).map_err(|error| setup(&error));
+    };
+    let writer_secret = writer_settings.connection.clone();
+    let connector = PgConnector::new(writer_settings.tls.clone());
+    let reader_settings = reader.clone();
+    let establish: EstablishConnection = Box::new(move |_url| {
+        let writer_secret = writer_secret.clone();
+        let connector = connector.clone();
+        let reader_settings = reader_settings.clone();
+        async move {
+            let credentials =
+                reader_settings
+                    .credentials(&writer_secret)
+                    .await
+                    .map_err(|error| {
+                        diesel::ConnectionError::BadConnection(format!("database secret: {error}"))
+                    })?;
+            connector
+                .connect(credentials.connection_url().expose_secret())
+                .await
+        }
+        .boxed()
+    });
+    let replica = connection_pool(reader.pool_size, reader.acquire_timeout, establish)
+        .map_err(|error| setup(&error))?;
+    ReadPools::with_replica(
+        writer,
+        replica,
+        reader.max_lag,
+        reader.lag_check_interval,
+        registry,
+    )
+    .map_err(|error| setup(&error))
 }
 
 /// Opens one connection as the pool does: the current credentials, secured as `sslmode`

@@ -27,7 +27,8 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
     (`externalTrafficPolicy: Local`), without which that rule would drop the load balancer's
     traffic.
 11. The app knows its stage (`POSTECH_STAGE`) and is not told it is a demo, so it refuses the
-    simulated payment provider.
+    simulated payment provider. Production reads the read replica (`DATABASE_READER_HOST`, the
+    deploy's placeholder for /postech/production/rds/reader-endpoint); staging has none.
 12. The platform's objects (k8s/platform, `platform=`): the namespace enforces, warns and
     audits Pod Security `restricted`, and the ServiceAccounts the workloads run as exist there,
     named as in terraform/iam, with an IRSA annotation and no automounted token.
@@ -223,6 +224,19 @@ class ManifestChecker:
             config.get("PAYMENT_SIMULATOR_DEMO", "false") == "false",
             f"{stage}: ConfigMap PAYMENT_SIMULATOR_DEMO={config.get('PAYMENT_SIMULATOR_DEMO')!r}: a deployed stage must not run the payment simulator",
         )
+        # The read replica: production reads the deploy-filled reader endpoint, staging has none
+        # (postech-database-infra creates the replica in production only).
+        reader = config.get("DATABASE_READER_HOST")
+        if stage == "production":
+            self.check(
+                reader == "set-by-deploy",
+                f"{stage}: ConfigMap DATABASE_READER_HOST={reader!r}, expected the deploy's placeholder (filled from /postech/production/rds/reader-endpoint)",
+            )
+        else:
+            self.check(
+                reader is None and "DATABASE_READER_URL" not in config,
+                f"{stage}: ConfigMap sets a read replica ({reader!r}); staging has none",
+            )
         notification = config.get("MERCADOPAGO_NOTIFICATION_URL", "")
         self.check(
             notification == "set-by-deploy" or notification.startswith("https://"),

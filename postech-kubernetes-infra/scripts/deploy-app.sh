@@ -67,6 +67,13 @@ apigw_endpoint=$(ssm apigw/endpoint)
   --from-literal="COGNITO_CLIENT_ID=$(ssm cognito/client-id)" \
   --from-literal="MERCADOPAGO_NOTIFICATION_URL=$apigw_endpoint/v1/api/pagamentos/webhook?source_news=webhooks")
 
+# The read replica's address, for a stage whose overlay asks for one (production: the
+# DATABASE_READER_HOST placeholder). Staging's overlay leaves it unset: every read on the writer.
+if grep -q 'DATABASE_READER_HOST=set-by-deploy' "$overlay/kustomization.yaml"; then
+  (cd "$overlay" && kustomize edit set configmap postech-app-config \
+    --from-literal="DATABASE_READER_HOST=$(ssm rds/reader-endpoint)")
+fi
+
 # The RDS CA bundle of the region: RDS certificates chain to Amazon's RDS CAs, which are not
 # public roots, and the app and the migrator connect with sslmode=verify-full. Fetched at each
 # deploy so that CAs AWS adds reach the pods. The region's bundle rather than the global one

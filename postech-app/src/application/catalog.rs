@@ -1,7 +1,7 @@
 //! Use cases of the menu: what customers browse and what staff manage. The staff list of
 //! every product is a plain read: its handler goes to `adapters::postgres::products`.
 
-use crate::adapters::postgres::{PgPool, products};
+use crate::adapters::postgres::{PgPool, ReadPools, products};
 use crate::application::error::{Resource, UseCaseError};
 use crate::domain::catalog::{Category, Product, ProductDraft};
 use crate::domain::ids::ProductId;
@@ -10,12 +10,17 @@ use crate::domain::ids::ProductId;
 #[derive(Clone)]
 pub struct Catalog {
     pool: PgPool,
+    reads: ReadPools,
 }
 
 impl Catalog {
-    /// The use cases over the database `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// The use cases over the database: writes and the staff's reads on the writer, the
+    /// customers' reads through `reads` (the replica when it may answer).
+    pub fn new(reads: ReadPools) -> Self {
+        Self {
+            pool: reads.writer().clone(),
+            reads,
+        }
     }
 
     /// The active products, optionally of one category, in name order.
@@ -27,11 +32,33 @@ impl Catalog {
         Ok(products::list(&self.pool, category, true).await?)
     }
 
+    /// [`Self::list_active`] through the replica when it may answer: for a list nobody keeps
+    /// (the menu cache keeps only lists read on the writer, see `menu_cache.rs`).
+    #[tracing::instrument(name = "catalog.list_active", skip_all)]
+    pub async fn list_active_for_one_answer(
+        &self,
+        category: Option<Category>,
+    ) -> Result<Vec<Product>, UseCaseError> {
+        Ok(self
+            .reads
+            .read(move |pool| async move { products::list(&pool, category, true).await })
+            .await?)
+    }
+
     /// One active product; inactive ones are as good as unknown to customers.
     #[tracing::instrument(name = "catalog.active_product", skip_all)]
     pub async fn active_product(&self, id: ProductId) -> Result<Product, UseCaseError> {
-        match self.existing(id).await? {
-            product if product.active => Ok(product),
+        // A product missing or inactive on the replica may be new or reactivated on the
+        // writer: only the writer's answer may be a 404.
+        let found = self
+            .reads
+            .read_accepting(
+                move |pool| async move { products::find(&pool, id).await },
+                |found| found.as_ref().is_some_and(|product| product.active),
+            )
+            .await?;
+        match found {
+            Some(product) if product.active => Ok(product),
             _ => Err(UseCaseError::NotFound(Resource::Product)),
         }
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::adapters::order_metrics::OrderMetrics;
-use crate::adapters::postgres::{PgPool, orders as stored_orders};
+use crate::adapters::postgres::{PgPool, ReadPools, orders as stored_orders};
 use crate::application::caller::Caller;
 use crate::application::error::{Conflict, Resource, UseCaseError};
 use crate::application::payments::Payments;
@@ -76,16 +76,20 @@ pub enum TransitionOutcome {
 #[derive(Clone)]
 pub struct Orders {
     pool: PgPool,
+    reads: ReadPools,
     payments: Payments,
     metrics: OrderMetrics,
 }
 
 impl Orders {
-    /// The use cases over the database `pool`; a cancelled order's pending charges are
-    /// cancelled at the provider through `payments`; status changes count into `metrics`.
-    pub fn new(pool: PgPool, payments: Payments, metrics: OrderMetrics) -> Self {
+    /// The use cases over the database: status changes and the staff's reads on the writer,
+    /// an order by id through `reads` (the replica when it may answer); a cancelled order's
+    /// pending charges are cancelled at the provider through `payments`; status changes count
+    /// into `metrics`.
+    pub fn new(reads: ReadPools, payments: Payments, metrics: OrderMetrics) -> Self {
         Self {
-            pool,
+            pool: reads.writer().clone(),
+            reads,
             payments,
             metrics,
         }
@@ -94,7 +98,15 @@ impl Orders {
     /// One order, as `caller` may see it.
     #[tracing::instrument(name = "orders.get", skip_all)]
     pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<OrderRecord, UseCaseError> {
-        Ok(self.find(id).await?.as_seen_by(caller))
+        // On the replica when it may answer; an order it has not replayed yet (the one just
+        // placed) is read on the writer, never answered 404.
+        let found = self
+            .reads
+            .read_found(move |pool| async move { stored_orders::find(&pool, id).await })
+            .await?;
+        Ok(found
+            .ok_or(UseCaseError::NotFound(Resource::Order))?
+            .as_seen_by(caller))
     }
 
     /// One order with its status history (staff).

@@ -1,11 +1,13 @@
 //! A throwaway PostgreSQL cluster (initdb + pg_ctl on a free port, in a temporary directory)
-//! for the database TLS tests and the restart drill: whether the shared server speaks TLS is
-//! not ours to choose, and the shared server is never ours to restart, so each test starts a
-//! server it knows. With TLS, a CA and a server certificate
+//! for the database TLS tests, the restart drill and the read replica tests: whether the
+//! shared server speaks TLS is not ours to choose, and the shared server is never ours to
+//! restart (nor to replicate), so each test starts a server it knows. A cluster can give a
+//! hot standby of itself ([`ThrowawayCluster::start_standby`]: `pg_basebackup -R`, streaming
+//! replication over the loopback). With TLS, a CA and a server certificate
 //! are generated per cluster (rcgen); the app connects as a password role (SCRAM, so over
 //! TLS the channel binding is exercised as it is against RDS).
 //!
-//! Needs PostgreSQL's server binaries: `initdb` and `pg_ctl` on PATH, else the highest
+//! Needs PostgreSQL's server binaries: `initdb`, `pg_ctl` (and `pg_basebackup` for a standby) on PATH, else the highest
 //! `/usr/lib/postgresql/<version>/bin` (Debian, Ubuntu and the GitHub runners), else
 //! `POSTECH_PG_BINDIR`. Run as root, the server runs as the `postgres` user (initdb refuses
 //! root).
@@ -79,6 +81,69 @@ impl ThrowawayCluster {
         cluster.start_server();
         cluster.create_app_role().await;
         cluster
+    }
+
+    /// A hot standby of this cluster, streaming from it: `pg_basebackup -R` (the standby
+    /// signal and `primary_conninfo` over this cluster's Unix socket, as the superuser), then
+    /// started on its own free port, waiting until it accepts read-only connections. Role
+    /// `app` and its password come with the copy.
+    #[allow(dead_code)] // The read replica tests', not the TLS tests' nor the drill's.
+    pub fn start_standby(&self) -> Self {
+        let directory = std::env::temp_dir().join(format!("postech-pg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&directory).unwrap();
+        let port = free_port();
+        let standby = Self {
+            bin: self.bin.clone(),
+            as_postgres_user: self.as_postgres_user,
+            port,
+            password: self.password.clone(),
+            options: format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -k {} -c ssl=off -c fsync=off -c hot_standby=on",
+                path(&directory),
+            ),
+            directory,
+        };
+        standby.hand_over(&standby.directory);
+        self.run(
+            "pg_basebackup",
+            &[
+                "-h",
+                path(&self.directory),
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                path(&standby.data()),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+        );
+        standby.start_server();
+        standby
+    }
+
+    /// The first column of the first row of `query`, as text, run as the superuser (NULL:
+    /// `None`).
+    #[allow(dead_code)] // The read replica tests'.
+    pub async fn admin_query(&self, query: &str) -> Option<String> {
+        let admin = format!(
+            "host={} port={} user=postgres dbname=postgres",
+            path(&self.directory),
+            self.port
+        );
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        let row = client.query_one(query, &[]).await.unwrap();
+        let value: Option<String> = row.get(0);
+        drop(client);
+        driver.await.unwrap().unwrap();
+        value
     }
 
     /// Starts the server (again), waiting until it accepts connections.
@@ -269,9 +334,19 @@ fn server_binaries() -> PathBuf {
     if let Some(bin) = std::env::var_os("POSTECH_PG_BINDIR") {
         return PathBuf::from(bin);
     }
+    // Where `initdb` on PATH really is: a PATH holding links to two of the binaries (as
+    // /usr/local/bin here) must not hide the others (`pg_basebackup`) beside the real ones.
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+            .map(|dir| {
+                dir.join("initdb")
+                    .canonicalize()
+                    .ok()
+                    .and_then(|initdb| initdb.parent().map(Path::to_path_buf))
+                    .filter(|real| real.join("pg_ctl").is_file())
+                    .unwrap_or(dir)
+            })
     });
     if let Some(bin) = on_path {
         return bin;

@@ -129,6 +129,7 @@ pub fn settings_for_url(
             acquire_timeout: pool.acquire_timeout,
             tls: Default::default(),
         },
+        database_reader: None,
         auth,
         cognito,
         payments,

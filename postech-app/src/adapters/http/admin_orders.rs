@@ -124,7 +124,11 @@ async fn queue(
     state: &AppState,
     query: &KitchenPageQuery,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    let queue = orders::kitchen_queue(&state.pool, query.page()?).await?;
+    let page = query.page()?;
+    let queue = state
+        .reads
+        .read(move |pool| async move { orders::kitchen_queue(&pool, page).await })
+        .await?;
     Ok(web::Json(
         queue
             .into_iter()

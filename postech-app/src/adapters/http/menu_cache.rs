@@ -10,6 +10,14 @@
 //! database, as without a cache — a lost notification connection never leaves a stale menu
 //! behind. A read that raced a notification is answered but not kept: the generation it
 //! started under is checked, not the one it ended under.
+//!
+//! With a read replica, the lists that are kept are still read on the writer (the primary).
+//! A notification is sent at the writer's commit; a refill it triggers on a replica could run
+//! before the replica has replayed that commit, and the stale list would then be kept as
+//! current until the next notification or `max_age` — and a hot standby cannot `LISTEN`, so
+//! notifications cannot be heard where the replica's replay stands. Only the answers that are
+//! not kept (notifications not heard: every request reads) go through the replica, within its
+//! lag bound (`adapters::postgres::replica`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -72,6 +80,13 @@ struct Entry {
 struct Slot {
     entry: RwLock<Option<Arc<Entry>>>,
     refill: tokio::sync::Mutex<()>,
+}
+
+/// Whether a read is kept in the cache: only then must it be read on the writer.
+#[derive(Clone, Copy)]
+enum Keep {
+    Yes,
+    No,
 }
 
 /// Where an answer came from, for `menu_cache_requests_total{result}`.
@@ -156,8 +171,9 @@ impl MenuCache {
             return Ok(prepared);
         }
         if inner.trusted_epoch().is_none() {
-            // Notifications are not being heard: nothing read now could be trusted later.
-            let prepared = inner.read(category, prepare).await?;
+            // Notifications are not being heard: nothing read now could be trusted later, and
+            // an answer given once may come from the replica.
+            let prepared = inner.read(category, prepare, Keep::No).await?;
             inner.count(Source::Database);
             return Ok(prepared);
         }
@@ -169,7 +185,7 @@ impl MenuCache {
         // Taken before the read: a notification arriving during it makes the entry stale.
         let generation = inner.generation.load(Ordering::SeqCst);
         let epoch = inner.trusted_epoch();
-        let prepared = inner.read(category, prepare).await?;
+        let prepared = inner.read(category, prepare, Keep::Yes).await?;
         match epoch {
             Some(epoch) => {
                 let entry = Entry {
@@ -220,8 +236,12 @@ impl Inner {
         &self,
         category: Option<Category>,
         prepare: fn(Vec<Product>) -> Result<Vec<u8>, serde_json::Error>,
+        keep: Keep,
     ) -> Result<Prepared, UseCaseError> {
-        let products = self.catalog.list_active(category).await?;
+        let products = match keep {
+            Keep::Yes => self.catalog.list_active(category).await?,
+            Keep::No => self.catalog.list_active_for_one_answer(category).await?,
+        };
         let body = prepare(products).map_err(|error| PortError::Unexpected {
             dependency: "json",
             cause: error.to_string(),

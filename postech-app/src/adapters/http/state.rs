@@ -2,7 +2,7 @@
 
 use crate::adapters::http::menu_cache::MenuCache;
 use crate::adapters::http::metrics::HttpMetrics;
-use crate::adapters::postgres::PgPool;
+use crate::adapters::postgres::{PgPool, ReadPools};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
@@ -15,6 +15,9 @@ pub struct AppState {
     /// Plain reads with no rule (the kitchen list, a customer's orders, the staff product
     /// list) go from their handler to `adapters::postgres` with it; readiness pings it.
     pub pool: PgPool,
+    /// The read-only routes' reads (the kitchen list): the replica when it may answer, else
+    /// the writer.
+    pub reads: ReadPools,
     /// Menu use cases.
     pub catalog: Catalog,
     /// The public product list as prepared answers.

@@ -12,6 +12,7 @@ pub mod orders;
 pub mod payments;
 mod pool_metrics;
 pub mod products;
+pub mod replica;
 pub mod seed;
 pub mod tls;
 
@@ -31,6 +32,7 @@ use crate::application::error::PortError;
 pub use codes::order_status_code;
 pub use connect::{ConnectionSetupError, PgConnector};
 pub use pool_metrics::PoolCollector;
+pub use replica::{ReadOutcome, ReadPools};
 
 const DEPENDENCY: &str = "database";
 
