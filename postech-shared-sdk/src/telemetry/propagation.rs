@@ -132,7 +132,7 @@ pub fn inject_trace_context_with(context: &Context, mut set_header: impl FnMut(&
 /// assert!(parent.is_remote());
 /// ```
 pub fn extract_xray_trace_context(value: &str) -> Context {
-    match opentelemetry_aws::trace::span_context_from_str(value) {
+    match opentelemetry_aws::trace::xray_propagator::span_context_from_str(value) {
         // X-Ray's vendor keys (e.g. `Lineage`) ride in the trace state, which W3C would then
         // forward as `tracestate`; none of ours needs them.
         Some(span_context) if span_context.is_valid() => {

@@ -261,7 +261,10 @@ fn closure_based_helpers_round_trip_like_the_header_map_ones() {
 }
 
 /// The sampler's decision for a span whose parent is `parent` (a remote or local context).
-fn decision(ratio: f64, parent: &opentelemetry::Context) -> opentelemetry::trace::SamplingDecision {
+fn decision(
+    ratio: f64,
+    parent: &opentelemetry::Context,
+) -> opentelemetry_sdk::trace::SamplingDecision {
     use opentelemetry_sdk::trace::ShouldSample as _;
     let trace_id = parent.span().span_context().trace_id();
     sampler(ratio)
@@ -296,7 +299,7 @@ fn context_with_flag(sampled: bool, remote: bool) -> opentelemetry::Context {
 
 #[test]
 fn a_remote_sampled_flag_neither_forces_nor_suppresses_sampling() {
-    use opentelemetry::trace::SamplingDecision::{Drop, RecordAndSample};
+    use opentelemetry_sdk::trace::SamplingDecision::{Drop, RecordAndSample};
     // The caller says "sampled", our ratio says no: not recorded.
     assert_eq!(decision(0.0, &context_with_flag(true, true)), Drop);
     // The caller says "not sampled", our ratio says yes: recorded.
@@ -338,8 +341,16 @@ fn outgoing_flag(sampling_ratio: f64, incoming: &str) -> String {
 fn a_client_traceparent_keeps_the_trace_id_but_not_the_sampling_decision() {
     let sampled = format!("00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-01");
     let not_sampled = format!("00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-00");
-    assert_eq!(outgoing_flag(0.0, &sampled), "00", "sampled=01 does not force");
-    assert_eq!(outgoing_flag(1.0, &not_sampled), "01", "sampled=00 does not suppress");
+    assert_eq!(
+        outgoing_flag(0.0, &sampled),
+        "00",
+        "sampled=01 does not force"
+    );
+    assert_eq!(
+        outgoing_flag(1.0, &not_sampled),
+        "01",
+        "sampled=00 does not suppress"
+    );
 }
 
 const XRAY_HEADER: &str =
@@ -378,7 +389,10 @@ fn upstream_context_prefers_a_valid_xray_header_then_traceparent() {
         .trace_id()
         .to_string()
     };
-    assert_eq!(trace_id_with(XRAY_HEADER), "5759e988bd862e3fe1be46a994272793");
+    assert_eq!(
+        trace_id_with(XRAY_HEADER),
+        "5759e988bd862e3fe1be46a994272793"
+    );
     assert_eq!(trace_id_with("Root=garbage"), PARENT_TRACE_ID);
 }
 
@@ -396,10 +410,7 @@ fn a_flush_delivers_the_ended_spans_before_it_returns() {
     let spans = receiver.spans();
     assert_eq!(spans.len(), 1, "{spans:?}");
     assert_eq!(spans[0].name, "invocation");
-    assert_eq!(
-        crate::local_otlp::hex(&spans[0].trace_id),
-        PARENT_TRACE_ID
-    );
+    assert_eq!(crate::local_otlp::hex(&spans[0].trace_id), PARENT_TRACE_ID);
     assert_eq!(
         crate::local_otlp::hex(&spans[0].parent_span_id),
         PARENT_SPAN_ID
