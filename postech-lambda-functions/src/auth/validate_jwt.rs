@@ -26,8 +26,8 @@ use lambda_http::http::{HeaderMap, Method, header};
 use lambda_runtime::LambdaEvent;
 use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
 use postech_shared_sdk::telemetry::SpanFlusher;
-use tracing::Instrument as _;
 use postech_shared_sdk::token::{AuthMethod, Role, VerifiedToken};
+use tracing::Instrument as _;
 
 use crate::config::{AuthorizerSettings, ConfigError, PaymentSimulator};
 use crate::invocation::{flushed, invocation_span};
