@@ -96,7 +96,10 @@ fn request_span(spans: &[Span], request_id: &str) -> Span {
 /// The request id the app answered with.
 fn request_id_of(response: reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::OK);
-    response.headers()["x-request-id"].to_str().unwrap().to_owned()
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The root span of the request answered with `request_id`.
@@ -174,7 +177,10 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
             .await
             .unwrap(),
     );
-    assert_eq!(upstream_id, "upstream-w3c-request", "the request id is kept");
+    assert_eq!(
+        upstream_id, "upstream-w3c-request",
+        "the request id is kept"
+    );
     assert_eq!(gateway_id, "gateway-xray-request");
 
     // The batch exporter sends every few seconds: wait for both roots and their children.
@@ -260,7 +266,10 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
     // The upstream context is the root span's parent; the request id stays the caller's.
     let upstream_root = request_span(&spans, &upstream_id);
     assert_eq!(hex(&upstream_root.trace_id), &UPSTREAM_TRACEPARENT[3..35]);
-    assert_eq!(hex(&upstream_root.parent_span_id), &UPSTREAM_TRACEPARENT[36..52]);
+    assert_eq!(
+        hex(&upstream_root.parent_span_id),
+        &UPSTREAM_TRACEPARENT[36..52]
+    );
     let gateway_root = request_span(&spans, &gateway_id);
     assert_eq!(
         hex(&gateway_root.trace_id),
