@@ -41,6 +41,7 @@ async fn registration_and_checkout_logs_have_request_ids_and_no_cpf_in_clear() {
             // Debug everywhere: the CPF must stay out even when operators turn logs up.
             log_filter: "debug".to_owned(),
             otlp_endpoint: None,
+            sampling_ratio: 1.0,
         },
         move || writer.clone(),
     )

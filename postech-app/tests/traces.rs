@@ -19,104 +19,19 @@ mod helpers;
 #[allow(dead_code, unused_imports)]
 mod mercadopago_double;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use helpers::{BURGERS, CPF_A, CPF_A_DIGITS, TestApp, checkout_body};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::trace::v1::Span;
+use postech_shared_sdk::local_otlp::{KeyValue, OtlpReceiver, Span, attribute, hex, text};
 use postech_shared_sdk::telemetry::{self, TelemetryConfig};
-use prost::Message;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-/// The spans an OTLP/HTTP exporter sent to this process.
-#[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<Span>>>);
-
-impl Received {
-    fn spans(&self) -> Vec<Span> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// A minimal OTLP/HTTP trace receiver on a free loopback port: reads each HTTP/1.1 request,
-/// decodes its protobuf body and answers 200 with an empty export response.
-fn start_receiver() -> (String, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let received = Received::default();
-    let sink = received.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let sink = sink.clone();
-            std::thread::spawn(move || serve(stream, &sink));
-        }
-    });
-    (endpoint, received)
-}
-
-fn serve(stream: TcpStream, sink: &Received) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0;
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).unwrap();
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        assert!(
-            request_line.starts_with("POST /v1/traces "),
-            "unexpected request {request_line:?}"
-        );
-        let export = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
-        let spans = export
-            .resource_spans
-            .into_iter()
-            .flat_map(|resource| resource.scope_spans)
-            .flat_map(|scope| scope.spans);
-        sink.0.lock().unwrap().extend(spans);
-        writer
-            .write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n",
-            )
-            .unwrap();
-    }
-}
-
-fn text(value: &Option<AnyValue>) -> String {
-    match value.as_ref().and_then(|value| value.value.as_ref()) {
-        Some(any_value::Value::StringValue(text)) => text.clone(),
-        Some(any_value::Value::IntValue(number)) => number.to_string(),
-        Some(other) => format!("{other:?}"),
-        None => String::new(),
-    }
-}
-
-fn attribute(span: &Span, key: &str) -> Option<String> {
-    span.attributes
-        .iter()
-        .find(|attribute| attribute.key == key)
-        .map(|attribute| text(&attribute.value))
-}
+/// What an upstream hop sends: a W3C parent (another service in the cluster, a local caller)…
+const UPSTREAM_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// …or, behind the API Gateway, its X-Ray context (the trace the authorizer's span is on).
+const GATEWAY_XRAY_TRACE: &str =
+    "Root=1-6759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
 
 /// Every attribute of the span and of its events, as `key=value` text.
 fn all_attributes(span: &Span) -> Vec<String> {
@@ -169,6 +84,24 @@ fn child_names(spans: &[Span], parent: &Span) -> Vec<String> {
         .collect()
 }
 
+/// The request's span (root in this service) of the request answered with `request_id`.
+fn request_span(spans: &[Span], request_id: &str) -> Span {
+    spans
+        .iter()
+        .find(|span| attribute(span, "request_id").as_deref() == Some(request_id))
+        .unwrap_or_else(|| panic!("no span with request_id {request_id}"))
+        .clone()
+}
+
+/// The request id the app answered with.
+fn request_id_of(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// The root span of the request answered with `request_id`.
 fn root_of(spans: &[Span], request_id: &str) -> Span {
     spans
@@ -183,13 +116,14 @@ fn root_of(spans: &[Span], request_id: &str) -> Span {
 
 #[tokio::test]
 async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens() {
-    let (endpoint, received) = start_receiver();
+    let received = OtlpReceiver::start().unwrap();
     let _telemetry = telemetry::init_with_writer(
         TelemetryConfig {
             service_name: "postech-app-traces-test".to_owned(),
             service_version: "test".to_owned(),
             log_filter: "info".to_owned(),
-            otlp_endpoint: Some(endpoint),
+            otlp_endpoint: Some(received.endpoint().to_owned()),
+            sampling_ratio: 1.0,
         },
         std::io::sink,
     )
@@ -220,6 +154,35 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
     assert_eq!(qr.status(), StatusCode::OK);
     let qr_id = qr.headers()["x-request-id"].to_str().unwrap().to_owned();
 
+    // A request continuing an upstream W3C trace, and one behind the gateway: X-Ray context
+    // plus the gateway's overwrite of a client's traceparent (infra/app-routes.yml of
+    // postech-lambda-functions).
+    let upstream_id = request_id_of(
+        app.request(Method::GET, "/v1/api/categorias")
+            .header("traceparent", UPSTREAM_TRACEPARENT)
+            .header("x-request-id", "upstream-w3c-request")
+            .send()
+            .await
+            .unwrap(),
+    );
+    let gateway_id = request_id_of(
+        app.request(Method::GET, "/v1/api/categorias")
+            .header("x-amzn-trace-id", GATEWAY_XRAY_TRACE)
+            .header(
+                "traceparent",
+                "00-00000000000000000000000000000000-0000000000000000-00",
+            )
+            .header("x-request-id", "gateway-xray-request")
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        upstream_id, "upstream-w3c-request",
+        "the request id is kept"
+    );
+    assert_eq!(gateway_id, "gateway-xray-request");
+
     // The batch exporter sends every few seconds: wait for both roots and their children.
     let arrived = common::eventually(Duration::from_secs(30), || {
         let spans = received.spans();
@@ -230,7 +193,12 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
             "mercadopago create_payment",
         ]
         .iter()
-        .all(|name| spans.iter().any(|span| span.name == *name));
+        .all(|name| spans.iter().any(|span| span.name == *name))
+            && [&upstream_id, &gateway_id].iter().all(|id| {
+                spans
+                    .iter()
+                    .any(|span| attribute(span, "request_id").as_deref() == Some(id.as_str()))
+            });
         async move { all_there }
     })
     .await;
@@ -294,6 +262,21 @@ async fn a_checkout_and_a_qr_code_export_connected_traces_without_cpf_or_tokens(
         attribute(call, "http.response.status_code").as_deref(),
         Some("201")
     );
+
+    // The upstream context is the root span's parent; the request id stays the caller's.
+    let upstream_root = request_span(&spans, &upstream_id);
+    assert_eq!(hex(&upstream_root.trace_id), &UPSTREAM_TRACEPARENT[3..35]);
+    assert_eq!(
+        hex(&upstream_root.parent_span_id),
+        &UPSTREAM_TRACEPARENT[36..52]
+    );
+    let gateway_root = request_span(&spans, &gateway_id);
+    assert_eq!(
+        hex(&gateway_root.trace_id),
+        "6759e988bd862e3fe1be46a994272793",
+        "the gateway's X-Ray trace, as W3C"
+    );
+    assert_eq!(hex(&gateway_root.parent_span_id), "53995c3f42cd8ad8");
 
     // No CPF (bare or punctuated) and no token anywhere in what was exported.
     let forbidden = [

@@ -111,6 +111,18 @@ const REQUEST_ID: (&str, &str) = (
     "context.requestId",
 );
 
+/// The client's W3C trace headers, overwritten on every request to the app: an all-zero
+/// `traceparent` is invalid by the W3C rules, so the app ignores it (and any `tracestate`) and
+/// joins the gateway's X-Ray trace (`X-Amzn-Trace-Id`, which X-Ray tracing adds) instead. A
+/// client thereby neither picks the trace id the app's spans land in nor asks for sampling.
+const CLIENT_TRACE_OVERWRITES: [(&str, &str); 2] = [
+    (
+        "integration.request.header.traceparent",
+        "'00-00000000000000000000000000000000-0000000000000000-00'",
+    ),
+    ("integration.request.header.tracestate", "'-'"),
+];
+
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: check_route_table <cloudformation template JSON>");
@@ -311,6 +323,13 @@ fn app_integration_problems(method: &RestMethod) -> Vec<String> {
             "{id}: the app does not get the gateway's request id ({} = {})",
             REQUEST_ID.0, REQUEST_ID.1
         ));
+    }
+    for (header, overwrite) in CLIENT_TRACE_OVERWRITES {
+        if parameters[header] != overwrite {
+            problems.push(format!(
+                "{id}: the client's trace header reaches the app ({header} must be {overwrite})"
+            ));
+        }
     }
     for header in IDENTITY_HEADERS {
         let value = parameters[format!("integration.request.header.{header}")].as_str();
@@ -531,7 +550,9 @@ mod tests {
                 json!({
                     "integration.request.header.x-postech-subject": "context.authorizer.sub",
                     "integration.request.header.x-postech-role": "context.authorizer.role",
-                    "integration.request.header.x-request-id": "context.requestId"
+                    "integration.request.header.x-request-id": "context.requestId",
+                    "integration.request.header.traceparent": CLIENT_TRACE_OVERWRITES[0].1,
+                    "integration.request.header.tracestate": CLIENT_TRACE_OVERWRITES[1].1
                 }),
             )
         } else {
@@ -540,7 +561,9 @@ mod tests {
                 json!({
                     "integration.request.header.x-postech-subject": "'anonymous'",
                     "integration.request.header.x-postech-role": "'anonymous'",
-                    "integration.request.header.x-request-id": "context.requestId"
+                    "integration.request.header.x-request-id": "context.requestId",
+                    "integration.request.header.traceparent": CLIENT_TRACE_OVERWRITES[0].1,
+                    "integration.request.header.tracestate": CLIENT_TRACE_OVERWRITES[1].1
                 }),
             )
         };
@@ -681,13 +704,34 @@ mod tests {
     #[test]
     fn an_identity_header_a_client_could_set_is_refused() {
         let mut method = app_method("PathOwnProfile", "GET", "/v1/api/clientes/me", true);
-        method["Properties"]["Integration"]["RequestParameters"] =
-            json!({ "integration.request.header.x-request-id": "context.requestId" });
+        let parameters = method["Properties"]["Integration"]["RequestParameters"]
+            .as_object_mut()
+            .expect("parameters");
+        for header in IDENTITY_HEADERS {
+            parameters.remove(&format!("integration.request.header.{header}"));
+        }
         let problems = method_problems_of(
             &template("staging", "routed", &[("MethodOwnProfile", method)]),
             true,
         );
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_client_trace_header_reaching_the_app_is_refused() {
+        for (header, _) in CLIENT_TRACE_OVERWRITES {
+            let mut method = app_method("PathProducts", "GET", "/v1/api/produtos", false);
+            let parameters = method["Properties"]["Integration"]["RequestParameters"]
+                .as_object_mut()
+                .expect("parameters");
+            parameters.remove(header);
+            let problems = method_problems_of(
+                &template("staging", "routed", &[("MethodProducts", method)]),
+                true,
+            );
+            assert_eq!(problems.len(), 1, "{header}: {problems:?}");
+            assert!(problems[0].contains(header), "{problems:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   rotation needs no redeploy.
 //! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.
 //! * [`logging`] — the SDK's telemetry with a log filter no `RUST_LOG` can open to payloads.
+//! * [`invocation`] — each invocation's span on the gateway's trace, exported before it answers.
 //!
 //! The binaries in `src/bin` only wire these together: `authenticate` and `validate_jwt` are
 //! the Lambda functions, `postech-auth-local` the local server.
@@ -16,6 +17,7 @@
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod invocation;
 pub mod keys;
 pub mod local_http;
 pub mod logging;

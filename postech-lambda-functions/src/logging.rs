@@ -120,6 +120,7 @@ mod tests {
             service_version: "0".into(),
             log_filter: payload_safe_log_filter(rust_log),
             otlp_endpoint: None,
+            sampling_ratio: 1.0,
         };
         let (subscriber, _guard) =
             telemetry::build_subscriber(&config, move || writer.clone()).expect("valid filter");

@@ -51,6 +51,7 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
             service_name: "log-capture-test".into(),
             service_version: "0".into(),
             log_filter: payload_safe_log_filter("trace"),
+            sampling_ratio: 1.0,
             otlp_endpoint: None,
         },
         move || writer.clone(),

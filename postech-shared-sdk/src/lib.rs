@@ -16,6 +16,8 @@ pub mod customer;
 pub mod ids;
 #[cfg(feature = "local-aws")]
 pub mod local_aws;
+#[cfg(feature = "local-aws")]
+pub mod local_otlp;
 pub mod money;
 pub mod order;
 pub mod secrets;

@@ -32,10 +32,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use postech_shared_sdk::cognito::{CallerContext, CognitoClient, PendingChallenge};
 use postech_shared_sdk::secrets::EnvSource;
-use postech_shared_sdk::telemetry::set_parent_from_headers;
+use postech_shared_sdk::telemetry::{SpanFlusher, set_parent_from_headers};
 use tracing::Instrument;
 
 use crate::config::{AuthenticateSettings, ConfigError};
+use crate::invocation::{flushed, parent_on_invocation_trace};
 use crate::keys::{KeyError, SigningKeys};
 
 /// The routes of this function.
@@ -127,7 +128,20 @@ impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
         }
     }
 
+    /// The Lambda function's handler: [`handle`](Self::handle), then this invocation's spans
+    /// exported before the answer goes back (`crate::invocation`).
+    pub async fn handle_invocation(
+        &self,
+        request: Request,
+        flusher: &SpanFlusher,
+    ) -> Response<Body> {
+        flushed(flusher, self.handle(request)).await
+    }
+
     /// Answers one request. Never fails: every error is an HTTP answer.
+    ///
+    /// Its span continues the invocation's X-Ray trace under Lambda (the request carries the
+    /// Lambda context); the local server has none, and continues the caller's `traceparent`.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let request_id = request_id(&request);
         let path = route_path(&request);
@@ -138,7 +152,10 @@ impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
             return ApiError::MethodNotAllowed.into_response();
         }
         let span = tracing::info_span!("authenticate", route = route.as_str(), %request_id);
-        set_parent_from_headers(&span, request.headers());
+        match request.lambda_context_ref() {
+            Some(context) => parent_on_invocation_trace(&span, context),
+            None => set_parent_from_headers(&span, request.headers()),
+        }
         async {
             match self.answer(route, &request, &request_id).await {
                 Ok(response) => response,

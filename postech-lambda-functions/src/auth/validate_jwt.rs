@@ -23,10 +23,14 @@ pub use route_access::RouteAccess;
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_http::http::{HeaderMap, Method, header};
+use lambda_runtime::LambdaEvent;
 use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
+use postech_shared_sdk::telemetry::SpanFlusher;
 use postech_shared_sdk::token::{AuthMethod, Role, VerifiedToken};
+use tracing::Instrument as _;
 
 use crate::config::{AuthorizerSettings, ConfigError, PaymentSimulator};
+use crate::invocation::{flushed, invocation_span};
 
 /// The event API Gateway sends a REST API REQUEST authorizer.
 pub type AuthorizerRequest = ApiGatewayCustomAuthorizerRequestTypeRequest;
@@ -74,6 +78,18 @@ impl Authorizer {
             payment_simulator: settings.payment_simulator,
             default_staff_usage_key: settings.default_staff_usage_key.clone(),
         }
+    }
+
+    /// The Lambda function's handler: [`authorize`](Self::authorize) in the invocation's span
+    /// (on the gateway's trace), whose spans are exported before the answer goes back
+    /// (`crate::invocation`).
+    pub async fn handle_invocation(
+        &self,
+        event: LambdaEvent<AuthorizerRequest>,
+        flusher: &SpanFlusher,
+    ) -> Result<AuthorizerResponse, AuthorizerError> {
+        let span = invocation_span("validate_jwt", &event.context);
+        flushed(flusher, self.authorize(&event.payload).instrument(span)).await
     }
 
     /// Answers one authorizer event: a policy, or [`AuthorizerError::Unauthorized`] (401).

@@ -9,7 +9,7 @@ use postech_shared_sdk::secrets::ProcessEnv;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let _telemetry = init_telemetry("postech-authenticate", env!("CARGO_PKG_VERSION"))?;
+    let telemetry = init_telemetry("postech-authenticate", env!("CARGO_PKG_VERSION"))?;
     // Built once per cold start and borrowed by every invocation.
     let sdk_config = load_sdk_config().await;
     let authenticator = Authenticator::from_env(&ProcessEnv, &sdk_config)
@@ -17,8 +17,9 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "authenticate cannot start"))?;
     tracing::info!("authenticate ready");
     let authenticator = &authenticator;
+    let flusher = &telemetry.span_flusher();
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(authenticator.handle(request).await)
+        Ok::<_, Error>(authenticator.handle_invocation(request, flusher).await)
     }))
     .await
 }

@@ -8,7 +8,7 @@ use postech_shared_sdk::secrets::ProcessEnv;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let _telemetry = init_telemetry("postech-validate-jwt", env!("CARGO_PKG_VERSION"))?;
+    let telemetry = init_telemetry("postech-validate-jwt", env!("CARGO_PKG_VERSION"))?;
     // Built once per cold start and borrowed by every invocation.
     let sdk_config = load_sdk_config().await;
     let authorizer = Authorizer::from_env(&ProcessEnv, &sdk_config)
@@ -16,11 +16,12 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "validate_jwt cannot start"))?;
     tracing::info!("validate_jwt ready");
     let authorizer = &authorizer;
+    let flusher = &telemetry.span_flusher();
     // An `Err(Unauthorized)` reaches the Runtime API as an error whose message API Gateway
     // turns into its 401 response.
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<AuthorizerRequest>| async move {
-            authorizer.authorize(&event.payload).await
+            authorizer.handle_invocation(event, flusher).await
         },
     ))
     .await

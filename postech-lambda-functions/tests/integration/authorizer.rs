@@ -17,7 +17,7 @@ fn method_arn(method: &str, path: &str) -> String {
 }
 
 /// A REST API authorizer event for `method path`, with these extra headers.
-fn event_with(method: &str, path: &str, headers: &[(&str, &str)]) -> AuthorizerRequest {
+pub(crate) fn event_with(method: &str, path: &str, headers: &[(&str, &str)]) -> AuthorizerRequest {
     let mut event = fixture("authorizer_rest_request.json");
     event["path"] = json!(path);
     event["httpMethod"] = json!(method);

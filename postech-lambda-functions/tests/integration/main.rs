@@ -9,6 +9,7 @@ mod admin_login;
 mod authorizer;
 mod authorizer_binary;
 mod customer_login;
+mod edge_traces;
 mod key_rotation;
 mod local_server;
 mod revocation;

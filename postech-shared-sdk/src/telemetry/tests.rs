@@ -41,6 +41,7 @@ fn config(log_filter: &str, otlp_endpoint: Option<&str>) -> TelemetryConfig {
         service_version: "0.0.0".into(),
         log_filter: log_filter.into(),
         otlp_endpoint: otlp_endpoint.map(str::to_owned),
+        sampling_ratio: DEFAULT_SAMPLING_RATIO,
     }
 }
 
@@ -141,6 +142,28 @@ fn config_from_environment_defaults_to_info_and_no_export() {
 }
 
 #[test]
+fn sampling_ratio_comes_from_the_environment_and_is_validated() {
+    let from = |value: &str| {
+        let value = value.to_owned();
+        TelemetryConfig::from_lookup("svc", "1", move |name| {
+            (name == SAMPLING_RATIO_ENV).then(|| value.clone())
+        })
+    };
+    assert_eq!(from("").sampling_ratio, DEFAULT_SAMPLING_RATIO);
+    assert_eq!(from(" 0.25 ").sampling_ratio, 0.25);
+    for invalid in ["often", "1.5", "-0.1"] {
+        let error = build_subscriber(&from(invalid), io::sink)
+            .err()
+            .unwrap_or_else(|| panic!("{invalid} accepted"));
+        assert!(
+            matches!(error, TelemetryError::InvalidSamplingRatio(_)),
+            "{invalid}: {error}"
+        );
+        assert!(error.to_string().contains(SAMPLING_RATIO_ENV), "{error}");
+    }
+}
+
+#[test]
 fn traces_go_to_the_signal_path_of_the_base_endpoint() {
     assert_eq!(
         traces_endpoint("http://jaeger:4318"),
@@ -234,5 +257,162 @@ fn closure_based_helpers_round_trip_like_the_header_map_ones() {
     assert!(
         written.contains(&("traceparent".to_owned(), expected)),
         "{written:?}"
+    );
+}
+
+/// The sampler's decision for a span whose parent is `parent` (a remote or local context).
+fn decision(
+    ratio: f64,
+    parent: &opentelemetry::Context,
+) -> opentelemetry_sdk::trace::SamplingDecision {
+    use opentelemetry_sdk::trace::ShouldSample as _;
+    let trace_id = parent.span().span_context().trace_id();
+    sampler(ratio)
+        .should_sample(
+            Some(parent),
+            trace_id,
+            "request",
+            &opentelemetry::trace::SpanKind::Server,
+            &[],
+            &[],
+        )
+        .decision
+}
+
+fn context_with_flag(sampled: bool, remote: bool) -> opentelemetry::Context {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    let span_context = SpanContext::new(
+        TraceId::from_hex(PARENT_TRACE_ID).expect("hex"),
+        SpanId::from_hex(PARENT_SPAN_ID).expect("hex"),
+        flags,
+        remote,
+        TraceState::default(),
+    );
+    // The span context's own flag tells the sampler whether the parent is remote.
+    opentelemetry::Context::new().with_remote_span_context(span_context)
+}
+
+#[test]
+fn a_remote_sampled_flag_neither_forces_nor_suppresses_sampling() {
+    use opentelemetry_sdk::trace::SamplingDecision::{Drop, RecordAndSample};
+    // The caller says "sampled", our ratio says no: not recorded.
+    assert_eq!(decision(0.0, &context_with_flag(true, true)), Drop);
+    // The caller says "not sampled", our ratio says yes: recorded.
+    assert_eq!(
+        decision(1.0, &context_with_flag(false, true)),
+        RecordAndSample
+    );
+    // A parent in this process is followed, so a trace is never cut in the middle.
+    assert_eq!(
+        decision(0.0, &context_with_flag(true, false)),
+        RecordAndSample
+    );
+    assert_eq!(decision(1.0, &context_with_flag(false, false)), Drop);
+}
+
+/// The flag of the `traceparent` this process would send on after receiving `incoming`.
+fn outgoing_flag(sampling_ratio: f64, incoming: &str) -> String {
+    let config = TelemetryConfig {
+        sampling_ratio,
+        ..config("info", None)
+    };
+    let (subscriber, _guard) = build_subscriber(&config, io::sink).expect("subscriber");
+    let mut headers = HeaderMap::new();
+    headers.insert("traceparent", incoming.parse().expect("ASCII"));
+    let outgoing = tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("request");
+        set_parent_from_headers(&span, &headers);
+        let _entered = span.enter();
+        let mut outgoing = HeaderMap::new();
+        inject_current_trace_context(&mut outgoing);
+        outgoing
+    });
+    let traceparent = outgoing["traceparent"].to_str().expect("ASCII").to_owned();
+    assert!(traceparent.contains(PARENT_TRACE_ID), "{traceparent}");
+    traceparent.rsplit('-').next().expect("flags").to_owned()
+}
+
+#[test]
+fn a_client_traceparent_keeps_the_trace_id_but_not_the_sampling_decision() {
+    let sampled = format!("00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-01");
+    let not_sampled = format!("00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-00");
+    assert_eq!(
+        outgoing_flag(0.0, &sampled),
+        "00",
+        "sampled=01 does not force"
+    );
+    assert_eq!(
+        outgoing_flag(1.0, &not_sampled),
+        "01",
+        "sampled=00 does not suppress"
+    );
+}
+
+const XRAY_HEADER: &str =
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1";
+
+#[test]
+fn the_xray_header_becomes_a_remote_parent_with_the_same_ids() {
+    let context = extract_xray_trace_context(XRAY_HEADER);
+    let parent = context.span().span_context().clone();
+    assert!(parent.is_valid() && parent.is_remote());
+    assert_eq!(
+        parent.trace_id().to_string(),
+        "5759e988bd862e3fe1be46a994272793"
+    );
+    assert_eq!(parent.span_id().to_string(), "53995c3f42cd8ad8");
+    assert_eq!(parent.trace_state().header(), "", "no X-Ray keys forwarded");
+
+    for malformed in ["", "Root=1-nothex;Parent=53995c3f42cd8ad8", "Sampled=1"] {
+        let context = extract_xray_trace_context(malformed);
+        assert!(!context.span().span_context().is_valid(), "{malformed}");
+    }
+}
+
+#[test]
+fn upstream_context_prefers_a_valid_xray_header_then_traceparent() {
+    let traceparent = format!("00-{PARENT_TRACE_ID}-{PARENT_SPAN_ID}-01");
+    let trace_id_with = |xray: &'static str| {
+        let traceparent = traceparent.clone();
+        extract_upstream_trace_context_with(move |name| match name {
+            XRAY_TRACE_HEADER => Some(xray.to_owned()),
+            "traceparent" => Some(traceparent.clone()),
+            _ => None,
+        })
+        .span()
+        .span_context()
+        .trace_id()
+        .to_string()
+    };
+    assert_eq!(
+        trace_id_with(XRAY_HEADER),
+        "5759e988bd862e3fe1be46a994272793"
+    );
+    assert_eq!(trace_id_with("Root=garbage"), PARENT_TRACE_ID);
+}
+
+#[test]
+fn a_flush_delivers_the_ended_spans_before_it_returns() {
+    let receiver = crate::local_otlp::OtlpReceiver::start().expect("receiver");
+    let config = config("info", Some(receiver.endpoint()));
+    let (subscriber, guard) = build_subscriber(&config, io::sink).expect("subscriber");
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("invocation");
+        set_parent_from_headers(&span, &headers_with_parent());
+        span.in_scope(|| tracing::info!("work"));
+    });
+    guard.span_flusher().flush().expect("flushed");
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    assert_eq!(spans[0].name, "invocation");
+    assert_eq!(crate::local_otlp::hex(&spans[0].trace_id), PARENT_TRACE_ID);
+    assert_eq!(
+        crate::local_otlp::hex(&spans[0].parent_span_id),
+        PARENT_SPAN_ID
     );
 }

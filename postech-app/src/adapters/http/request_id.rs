@@ -147,12 +147,20 @@ where
     }
 }
 
-/// Joins the caller's W3C trace (`traceparent`, `tracestate`, set by the gateway and the
-/// authorizer) so the request span is part of it. The SDK speaks `http` 1.x headers; actix
-/// has its own header type, hence the copy of the two headers.
+/// Joins the upstream trace so the request span is part of it: behind the API Gateway its
+/// X-Ray context (`X-Amzn-Trace-Id`, the trace the authorizer's span is on; the gateway
+/// overwrites a client's `traceparent`), inside the cluster and locally W3C `traceparent`/
+/// `tracestate` (the SDK's `set_parent_from_headers` decides). The request id stays the
+/// gateway's `x-request-id`. Whatever the caller's sampled flag, the SDK's sampler decides by
+/// its own ratio. The SDK speaks `http` 1.x headers; actix has its own header type, hence the
+/// copy of the three headers.
 fn continue_trace(span: &tracing::Span, request: &ServiceRequest) {
     let mut headers = http::HeaderMap::new();
-    for name in ["traceparent", "tracestate"] {
+    for name in [
+        "traceparent",
+        "tracestate",
+        postech_shared_sdk::telemetry::XRAY_TRACE_HEADER,
+    ] {
         if let Some(value) = request
             .headers()
             .get(name)
