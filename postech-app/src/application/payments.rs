@@ -25,7 +25,7 @@ use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_metrics::PaymentMetrics;
 use crate::adapters::postgres::{PgPool, payments as stored_payments};
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
-use crate::application::error::PortError;
+use crate::application::error::{PortError, because};
 use crate::application::orders::WithdrawnCharge;
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
@@ -257,7 +257,7 @@ impl Payments {
             Err(PaymentError::Signature(reason)) => {
                 Err(PaymentError::Port(PortError::Unexpected {
                     dependency: "payment simulator",
-                    cause: format!("the simulator's own notification was refused: {reason}"),
+                    cause: because("the simulator's own notification was refused", reason),
                 }))
             }
             Err(other) => Err(other),

@@ -157,7 +157,7 @@ async fn kitchen_events(
     }
     if sender.push(Bytes::from(opening)).is_err() {
         return Err(ApiError::Internal(
-            "a new stream refused its first frame".to_owned(),
+            "a new stream refused its first frame".into(),
         ));
     }
     let remaining = (admin.expires_at - chrono::Utc::now())

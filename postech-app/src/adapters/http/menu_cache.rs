@@ -224,7 +224,7 @@ impl Inner {
         let products = self.catalog.list_active(category).await?;
         let body = prepare(products).map_err(|error| PortError::Unexpected {
             dependency: "json",
-            cause: error.to_string(),
+            cause: error.into(),
         })?;
         Ok(Prepared::new(body))
     }

@@ -82,7 +82,7 @@ impl Payments {
                 self.cancel_at_provider(self.provider.name(), &charge.provider_payment_id)
                     .await;
                 Err(PaymentError::Provider(ProviderError::Unavailable(
-                    "the charge reservation was released by a concurrent failure".to_owned(),
+                    "the charge reservation was released by a concurrent failure".into(),
                 )))
             }
         }
