@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::common::BehindTheApi;
-use crate::harness::{PaymentApp, Pool, Setup};
+use crate::harness::{PaymentApp, Pool, Setup, eventually};
 
 #[tokio::test]
 async fn a_slow_mercadopago_does_not_starve_the_database_pool() {
@@ -37,7 +37,14 @@ async fn a_slow_mercadopago_does_not_starve_the_database_pool() {
 
     let issuing = futures_util::future::join_all(orders.iter().map(|order| app.qr_code(order)));
     let meanwhile = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The witness: every charge is in the making at Mercado Pago's.
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                app.double.charge_requests_arrived() >= orders.len()
+            })
+            .await,
+            "the QR code requests reached Mercado Pago"
+        );
         let ready = app.get("/ready").await.status();
         let menu = app.get("/v1/api/produtos/").await.status();
         let checkout = app
