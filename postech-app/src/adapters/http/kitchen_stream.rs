@@ -28,7 +28,7 @@ use crate::adapters::http::auth::AdminSession;
 use crate::adapters::http::error::{ApiError, ErrorBody};
 use crate::adapters::postgres::kitchen_events::{EventCursor, KitchenEventLog, KitchenRead};
 use crate::adapters::postgres::listener::{ChannelSubscription, PgListener};
-use crate::application::error::UseCaseError;
+use crate::application::error::{ErrorChain, UseCaseError};
 use crate::configuration::kitchen_stream::KitchenStreamSettings;
 
 /// What the stream route needs, shared by every worker.
@@ -302,7 +302,7 @@ async fn run(kitchen: &KitchenStream, session: &mut Session) -> End {
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, "kitchen stream: cannot read the event log; retrying");
+                tracing::warn!(error = %ErrorChain(&error), "kitchen stream: cannot read the event log; retrying");
                 stale = true;
             }
         }

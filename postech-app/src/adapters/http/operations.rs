@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres;
-use crate::application::error::because;
+use crate::application::error::{ErrorChain, because};
 
 /// Liveness and readiness answers.
 #[derive(Serialize, ToSchema)]
@@ -55,7 +55,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             pagamentos: None,
         }),
         Err(error) => {
-            tracing::warn!(%error, "not ready");
+            tracing::warn!(error = %ErrorChain(&error), "not ready");
             HttpResponse::ServiceUnavailable().json(HealthBody {
                 status: "unavailable",
                 version: VERSION,
