@@ -56,7 +56,7 @@ async fn redirect_to_swagger_ui() -> HttpResponse {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     /// The listener could not be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Bind {
         /// Host and port asked for.
         address: String,
@@ -64,8 +64,8 @@ pub enum StartupError {
         source: std::io::Error,
     },
     /// The server could not be created on the listener.
-    #[error("cannot start the HTTP server: {0}")]
-    Server(std::io::Error),
+    #[error("cannot start the HTTP server")]
+    Server(#[source] std::io::Error),
     /// Something else in the wiring.
     #[error("cannot wire the app")]
     Setup(#[source] Cause),

@@ -35,7 +35,7 @@ pub struct HttpMetrics {
 
 /// Why the metrics could not be registered (a duplicate or malformed name: a programming error).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register the HTTP metrics: {0}")]
+#[error("cannot register the HTTP metrics")]
 pub struct MetricsSetupError(#[from] prometheus::Error);
 
 impl HttpMetrics {
