@@ -37,6 +37,7 @@ use crate::adapters::postgres::{
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
+use crate::application::error::Cause;
 use crate::application::orders::Orders;
 use crate::configuration::database_reader::DatabaseReaderSettings;
 use crate::configuration::{DatabaseSettings, Settings};
@@ -58,7 +59,7 @@ async fn redirect_to_swagger_ui() -> HttpResponse {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     /// The listener could not be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Bind {
         /// Host and port asked for.
         address: String,
@@ -66,11 +67,11 @@ pub enum StartupError {
         source: std::io::Error,
     },
     /// The server could not be created on the listener.
-    #[error("cannot start the HTTP server: {0}")]
-    Server(std::io::Error),
+    #[error("cannot start the HTTP server")]
+    Server(#[source] std::io::Error),
     /// Something else in the wiring.
-    #[error("{0}")]
-    Setup(String),
+    #[error("cannot wire the app")]
+    Setup(#[source] Cause),
 }
 
 /// A running (not yet awaited) app.
@@ -101,14 +102,16 @@ impl Application {
             settings.cognito.user_pool_id.clone(),
             settings.cognito.app_client_id.clone(),
         );
-        let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.to_string()))?;
-        let setup = |error: &dyn std::fmt::Display| StartupError::Setup(error.to_string());
+        let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.into()))?;
         metrics
             .registry()
-            .register(Box::new(pool.collector().map_err(|error| setup(&error))?))
-            .map_err(|error| setup(&error))?;
-        let order_metrics =
-            OrderMetrics::register(metrics.registry()).map_err(|error| setup(&error))?;
+            .register(Box::new(
+                pool.collector()
+                    .map_err(|error| StartupError::Setup(error.into()))?,
+            ))
+            .map_err(|error| StartupError::Setup(error.into()))?;
+        let order_metrics = OrderMetrics::register(metrics.registry())
+            .map_err(|error| StartupError::Setup(error.into()))?;
         let payments = payments::payments(
             &settings.payments,
             pool.clone(),
@@ -134,7 +137,7 @@ impl Application {
             settings.http.menu_cache_max_age,
             metrics.registry(),
         )
-        .map_err(|error| setup(&error))?;
+        .map_err(|error| StartupError::Setup(error.into()))?;
         let kitchen = web::Data::new(kitchen);
         let pages = web::Data::new(Pages::new(&settings.pages));
         let payment_expiry =
@@ -213,7 +216,7 @@ pub fn database_pool(settings: &DatabaseSettings) -> Result<PgPool, StartupError
     let open = connection_opener(settings);
     let establish: EstablishConnection = Box::new(move |_url| open());
     connection_pool(settings.pool_size, settings.acquire_timeout, establish)
-        .map_err(|error| StartupError::Setup(error.to_string()))
+        .map_err(|error| StartupError::Setup(error.into()))
 }
 
 /// The pools of the read-only routes: the writer's, and the replica's when one is configured

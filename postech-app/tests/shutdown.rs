@@ -64,6 +64,17 @@ fn wait_until_healthy(port: u16, child: &mut Child) {
     panic!("the app did not become healthy");
 }
 
+/// The bytes up to and including the first empty line: one interim response's head.
+fn head_of(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
 #[test]
 fn sigterm_lets_the_in_flight_request_finish_then_exits_cleanly() {
     let database = TestDatabase::create_migrated().unwrap();
@@ -75,22 +86,36 @@ fn sigterm_lets_the_in_flight_request_finish_then_exits_cleanly() {
         br#"{"itens": [{"produto_id": "7f1c2b8e-0000-4000-8000-000000000000", "quantidade": 1}]}"#;
     let (first_half, second_half) = body.split_at(body.len() / 2);
     let mut in_flight = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    in_flight
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         in_flight,
-        "POST /v1/api/pedidos HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /v1/api/pedidos HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .unwrap();
+    // The witness that the app itself holds the request (not only the kernel's backlog): the
+    // `100 Continue` it sends once it has read the head and waits for the body.
+    assert_eq!(head_of(&mut in_flight), "HTTP/1.1 100 Continue\r\n\r\n");
     in_flight.write_all(first_half).unwrap();
     in_flight.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    std::thread::sleep(Duration::from_millis(500));
+    // The witness that the shutdown began: the listener is closed, new connections are
+    // refused — while the process still waits for the request in flight.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the app kept listening after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
         child.try_wait().unwrap().is_none(),
         "the app must wait for the in-flight request"

@@ -123,6 +123,8 @@ async fn rereads_for_unknown_kids_are_rate_limited() {
         Err(TokenError::UnknownKey),
         "no second re-read within the interval"
     );
+    // Waits out the re-read interval: its length is the behaviour under test, no witness
+    // could end the wait sooner without skipping it.
     tokio::time::sleep(interval + Duration::from_millis(100)).await;
     assert!(ring.verify(&token_of(&new)).await.is_ok());
 }
@@ -158,6 +160,7 @@ async fn the_refresh_interval_picks_up_a_rotation_before_any_token_names_it() {
     rotate(&config, &secret_id, &new).await;
     assert!(ring.verify(&token_of(&old)).await.is_ok());
     assert_eq!(ring.key_ids(), ["kid-old"], "read within the interval");
+    // Waits out the refresh interval: its length is the behaviour under test.
     tokio::time::sleep(refresh + Duration::from_millis(100)).await;
     assert!(ring.verify(&token_of(&old)).await.is_ok());
     assert_eq!(ring.key_ids(), ["kid-old", "kid-new"]);
@@ -193,6 +196,7 @@ async fn a_failed_reread_keeps_the_known_keys() {
         ),
         "the secret is really gone"
     );
+    // Waits out the refresh interval: its length is the behaviour under test.
     tokio::time::sleep(refresh + Duration::from_millis(100)).await;
     let stranger = SigningKeyMaterial::generate("kid-stranger");
     assert_eq!(

@@ -112,6 +112,7 @@ async fn cache_serves_within_the_interval_and_sees_rotation_after_it() {
     let cached = secret.get().await.expect("value");
     assert_eq!(cached.password.expose_secret(), "before-rotation");
 
+    // Waits out the cache's refresh interval: its length is the behaviour under test.
     tokio::time::sleep(interval + Duration::from_millis(200)).await;
     let refreshed = secret.get().await.expect("value");
     assert_eq!(refreshed.password.expose_secret(), "after-rotation");
@@ -140,6 +141,7 @@ async fn failed_refresh_keeps_serving_the_last_good_value() {
         matches!(fresh_load, Err(SecretsError::Fetch { .. })),
         "the secret is really gone"
     );
+    // Waits out the cache's refresh interval: its length is the behaviour under test.
     tokio::time::sleep(interval + Duration::from_millis(200)).await;
     let served = secret.get().await.expect("the last good value");
     assert_eq!(served.password.expose_secret(), "last-good");

@@ -47,12 +47,12 @@ fn identity_error(error: CognitoError) -> IdentityError {
         CognitoError::Throttled | CognitoError::Unavailable(_) => {
             IdentityError::Port(PortError::Unavailable {
                 dependency: DEPENDENCY,
-                cause: error.to_string(),
+                cause: error.into(),
             })
         }
         other => IdentityError::Port(PortError::Unexpected {
             dependency: DEPENDENCY,
-            cause: other.to_string(),
+            cause: other.into(),
         }),
     }
 }

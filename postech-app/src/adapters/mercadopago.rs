@@ -13,6 +13,7 @@ use reqwest::{Method, Response, StatusCode};
 use secrecy::ExposeSecret;
 
 use crate::adapters::payment_metrics::ProviderMetrics;
+use crate::application::error::because;
 use crate::application::payments::model::{Charge, ChargeRequest, ProviderPayment};
 use crate::application::payments::notification::Notification;
 use crate::application::payments::provider::{PaymentProvider, ProviderError, VerificationError};
@@ -86,7 +87,7 @@ impl PaymentProvider for MercadoPagoProvider {
         let resource: PaymentResource = read(response).await?;
         let provider_payment_id = resource
             .id_text()
-            .ok_or_else(|| ProviderError::Unexpected("payment without an id".to_owned()))?;
+            .ok_or_else(|| ProviderError::Unexpected("payment without an id".into()))?;
         let qr_code_base64 = resource.qr_code_base64();
         match resource.qr_code() {
             (Some(qr_data), qr_code_url) => Ok(Charge {
@@ -96,7 +97,7 @@ impl PaymentProvider for MercadoPagoProvider {
                 qr_code_base64,
             }),
             (None, _) => Err(ProviderError::Unexpected(
-                "Pix payment without point_of_interaction.transaction_data.qr_code".to_owned(),
+                "Pix payment without point_of_interaction.transaction_data.qr_code".into(),
             )),
         }
     }
@@ -123,7 +124,7 @@ impl PaymentProvider for MercadoPagoProvider {
         let resource: PaymentResource = read(response).await?;
         resource
             .into_provider_payment()
-            .ok_or_else(|| ProviderError::Unexpected("payment without an id".to_owned()))
+            .ok_or_else(|| ProviderError::Unexpected("payment without an id".into()))
     }
 
     async fn cancel_charge(&self, provider_payment_id: &str) -> Result<(), ProviderError> {
@@ -182,7 +183,7 @@ async fn read<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, P
         return response
             .json::<T>()
             .await
-            .map_err(|error| ProviderError::Unexpected(format!("unreadable answer: {error}")));
+            .map_err(|error| ProviderError::Unexpected(because("unreadable answer", error)));
     }
     if status == StatusCode::NOT_FOUND {
         return Err(ProviderError::NotFound);
@@ -193,10 +194,9 @@ async fn read<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, P
         .ok()
         .and_then(|body| body.message)
         .unwrap_or_default();
-    Err(ProviderError::Refused(format!(
-        "HTTP {}: {message}",
-        status.as_u16()
-    )))
+    Err(ProviderError::Refused(
+        format!("HTTP {}: {message}", status.as_u16()).into(),
+    ))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct OrderMetrics {
 
 /// Why the series could not be registered (a duplicate name: a programming error).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register the order metrics: {0}")]
+#[error("cannot register the order metrics")]
 pub struct OrderMetricsError(#[from] prometheus::Error);
 
 impl OrderMetrics {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
+use crate::application::error::ErrorChain;
 use crate::application::payments::{ExpiryRound, Payments};
 
 /// Runs [`Payments::expire_due`] every `interval`, from now on, until the handle is aborted.
@@ -27,7 +28,7 @@ pub fn spawn(payments: Payments, interval: Duration) -> JoinHandle<()> {
                     "expiry round"
                 ),
                 Err(error) => {
-                    tracing::warn!(%error, "payment expiry round failed; retrying next round")
+                    tracing::warn!(error = %ErrorChain(&error), "payment expiry round failed; retrying next round")
                 }
             }
         }

@@ -50,7 +50,7 @@ pub const REFUSAL_REASONS: [&str; 3] = [
 
 /// Why the series could not be registered (a duplicate name: a programming error).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register the payment metrics: {0}")]
+#[error("cannot register the payment metrics")]
 pub struct PaymentMetricsError(#[from] prometheus::Error);
 
 impl PaymentMetrics {

@@ -18,10 +18,10 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 #[derive(Debug, thiserror::Error)]
 pub enum QrImageError {
     /// The payload does not fit in a QR code (far beyond any Pix payload).
-    #[error("the payload does not fit in a QR code: {0}")]
+    #[error("the payload does not fit in a QR code")]
     Encode(#[from] qrcode::types::QrError),
     /// The PNG encoder failed.
-    #[error("cannot encode the PNG: {0}")]
+    #[error("cannot encode the PNG")]
     Png(#[from] png::EncodingError),
 }
 

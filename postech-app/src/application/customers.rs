@@ -5,7 +5,7 @@ use futures_util::future::BoxFuture;
 
 use crate::adapters::cognito::CognitoIdentities;
 use crate::adapters::postgres::{PgPool, customers};
-use crate::application::error::{Conflict, PortError, Resource, UseCaseError};
+use crate::application::error::{Conflict, ErrorChain, PortError, Resource, UseCaseError};
 use crate::domain::cognito::NewCustomerIdentity;
 use crate::domain::cpf::Cpf;
 use crate::domain::customer::{Customer, EmailError, normalize_email};
@@ -55,12 +55,12 @@ pub enum RegistrationError {
     #[error("customer already registered")]
     AlreadyRegistered,
     /// The confirmation (the identity provider) failed; nothing was stored.
-    #[error("confirmation failed: {0}")]
-    ConfirmationFailed(IdentityError),
+    #[error("confirmation failed")]
+    ConfirmationFailed(#[source] IdentityError),
     /// The confirmation succeeded but the commit then failed: the caller must undo the
     /// confirmation.
-    #[error("commit failed after confirmation: {0}")]
-    CommitFailedAfterConfirmation(PortError),
+    #[error("commit failed after confirmation")]
+    CommitFailedAfterConfirmation(#[source] PortError),
     /// The database failed before the confirmation ran.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -124,7 +124,7 @@ impl Customers {
         if let Err(error) = self.identities.delete_customer(cpf).await {
             // Left for an operator: the identity exists without a row. Re-registering the
             // same CPF then answers 409 until the identity is removed.
-            tracing::error!(cpf = %cpf.masked(), %error, "could not undo a customer identity");
+            tracing::error!(cpf = %cpf.masked(), error = %ErrorChain(&error), "could not undo a customer identity");
         }
     }
 

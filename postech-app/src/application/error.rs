@@ -1,35 +1,78 @@
 //! What a use case can answer besides success. The HTTP adapter maps each variant to a status.
 
+use std::error::Error;
+use std::fmt;
+
 use crate::domain::validation::FieldError;
+
+/// The underlying error of a failure, kept whole (not flattened to text) so the log line of
+/// the answer can print its whole `#[source]` chain.
+pub type Cause = Box<dyn Error + Send + Sync + 'static>;
+
+/// `source` with a sentence in front of it: what was being done when it failed.
+pub fn because(context: impl Into<String>, source: impl Into<Cause>) -> Cause {
+    Box::new(Because {
+        context: context.into(),
+        source: source.into(),
+    })
+}
+
+/// The error of [`because`].
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+struct Because {
+    context: String,
+    #[source]
+    source: Cause,
+}
+
+/// Shows an error and every `source()` under it, `outer: inner: innermost`: the one form in
+/// which the log line of a failed request prints its cause.
+pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(formatter, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}
 
 /// Failure of a port (database, identity provider): the cause is for the logs only.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
     /// The dependency did not answer (connection refused, pool exhausted, timeout, throttled).
-    #[error("{dependency} unavailable: {cause}")]
+    #[error("{dependency} unavailable")]
     Unavailable {
         /// Which dependency (`database`, `cognito`).
         dependency: &'static str,
         /// The underlying error, already free of personal data.
-        cause: String,
+        #[source]
+        cause: Cause,
     },
     /// The dependency refused to store a text the client sent: a character its encoding
     /// cannot hold (PostgreSQL's SQLSTATE 22021 or 22P05, e.g. NUL). Validation refuses such
     /// text first; one that slips through is still the client's, never a server error.
-    #[error("{dependency} cannot store a text: {cause}")]
+    #[error("{dependency} cannot store a text")]
     UnstorableText {
         /// Which dependency.
         dependency: &'static str,
-        /// The dependency's message (it names the bytes, never the text).
-        cause: String,
+        /// The dependency's error (its message names the bytes, never the text).
+        #[source]
+        cause: Cause,
     },
     /// The dependency answered something we did not expect: a bug or a broken invariant.
-    #[error("{dependency} failed: {cause}")]
+    #[error("{dependency} failed")]
     Unexpected {
         /// Which dependency.
         dependency: &'static str,
         /// The underlying error, already free of personal data.
-        cause: String,
+        #[source]
+        cause: Cause,
     },
 }
 

@@ -25,7 +25,7 @@ use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::payment_metrics::PaymentMetrics;
 use crate::adapters::postgres::{PgPool, payments as stored_payments};
 use crate::adapters::simulated_payments::SimulatedPaymentProvider;
-use crate::application::error::PortError;
+use crate::application::error::{ErrorChain, PortError, because};
 use crate::application::orders::WithdrawnCharge;
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
@@ -257,7 +257,7 @@ impl Payments {
             Err(PaymentError::Signature(reason)) => {
                 Err(PaymentError::Port(PortError::Unexpected {
                     dependency: "payment simulator",
-                    cause: format!("the simulator's own notification was refused: {reason}"),
+                    cause: because("the simulator's own notification was refused", reason),
                 }))
             }
             Err(other) => Err(other),
@@ -330,7 +330,7 @@ impl Payments {
             return;
         }
         if let Err(error) = self.provider.cancel_charge(provider_payment_id).await {
-            tracing::warn!(provider_payment_id, %error, "could not cancel the charge at the provider");
+            tracing::warn!(provider_payment_id, error = %ErrorChain(&error), "could not cancel the charge at the provider");
         }
     }
 

@@ -10,6 +10,7 @@ use crate::adapters::http::kitchen_stream::KitchenStream;
 use crate::adapters::postgres::PgPool;
 use crate::adapters::postgres::kitchen_events::KitchenEventLog;
 use crate::adapters::postgres::listener::{ListenerSettings, OpenConnection, PgListener};
+use crate::application::error::because;
 use crate::configuration::kitchen_stream::KitchenStreamSettings;
 
 /// The stream's shared state, and the listener (kept by the application so that its task
@@ -28,7 +29,7 @@ pub fn kitchen_stream(
         registry,
         termination_requested(),
     )
-    .map_err(|error| StartupError::Setup(format!("kitchen stream metrics: {error}")))?;
+    .map_err(|error| StartupError::Setup(because("kitchen stream metrics", error)))?;
     Ok((stream, listener))
 }
 

@@ -23,8 +23,8 @@ pub fn payments(
     registry: &Registry,
     orders: OrderMetrics,
 ) -> Result<Payments, StartupError> {
-    let provider_metrics = ProviderMetrics::register(registry)
-        .map_err(|error| StartupError::Setup(error.to_string()))?;
+    let provider_metrics =
+        ProviderMetrics::register(registry).map_err(|error| StartupError::Setup(error.into()))?;
     let (provider, simulator): (
         Arc<dyn PaymentProvider>,
         Option<Arc<SimulatedPaymentProvider>>,
@@ -35,7 +35,7 @@ pub fn payments(
                 "payments: Mercado Pago (Pix through the Payments API)"
             );
             let provider = MercadoPagoProvider::new(mercadopago, provider_metrics)
-                .map_err(|error| StartupError::Setup(error.to_string()))?;
+                .map_err(|error| StartupError::Setup(error.into()))?;
             (Arc::new(provider), None)
         }
         ProviderSettings::Simulated { webhook_secret } => {
@@ -48,8 +48,8 @@ pub fn payments(
             (simulated.clone(), Some(simulated))
         }
     };
-    let metrics = PaymentMetrics::register(registry)
-        .map_err(|error| StartupError::Setup(error.to_string()))?;
+    let metrics =
+        PaymentMetrics::register(registry).map_err(|error| StartupError::Setup(error.into()))?;
     Ok(Payments::new(
         pool,
         provider,

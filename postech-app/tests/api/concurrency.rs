@@ -106,14 +106,17 @@ async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
             .unwrap()
             .count
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while waiting(&mut foreign) == 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the checkout never waited"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let until_the_checkout_waits = |connection: &mut diesel::PgConnection| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while waiting(connection) == 0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the checkout never waited"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        };
+        until_the_checkout_waits(&mut foreign);
         // Closes the cycle. The checkout waited first, so its deadlock check runs first and
         // PostgreSQL aborts it; this statement then gets the lower row.
         foreign
@@ -121,7 +124,8 @@ async fn a_checkout_aborted_to_break_a_deadlock_is_retried() {
                 "SELECT 1 FROM products WHERE id = '{lower_id}' FOR UPDATE"
             ))
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        // The witness that the checkout's retry came: it waits for the rows held here.
+        until_the_checkout_waits(&mut foreign);
         foreign.batch_execute("COMMIT").unwrap();
     });
     higher_is_locked.await.unwrap();

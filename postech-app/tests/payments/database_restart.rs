@@ -151,7 +151,8 @@ impl Drill {
             Some(payment),
             Some(&request_id),
             chrono::Utc::now().timestamp(),
-        );
+        )
+        .expect("HMAC takes keys of any length");
         let request = self
             .client
             .post(format!(

@@ -101,7 +101,16 @@ async fn asking_for_the_qr_code_of_an_expired_charge_expires_it_on_the_spot() {
     let order = app.order(&product, 1).await;
     let order = order["id"].as_str().unwrap().to_owned();
     app.issued_qr_code(&order).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Waits out the charge's one-second life (the behaviour under test); the witness is its
+    // stored deadline passing, not a guessed duration.
+    let due = eventually(Duration::from_secs(10), || async {
+        app.database.sql_count(&format!(
+            "SELECT count(*) AS count FROM payments \
+              WHERE order_id = '{order}' AND expires_at < now()"
+        )) == 1
+    })
+    .await;
+    assert!(due, "the charge fell due");
     assert_eq!(app.qr_code(&order).await.status(), StatusCode::CONFLICT);
     assert_eq!(
         app.payment_status(&order).await["status_pagamento"],

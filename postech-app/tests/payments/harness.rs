@@ -362,7 +362,8 @@ impl PaymentApp {
                 Some(payment_id),
                 Some(&request_id),
                 ts,
-            ),
+            )
+            .expect("HMAC takes keys of any length"),
             request_id,
         }
     }

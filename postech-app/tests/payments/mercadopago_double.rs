@@ -34,6 +34,8 @@ struct State {
     create_delay: std::time::Duration,
     answer_delay: std::time::Duration,
     received: Vec<Received>,
+    /// Charge requests that reached the double, counted before any delay.
+    charge_requests_arrived: usize,
 }
 
 /// The running double.
@@ -137,6 +139,11 @@ impl MercadoPagoDouble {
             .expect("known payment")
     }
 
+    /// How many charge requests reached the double, those still being delayed included.
+    pub fn charge_requests_arrived(&self) -> usize {
+        self.state().charge_requests_arrived
+    }
+
     /// How many payments were created.
     pub fn payments_created(&self) -> usize {
         self.state().payments.len()
@@ -192,7 +199,11 @@ fn admit(state: &mut State, request: &HttpRequest, body: &[u8]) -> Option<HttpRe
 }
 
 async fn create(request: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {
-    let delay = state.lock().expect("double state").create_delay;
+    let delay = {
+        let mut state = state.lock().expect("double state");
+        state.charge_requests_arrived += 1;
+        state.create_delay
+    };
     tokio::time::sleep(delay).await;
     let (payment, answer_delay) = {
         let mut state = state.lock().expect("double state");

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::common::BehindTheApi;
-use crate::harness::{PaymentApp, Pool, Setup};
+use crate::harness::{PaymentApp, Pool, Setup, eventually};
 
 #[tokio::test]
 async fn a_slow_mercadopago_does_not_starve_the_database_pool() {
@@ -37,7 +37,15 @@ async fn a_slow_mercadopago_does_not_starve_the_database_pool() {
 
     let issuing = futures_util::future::join_all(orders.iter().map(|order| app.qr_code(order)));
     let meanwhile = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The witness: as many charges in the making at Mercado Pago's as the pool has
+        // connections — had they held one each, nothing else could be served.
+        assert!(
+            eventually(Duration::from_secs(10), || async {
+                app.double.charge_requests_arrived() >= 2
+            })
+            .await,
+            "the QR code requests reached Mercado Pago"
+        );
         let ready = app.get("/ready").await.status();
         let menu = app.get("/v1/api/produtos/").await.status();
         let checkout = app

@@ -99,8 +99,9 @@ async fn expiring_orders_of_interleaved_products_never_deadlocks_a_checkout() {
         }
     }
     done_sender.send(true).unwrap();
-    // PostgreSQL's own count of the deadlocks it broke in this test's database (statistics
-    // are flushed within a second).
+    // PostgreSQL's own count of the deadlocks it broke in this test's database. A fixed wait,
+    // kept on purpose: it waits out the statistics flush (a backend reports at most once a
+    // second), and the absence of a deadlock has no witness that could end it sooner.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let deadlocks = app.database.sql_count(
         "SELECT deadlocks AS count FROM pg_stat_database WHERE datname = current_database()",

@@ -94,7 +94,17 @@ async fn an_order_whose_payment_was_rejected_or_cancelled_is_cancelled_once_the_
     }
     assert_eq!(app.stock(&product).await, 6);
 
-    tokio::time::sleep(expiry / 3).await;
+    // The witness: a full sweep ran after both attempts ended, well within the expiry.
+    let attempts_ended = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    assert!(
+        eventually(expiry / 2, || async {
+            app.metric("payment_expiry_sweep_last_success_timestamp_seconds")
+                .await
+                > attempts_ended
+        })
+        .await,
+        "a sweep ran"
+    );
     for order in &orders {
         assert_eq!(
             app.order_status(order).await,

@@ -66,7 +66,8 @@ async fn v1_defect_a_forged_notification_is_401_and_changes_nothing() {
         Some(&payment),
         Some(&forged.request_id),
         chrono::Utc::now().timestamp(),
-    );
+    )
+    .expect("HMAC takes keys of any length");
     assert_eq!(
         app.deliver(&forged).await.status(),
         StatusCode::UNAUTHORIZED

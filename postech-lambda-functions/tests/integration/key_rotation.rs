@@ -95,6 +95,8 @@ async fn the_authorizer_trusts_authenticate_and_its_rotations_from_the_public_ke
         secret_fields(&aws, &aws.verification_secret_id).await,
         ["kid", "public_key_pem"]
     );
+    // Waits out the signing key's one-second refresh (JWT_KEY_REFRESH_SECONDS): the rotation
+    // being picked up after it, without a restart, is the behaviour under test.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = log_in(&authenticator, cpf.as_digits()).await;
 

@@ -51,7 +51,7 @@ fn pending_token(request: &HttpRequest) -> Result<Option<PendingToken>, ApiError
         .ok_or_else(|| ApiError::Unauthorized("Cabeçalho Authorization inválido".to_owned()))?;
     let keys = request
         .app_data::<web::Data<VerificationKeyRing>>()
-        .ok_or_else(|| ApiError::Internal("token verification keys not configured".to_owned()))?
+        .ok_or_else(|| ApiError::Internal("token verification keys not configured".into()))?
         .clone();
     Ok(Some(PendingToken {
         token: token.to_owned(),

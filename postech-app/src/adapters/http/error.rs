@@ -14,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::request_id::RequestId;
-use crate::application::error::{Conflict, PortError, Resource, UseCaseError};
+use crate::application::error::{Cause, Conflict, ErrorChain, PortError, Resource, UseCaseError};
 use crate::application::payments::PaymentError;
 use crate::domain::validation::{FieldError, PathSegment};
 
@@ -88,9 +88,10 @@ pub enum ApiError {
     /// 503: a dependency (database, identity provider) is not answering.
     #[error("unavailable: {0}")]
     Unavailable(String),
-    /// 500: a bug or an unexpected failure; the cause is logged, never returned.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// 500: a bug or an unexpected failure; the cause (its whole chain) is logged, never
+    /// returned.
+    #[error("internal error")]
+    Internal(#[source] Cause),
 }
 
 /// The `Retry-After` of every 503, in seconds.
@@ -175,7 +176,7 @@ impl ResponseError for ApiError {
             }),
             ApiError::Internal(cause) => {
                 // Logged here, inside the request span, so the line carries the request id.
-                tracing::error!(cause = %cause, "internal error");
+                tracing::error!(cause = %ErrorChain(cause.as_ref()), "internal error");
                 response.json(InternalErrorBody {
                     detail: "Erro interno".to_owned(),
                     request_id: RequestId::current().map(|id| id.as_str().to_owned()),
@@ -295,7 +296,7 @@ impl From<PaymentError> for ApiError {
             ),
             PaymentError::Signature(_) => ApiError::SignatureRefused,
             PaymentError::Provider(error) => {
-                tracing::warn!(%error, "payment provider failed");
+                tracing::warn!(error = %ErrorChain(&error), "payment provider failed");
                 ApiError::Unavailable("Provedor de pagamento indisponível".to_owned())
             }
             PaymentError::ChargeNotAttachedYet => ApiError::Unavailable(
@@ -314,12 +315,16 @@ impl From<PortError> for ApiError {
 
 fn port_error(error: PortError) -> ApiError {
     match error {
-        PortError::Unavailable { dependency, cause } => {
-            tracing::warn!(dependency, %cause, "dependency unavailable");
+        PortError::Unavailable { dependency, .. } => {
+            tracing::warn!(dependency, cause = %ErrorChain(&error), "dependency unavailable");
             ApiError::Unavailable("Serviço temporariamente indisponível".to_owned())
         }
-        PortError::UnstorableText { dependency, cause } => {
-            tracing::warn!(dependency, %cause, "text the validation let through was refused");
+        PortError::UnstorableText { dependency, .. } => {
+            tracing::warn!(
+                dependency,
+                cause = %ErrorChain(&error),
+                "text the validation let through was refused"
+            );
             ApiError::invalid(
                 vec!["body".into()],
                 "O texto enviado contém um caractere que não pode ser armazenado \
@@ -327,8 +332,6 @@ fn port_error(error: PortError) -> ApiError {
                 "value_error",
             )
         }
-        PortError::Unexpected { dependency, cause } => {
-            ApiError::Internal(format!("{dependency}: {cause}"))
-        }
+        unexpected @ PortError::Unexpected { .. } => ApiError::Internal(Box::new(unexpected)),
     }
 }

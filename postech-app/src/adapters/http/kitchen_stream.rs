@@ -28,7 +28,7 @@ use crate::adapters::http::auth::AdminSession;
 use crate::adapters::http::error::{ApiError, ErrorBody};
 use crate::adapters::postgres::kitchen_events::{EventCursor, KitchenEventLog, KitchenRead};
 use crate::adapters::postgres::listener::{ChannelSubscription, PgListener};
-use crate::application::error::UseCaseError;
+use crate::application::error::{ErrorChain, UseCaseError};
 use crate::configuration::kitchen_stream::KitchenStreamSettings;
 
 /// What the stream route needs, shared by every worker.
@@ -157,7 +157,7 @@ async fn kitchen_events(
     }
     if sender.push(Bytes::from(opening)).is_err() {
         return Err(ApiError::Internal(
-            "a new stream refused its first frame".to_owned(),
+            "a new stream refused its first frame".into(),
         ));
     }
     let remaining = (admin.expires_at - chrono::Utc::now())
@@ -302,7 +302,7 @@ async fn run(kitchen: &KitchenStream, session: &mut Session) -> End {
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, "kitchen stream: cannot read the event log; retrying");
+                tracing::warn!(error = %ErrorChain(&error), "kitchen stream: cannot read the event log; retrying");
                 stale = true;
             }
         }

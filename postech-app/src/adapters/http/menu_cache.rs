@@ -244,7 +244,7 @@ impl Inner {
         };
         let body = prepare(products).map_err(|error| PortError::Unexpected {
             dependency: "json",
-            cause: error.to_string(),
+            cause: error.into(),
         })?;
         Ok(Prepared::new(body))
     }

@@ -1,6 +1,10 @@
 //! Prometheus metrics of the HTTP server: a request counter and a latency histogram, both
 //! labelled by the matched route *pattern* (`/v1/api/pedidos/{order_id}`), never the raw path —
 //! raw paths would explode the label cardinality and could carry a CPF.
+//!
+//! Kept over `actix-web-prom` 0.10 (prometheus 0.14, names and labels configurable): it
+//! observes a request when its body ends, so the hours-long kitchen event stream would fill
+//! the `+Inf` bucket the p99 alerts read.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -31,7 +35,7 @@ pub struct HttpMetrics {
 
 /// Why the metrics could not be registered (a duplicate or malformed name: a programming error).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register the HTTP metrics: {0}")]
+#[error("cannot register the HTTP metrics")]
 pub struct MetricsSetupError(#[from] prometheus::Error);
 
 impl HttpMetrics {

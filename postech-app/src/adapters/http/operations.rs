@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::adapters::http::error::ApiError;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres;
+use crate::application::error::{ErrorChain, because};
 
 /// Liveness and readiness answers.
 #[derive(Serialize, ToSchema)]
@@ -54,7 +55,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             pagamentos: None,
         }),
         Err(error) => {
-            tracing::warn!(%error, "not ready");
+            tracing::warn!(error = %ErrorChain(&error), "not ready");
             HttpResponse::ServiceUnavailable().json(HealthBody {
                 status: "unavailable",
                 version: VERSION,
@@ -74,7 +75,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let body = state
         .metrics
         .render()
-        .map_err(|error| ApiError::Internal(format!("metrics: {error}")))?;
+        .map_err(|error| ApiError::Internal(because("metrics", error)))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))

@@ -12,6 +12,7 @@ use crate::adapters::http::extract::ValidJson;
 use crate::adapters::http::state::AppState;
 use crate::application::caller::Caller;
 use crate::application::checkout::PlaceOrder;
+use crate::application::error::because;
 use crate::application::orders::OrderRecord;
 use crate::domain::ids::{CustomerId, OrderId, ProductId};
 use crate::domain::money::{Money, as_json_number};
@@ -92,7 +93,10 @@ impl TryFrom<OrderRecord> for OrderBody {
     fn try_from(record: OrderRecord) -> Result<Self, ApiError> {
         let order = record.order;
         let out_of_range = |error: crate::domain::money::MoneyError| {
-            ApiError::Internal(format!("order {}: amounts out of range: {error}", order.id))
+            ApiError::Internal(because(
+                format!("order {}: amounts out of range", order.id),
+                error,
+            ))
         };
         let itens = order
             .items

@@ -14,6 +14,7 @@ use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::orders::timestamp;
 use crate::adapters::http::state::AppState;
 use crate::adapters::qr_image;
+use crate::application::error::because;
 use crate::application::payments::model::StoredPayment;
 use crate::application::payments::notification::Notification;
 use crate::application::payments::{PaymentView, WebhookOutcome};
@@ -175,7 +176,7 @@ async fn qr_code_png(
         .map(Ok)
         .or_else(|| payment.qr_data.as_deref().map(qr_image::png))
         .transpose()
-        .map_err(|error| ApiError::Internal(format!("QR code picture: {error}")))?
+        .map_err(|error| ApiError::Internal(because("QR code picture", error)))?
         .ok_or_else(|| {
             ApiError::Unavailable(
                 "O provedor ainda não enviou o QR code; tente novamente".to_owned(),

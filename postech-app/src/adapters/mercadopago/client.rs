@@ -22,6 +22,7 @@ use serde::Serialize;
 use tracing::Instrument as _;
 
 use crate::adapters::payment_metrics::{CallOutcome, ProviderMetrics};
+use crate::application::error::{Cause, ErrorChain, because};
 use crate::application::payments::provider::ProviderError;
 
 /// Connection set-up is bounded separately: an unreachable host fails fast and is retried.
@@ -68,7 +69,7 @@ impl ApiClient {
             .timeout(request_timeout)
             .user_agent(concat!("postech-app/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| ProviderError::Unexpected(format!("HTTP client: {error}")))?;
+            .map_err(|error| ProviderError::Unexpected(because("HTTP client", error)))?;
         Ok(Self {
             http,
             base_url,
@@ -84,7 +85,7 @@ impl ApiClient {
         self.credentials
             .get()
             .await
-            .map_err(|error| ProviderError::Unavailable(format!("credentials: {error}")))
+            .map_err(|error| ProviderError::Unavailable(because("credentials", error)))
     }
 
     /// Sends `request`, retrying transient failures (timeouts, failed connections, 5xx,
@@ -119,9 +120,9 @@ impl ApiClient {
             })
             .await;
         sent.map_err(|failure| match failure {
-            AttemptFailure::Transient { failure, .. } => ProviderError::Unavailable(format!(
-                "{} attempts: {failure}",
-                attempts.load(Ordering::Relaxed)
+            AttemptFailure::Transient { failure, .. } => ProviderError::Unavailable(because(
+                format!("{} attempts", attempts.load(Ordering::Relaxed)),
+                failure,
             )),
             AttemptFailure::Final(error) => error,
         })
@@ -170,19 +171,19 @@ impl ApiClient {
         self.metrics.observe(request.operation, outcome);
         match sent {
             Ok(response) if is_transient(response.status()) => Err(AttemptFailure::Transient {
-                failure: format!("HTTP {}", response.status().as_u16()),
+                failure: format!("HTTP {}", response.status().as_u16()).into(),
                 retry_after: retry_after(&response),
             }),
             Ok(response) => Ok(response),
             // reqwest's errors name the URL (never the token, which is a header).
             Err(error) if error.is_timeout() || error.is_connect() || error.is_request() => {
                 Err(AttemptFailure::Transient {
-                    failure: error.to_string(),
+                    failure: error.into(),
                     retry_after: None,
                 })
             }
             Err(error) => Err(AttemptFailure::Final(ProviderError::Unexpected(
-                error.to_string(),
+                error.into(),
             ))),
         }
     }
@@ -197,7 +198,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 enum AttemptFailure {
     /// Worth another attempt, after at least `retry_after` when the provider said so.
     Transient {
-        failure: String,
+        failure: Cause,
         retry_after: Option<Duration>,
     },
     /// Not worth another attempt.
@@ -207,8 +208,10 @@ enum AttemptFailure {
 impl std::fmt::Display for AttemptFailure {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AttemptFailure::Transient { failure, .. } => formatter.write_str(failure),
-            AttemptFailure::Final(error) => write!(formatter, "{error}"),
+            AttemptFailure::Transient { failure, .. } => {
+                write!(formatter, "{}", ErrorChain(failure.as_ref()))
+            }
+            AttemptFailure::Final(error) => write!(formatter, "{}", ErrorChain(error)),
         }
     }
 }
@@ -256,7 +259,7 @@ mod tests {
 
     fn transient(retry_after: Option<u64>) -> AttemptFailure {
         AttemptFailure::Transient {
-            failure: "HTTP 429".to_owned(),
+            failure: "HTTP 429".into(),
             retry_after: retry_after.map(Duration::from_secs),
         }
     }

@@ -107,19 +107,27 @@ pub fn verify(
     Ok(())
 }
 
+/// The HMAC implementation refused the secret as a key. HMAC takes keys of any length, so
+/// this is a broken dependency, never a bad secret — but it is an error, not a header with an
+/// empty digest.
+#[derive(Debug, thiserror::Error)]
+#[error("HMAC-SHA256 refused the webhook secret as a key")]
+pub struct KeyRefused;
+
 /// The `x-signature` header Mercado Pago would send (the simulator and the tests sign
 /// with it).
-pub fn sign(secret: &[u8], data_id: Option<&str>, request_id: Option<&str>, ts: i64) -> String {
+pub fn sign(
+    secret: &[u8],
+    data_id: Option<&str>,
+    request_id: Option<&str>,
+    ts: i64,
+) -> Result<String, KeyRefused> {
     let ts = ts.to_string();
     let manifest = manifest(data_id, request_id, &ts);
-    // HMAC takes keys of any length: `new_from_slice` cannot fail for it.
-    let digest = HmacSha256::new_from_slice(secret)
-        .map(|mut mac| {
-            mac.update(manifest.as_bytes());
-            hex::encode(mac.finalize().into_bytes())
-        })
-        .unwrap_or_default();
-    format!("ts={ts},v1={digest}")
+    let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| KeyRefused)?;
+    mac.update(manifest.as_bytes());
+    let digest = hex::encode(mac.finalize().into_bytes());
+    Ok(format!("ts={ts},v1={digest}"))
 }
 
 #[cfg(test)]
@@ -132,7 +140,7 @@ mod tests {
         Notification {
             query_data_id: Some(data_id.to_owned()),
             query_type: Some("payment".to_owned()),
-            signature: Some(sign(SECRET, Some(data_id), Some(request_id), ts)),
+            signature: Some(sign(SECRET, Some(data_id), Some(request_id), ts).unwrap()),
             request_id: Some(request_id.to_owned()),
             ..Notification::default()
         }
@@ -159,7 +167,7 @@ mod tests {
     fn a_known_hmac_matches_an_independent_computation() {
         // printf 'id:123;request-id:abc;ts:1700000000;' | openssl dgst -sha256 -hmac key
         assert_eq!(
-            sign(b"key", Some("123"), Some("abc"), 1_700_000_000),
+            sign(b"key", Some("123"), Some("abc"), 1_700_000_000).unwrap(),
             "ts=1700000000,v1=2066a087f748fc6bdbe57a7167142ee813c25a682d011384e8ea93c8149af2ce"
         );
     }

@@ -1,4 +1,7 @@
 //! The English status codes stored in the database (`postech_database::codes`) ⇄ the domain.
+//!
+//! Kept over `diesel-derive-enum`: it maps PostgreSQL `ENUM` types, these columns are `TEXT`
+//! with `CHECK`s from the schema crate's code list.
 
 use crate::application::error::PortError;
 use crate::domain::order::{OrderStatus, PaymentStatus};
@@ -45,7 +48,7 @@ pub fn payment_status(code: &str) -> Result<PaymentStatus, PortError> {
 fn unknown(what: &str, code: &str) -> PortError {
     PortError::Unexpected {
         dependency: "database",
-        cause: format!("unknown {what} code {code:?}"),
+        cause: format!("unknown {what} code {code:?}").into(),
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{PgPool, connection, to_port_error, violated_constraint};
 use crate::application::customers::{IdentityError, RegistrationError};
-use crate::application::error::PortError;
+use crate::application::error::{PortError, because};
 use crate::domain::cpf::Cpf;
 use crate::domain::customer::Customer;
 use crate::domain::ids::CustomerId;
@@ -39,9 +39,9 @@ impl CustomerRow {
             .transpose()
             .map_err(|error| PortError::Unexpected {
                 dependency: "database",
-                cause: format!(
-                    "customer {} has a stored CPF that is invalid: {error}",
-                    self.id
+                cause: because(
+                    format!("customer {} has a stored CPF that is invalid", self.id),
+                    error,
                 ),
             })?;
         Ok(Customer {

@@ -255,7 +255,7 @@ impl KitchenEventLog {
             .map_err(to_port_error)?;
         let now = EventCursor::parse(&snapshot).map_err(|_| PortError::Unexpected {
             dependency: "database",
-            cause: "pg_current_snapshot() printed an unexpected form".to_owned(),
+            cause: "pg_current_snapshot() printed an unexpected form".into(),
         })?;
         let resumable = since.is_some_and(|since| !since.is_ahead_of(&now));
         Ok((now, rows.filter(|_| resumable)))

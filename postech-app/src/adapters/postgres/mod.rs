@@ -27,7 +27,7 @@ use diesel_async::pooled_connection::{
 };
 use prometheus::IntCounter;
 
-use crate::application::error::PortError;
+use crate::application::error::{Cause, PortError, because};
 
 pub use codes::order_status_code;
 pub use connect::{ConnectionSetupError, PgConnector};
@@ -63,8 +63,8 @@ impl PgPool {
 
 /// Why the pool could not be created.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the database pool: {0}")]
-pub struct PoolSetupError(String);
+#[error("cannot build the database pool")]
+pub struct PoolSetupError(#[source] Cause);
 
 /// Opens one connection (the URL argument of diesel-async's callback is unused: credentials
 /// come from the callback's own source, so rotations reach new connections).
@@ -89,9 +89,9 @@ pub fn connection_pool(
         .wait_timeout(Some(acquire_timeout))
         .create_timeout(Some(acquire_timeout))
         .build()
-        .map_err(|error| PoolSetupError(error.to_string()))?;
-    let acquire_timeouts = pool_metrics::acquire_timeouts_counter()
-        .map_err(|error| PoolSetupError(error.to_string()))?;
+        .map_err(|error| PoolSetupError(error.into()))?;
+    let acquire_timeouts =
+        pool_metrics::acquire_timeouts_counter().map_err(|error| PoolSetupError(error.into()))?;
     Ok(PgPool {
         pool,
         acquire_timeouts,
@@ -105,11 +105,11 @@ pub(crate) async fn connection(pool: &PgPool) -> Result<Object<AsyncPgConnection
     pool.get().await.map_err(|error| match error {
         PoolError::Backend(error) => PortError::Unavailable {
             dependency: DEPENDENCY,
-            cause: error.to_string(),
+            cause: error.into(),
         },
         other => PortError::Unavailable {
             dependency: DEPENDENCY,
-            cause: other.to_string(),
+            cause: other.into(),
         },
     })
 }
@@ -122,40 +122,42 @@ pub(crate) fn to_port_error(error: DieselError) -> PortError {
     if is_lock_conflict(&error) {
         return PortError::Unavailable {
             dependency: DEPENDENCY,
-            cause: format!("transaction aborted by a lock conflict: {error}"),
+            cause: because("transaction aborted by a lock conflict", error),
         };
     }
     if is_unstorable_text(&error) {
         return PortError::UnstorableText {
             dependency: DEPENDENCY,
-            cause: error.to_string(),
+            cause: error.into(),
         };
     }
     if is_connection_lost(&error) {
         return PortError::Unavailable {
             dependency: DEPENDENCY,
-            cause: format!("connection lost: {error}"),
+            cause: because("connection lost", error),
         };
     }
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => PortError::Unavailable {
             dependency: DEPENDENCY,
-            cause: error.to_string(),
+            cause: error.into(),
         },
         // The message is PostgreSQL's fixed text ("deadlock detected", "duplicate key value
         // violates unique constraint …"); the values involved are in `details`, never logged.
         DieselError::DatabaseError(kind, info) => PortError::Unexpected {
             dependency: DEPENDENCY,
-            cause: format!(
-                "{kind:?}: {} (constraint {})",
-                info.message(),
-                info.constraint_name().unwrap_or("none")
+            cause: because(
+                format!(
+                    "{kind:?} (constraint {})",
+                    info.constraint_name().unwrap_or("none")
+                ),
+                error,
             ),
         },
         _ => PortError::Unexpected {
             dependency: DEPENDENCY,
-            cause: error.to_string(),
+            cause: error.into(),
         },
     }
 }

@@ -1,17 +1,16 @@
-//! `NUMERIC(10,2)` ⇄ [`Money`] (integer cents) without a floating point or a big-decimal
-//! allocation in between.
+//! `NUMERIC(10,2)` ⇄ [`Money`] (integer cents), through `rust_decimal`'s diesel codec: no
+//! floating point in between, and a stored amount finer than a cent or out of range is an
+//! error — never rounded, never 0.
 
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
-use diesel::pg::data_types::PgNumeric;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Numeric;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::domain::money::Money;
-
-/// PostgreSQL stores NUMERIC in base-10000 digits.
-const NBASE: i64 = 10_000;
 
 /// Money read from or written to a NUMERIC column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromSqlRow, AsExpression)]
@@ -20,78 +19,35 @@ pub struct SqlMoney(pub Money);
 
 impl FromSql<Numeric, Pg> for SqlMoney {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let numeric = PgNumeric::from_sql(value)?;
-        cents_of(&numeric)
+        let amount = <Decimal as FromSql<Numeric, Pg>>::from_sql(value)?;
+        cents_of(amount)
             .map(|cents| SqlMoney(Money::from_cents(cents)))
-            .ok_or_else(|| "NUMERIC value is not an amount of money with two decimals".into())
+            .ok_or_else(|| {
+                format!("NUMERIC {amount} is not an amount of money with two decimals").into()
+            })
     }
 }
 
 impl ToSql<Numeric, Pg> for SqlMoney {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        let numeric = to_numeric(self.0);
-        <PgNumeric as ToSql<Numeric, Pg>>::to_sql(&numeric, &mut out.reborrow())
+        let amount = to_decimal(self.0);
+        <Decimal as ToSql<Numeric, Pg>>::to_sql(&amount, &mut out.reborrow())
     }
 }
 
 /// The amount in cents, if it has at most two decimals and fits.
-fn cents_of(numeric: &PgNumeric) -> Option<i64> {
-    let (weight, digits, negative) = match numeric {
-        PgNumeric::Positive { weight, digits, .. } => (*weight, digits, false),
-        PgNumeric::Negative { weight, digits, .. } => (*weight, digits, true),
-        PgNumeric::NaN => return None,
-    };
-    let mut cents: i64 = 0;
-    for (index, digit) in digits.iter().enumerate() {
-        let digit = i64::from(*digit);
-        let exponent = i64::from(weight) - i64::try_from(index).ok()?;
-        let contribution = match exponent {
-            // Whole units: digit × 10000^exponent × 100 cents.
-            0.. => {
-                let power = NBASE.checked_pow(u32::try_from(exponent).ok()?)?;
-                digit.checked_mul(power)?.checked_mul(100)?
-            }
-            // The first fractional base-10000 digit holds four decimal places.
-            -1 if digit % 100 == 0 => digit / 100,
-            _ if digit == 0 => 0,
-            _ => return None,
-        };
-        cents = cents.checked_add(contribution)?;
+fn cents_of(amount: Decimal) -> Option<i64> {
+    let cents = amount.checked_mul(Decimal::ONE_HUNDRED)?;
+    if cents.fract().is_zero() {
+        cents.to_i64()
+    } else {
+        None
     }
-    Some(if negative { -cents } else { cents })
 }
 
-/// The NUMERIC form of an amount, with scale 2.
-pub fn to_numeric(amount: Money) -> PgNumeric {
-    let cents = amount.cents();
-    let magnitude = cents.unsigned_abs();
-    let mut units = magnitude / 100;
-    let fraction = i16::try_from((magnitude % 100) * 100).unwrap_or(0);
-    let mut integer_digits = Vec::new();
-    while units > 0 {
-        integer_digits.push(i16::try_from(units % 10_000).unwrap_or(0));
-        units /= 10_000;
-    }
-    integer_digits.reverse();
-    let weight = i16::try_from(integer_digits.len()).unwrap_or(i16::MAX) - 1;
-    let mut digits = integer_digits;
-    if fraction != 0 {
-        digits.push(fraction);
-    }
-    let weight = if digits.is_empty() { 0 } else { weight };
-    if cents < 0 {
-        PgNumeric::Negative {
-            weight,
-            scale: 2,
-            digits,
-        }
-    } else {
-        PgNumeric::Positive {
-            weight,
-            scale: 2,
-            digits,
-        }
-    }
+/// The decimal form of an amount, with scale 2.
+fn to_decimal(amount: Money) -> Decimal {
+    Decimal::from_i128_with_scale(i128::from(amount.cents()), 2)
 }
 
 #[cfg(test)]
@@ -99,11 +55,11 @@ mod tests {
     use super::*;
 
     fn round_trip(cents: i64) -> Option<i64> {
-        cents_of(&to_numeric(Money::from_cents(cents)))
+        cents_of(to_decimal(Money::from_cents(cents)))
     }
 
     #[test]
-    fn amounts_survive_the_numeric_form() {
+    fn amounts_survive_the_decimal_form() {
         for cents in [
             0,
             1,
@@ -116,6 +72,8 @@ mod tests {
             100_000,
             123_456_789,
             -1590,
+            i64::MAX,
+            i64::MIN,
         ] {
             assert_eq!(round_trip(cents), Some(cents), "{cents}");
         }
@@ -123,11 +81,14 @@ mod tests {
 
     #[test]
     fn fractions_finer_than_a_cent_are_refused() {
-        let numeric = PgNumeric::Positive {
-            weight: -1,
-            scale: 3,
-            digits: vec![1230],
-        };
-        assert_eq!(cents_of(&numeric), None);
+        assert_eq!(cents_of(Decimal::new(1234, 3)), None);
+        assert_eq!(cents_of(Decimal::new(1230, 3)), Some(123));
+        assert_eq!(cents_of(Decimal::new(12_300, 4)), Some(123));
+    }
+
+    #[test]
+    fn amounts_beyond_the_cents_range_are_refused() {
+        let too_large = Decimal::from_i128_with_scale(i128::from(i64::MAX) + 1, 2);
+        assert_eq!(cents_of(too_large), None);
     }
 }

@@ -33,7 +33,8 @@ impl ProductRow {
                 cause: format!(
                     "product {} has unknown category {}",
                     self.id, self.category_id
-                ),
+                )
+                .into(),
             })?;
         Ok(Product {
             id: ProductId::from(self.id),

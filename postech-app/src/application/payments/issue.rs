@@ -9,6 +9,7 @@ use super::model::{Attachment, NewPayment, Reservation, StoredPayment};
 use super::provider::ProviderError;
 use super::{PaymentError, Payments};
 use crate::adapters::postgres::payments as stored_payments;
+use crate::application::error::ErrorChain;
 use crate::domain::ids::{OrderId, PaymentId};
 use crate::domain::order::OrderStatus;
 
@@ -53,7 +54,7 @@ impl Payments {
                 {
                     // Left pending without a charge: the next request charges it (same
                     // idempotency key), or the expiry closes it.
-                    tracing::warn!(payment_id = %request.payment_id, error = %release, "could not release a charge reservation");
+                    tracing::warn!(payment_id = %request.payment_id, error = %ErrorChain(&release), "could not release a charge reservation");
                 }
                 return Err(PaymentError::Provider(error));
             }
@@ -82,7 +83,7 @@ impl Payments {
                 self.cancel_at_provider(self.provider.name(), &charge.provider_payment_id)
                     .await;
                 Err(PaymentError::Provider(ProviderError::Unavailable(
-                    "the charge reservation was released by a concurrent failure".to_owned(),
+                    "the charge reservation was released by a concurrent failure".into(),
                 )))
             }
         }

@@ -5,36 +5,37 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::application::error::Cause;
 use crate::application::payments::model::{Charge, ChargeRequest, ProviderPayment};
 use crate::application::payments::notification::{Notification, SignatureError};
 
 /// Why the provider could not do what was asked.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// It did not answer in time, or answered 5xx/429 on every attempt: try again later.
-    #[error("payment provider unavailable: {0}")]
-    Unavailable(String),
+    #[error("payment provider unavailable")]
+    Unavailable(#[source] Cause),
     /// It does not know this payment.
     #[error("payment unknown to the provider")]
     NotFound,
     /// It refused the request (4xx): a configuration or state problem, not worth retrying.
-    #[error("payment provider refused the request: {0}")]
-    Refused(String),
+    #[error("payment provider refused the request")]
+    Refused(#[source] Cause),
     /// It answered something this client cannot read.
-    #[error("unexpected answer from the payment provider: {0}")]
-    Unexpected(String),
+    #[error("unexpected answer from the payment provider")]
+    Unexpected(#[source] Cause),
 }
 
 /// Why a notification could not be authenticated.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
     /// The signature is missing, malformed, wrong or stale: the notification is refused.
     #[error(transparent)]
     Signature(#[from] SignatureError),
     /// The webhook secret could not be loaded (Secrets Manager unreachable): nothing is known
     /// about the signature yet, so the provider must retry later — this is no forgery.
-    #[error("webhook secret unavailable: {0}")]
-    SecretUnavailable(ProviderError),
+    #[error("webhook secret unavailable")]
+    SecretUnavailable(#[source] ProviderError),
 }
 
 /// A payment provider: creates QR charges, answers for its payments, authenticates its

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::adapters::http::orders::{OrderBody, timestamp};
 use crate::adapters::postgres::kitchen_events::{EventCursor, KitchenChange, KitchenRead};
+use crate::application::error::ErrorChain;
 use crate::application::orders::OrderRecord;
 
 /// How long a browser's `EventSource` waits before reconnecting (milliseconds).
@@ -168,7 +169,9 @@ fn change_body(change: KitchenChange) -> Option<ChangeEventBody> {
 /// and logged as an error (never shown with a total of 0).
 fn order_body(record: OrderRecord) -> Option<OrderBody> {
     OrderBody::try_from(record)
-        .map_err(|error| tracing::error!(%error, "kitchen stream: order left out"))
+        .map_err(|error| {
+            tracing::error!(error = %ErrorChain(&error), "kitchen stream: order left out");
+        })
         .ok()
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::adapters::postgres::codes::{order_status, payment_status};
-use crate::application::error::PortError;
+use crate::application::error::{PortError, because};
 use crate::application::orders::OrderRecord;
 use crate::domain::ids::{CustomerId, OrderId, ProductId};
 use crate::domain::money::Money;
@@ -94,7 +94,7 @@ impl OrderRecordRow {
             None => Vec::new(),
             Some(json) => serde_json::from_str(json).map_err(|error| PortError::Unexpected {
                 dependency: "database",
-                cause: format!("order {} has unreadable items: {error}", self.id),
+                cause: because(format!("order {} has unreadable items", self.id), error),
             })?,
         };
         let payment_status = match self.payment_status.as_deref() {
