@@ -140,13 +140,18 @@ pub struct CognitoClient {
 }
 
 impl CognitoClient {
-    /// Builds a client from a loaded AWS configuration (region, credentials, endpoint).
+    /// Builds a client from a loaded AWS configuration (region, credentials, endpoint), its
+    /// calls bounded by [`crate::aws_timeouts`].
     pub fn new(
         sdk_config: &aws_config::SdkConfig,
         user_pool_id: impl Into<String>,
         app_client_id: impl Into<String>,
     ) -> Self {
-        Self::from_client(Client::new(sdk_config), user_pool_id, app_client_id)
+        Self::from_client(
+            Client::new(&crate::aws_timeouts::bounded(sdk_config)),
+            user_pool_id,
+            app_client_id,
+        )
     }
 
     /// Wraps an existing SDK client, e.g. one shared with other code of the process.
