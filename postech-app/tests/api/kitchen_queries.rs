@@ -128,7 +128,7 @@ async fn v1_defect_the_kitchen_list_is_one_statement_for_one_order_as_for_forty_
         email: None,
         cpf: None,
     };
-    customers::insert_confirmed(&pool, &customer, None)
+    customers::insert(&pool, &customer)
         .await
         .unwrap();
 
@@ -176,7 +176,7 @@ async fn a_checkout_is_one_read_then_one_statement_that_locks_checks_and_writes(
         email: None,
         cpf: None,
     };
-    customers::insert_confirmed(&pool, &customer, None)
+    customers::insert(&pool, &customer)
         .await
         .unwrap();
     // The first checkout on the connection prepares the statements; the second reuses them.

@@ -21,6 +21,7 @@ mod listener;
 mod menu_cache;
 mod operations;
 mod pages;
+mod registration;
 mod repositories;
 mod throwaway_cluster;
 mod unstorable_text;

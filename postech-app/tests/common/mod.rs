@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod fault_proxy;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -135,6 +137,7 @@ pub fn settings_for_url(
         aws,
         kitchen_stream: Default::default(),
         pages: Default::default(),
+        registration: Default::default(),
     }
 }
 
