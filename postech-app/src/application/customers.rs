@@ -286,7 +286,9 @@ impl Customers {
     }
 
     /// Undoes a registration whose Cognito call failed: the identity (the call may have
-    /// succeeded and only its answer been lost), then the row. What fails here is left to
+    /// succeeded and only its answer been lost), then the row. Before the answer, not in the
+    /// background: a retry after the 503 must not race a late deletion of its own identity
+    /// (so during a hanging outage the 503 takes two bounded calls). What fails here is left to
     /// [`reconcile`](Self::reconcile) (the row) or to the next registration of the CPF (an
     /// orphan identity).
     async fn undo_registration(&self, customer: &Customer, cpf: &Cpf) {

@@ -38,7 +38,7 @@ pub struct Options {
     /// Kitchen stream settings other than the defaults (small buffers, short intervals).
     pub kitchen_stream: Option<KitchenStreamSettings>,
     /// The app reaches AWS (Cognito, Secrets Manager) through this endpoint instead of moto's
-    /// directly, e.g. a [`crate::common::fault_proxy::FaultProxy`] in front of moto (the
+    /// directly, e.g. a [`postech_shared_sdk::local_aws::FaultProxy`] in front of moto (the
     /// outage drills).
     pub app_aws_endpoint: Option<String>,
 }

@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::common::BehindTheApi;
-use crate::common::fault_proxy::{Fault, FaultProxy};
+use postech_shared_sdk::local_aws::{Fault, FaultProxy};
 use crate::helpers::{CPF_A, CPF_A_DIGITS, CPF_B, CPF_C, Options, TestApp};
 
 fn cognito(app: &TestApp) -> CognitoClient {
@@ -360,7 +360,9 @@ async fn the_reconciler_frees_the_cpf_of_a_registration_never_verified() {
 /// after the outage registration works again.
 #[tokio::test]
 async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_pool_keeps_serving() {
-    let proxy = FaultProxy::start(TestApp::moto_address().await).await;
+    let proxy = FaultProxy::start(TestApp::moto_address().await)
+        .await
+        .unwrap();
     let app = TestApp::spawn_with(Options {
         app_aws_endpoint: Some(proxy.endpoint()),
         ..Options::default()
@@ -457,7 +459,9 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
 /// happens to run the scheduled re-read waits at most the bounded call, the others not at all.
 #[tokio::test]
 async fn secrets_manager_outage_drill_tokens_keep_verifying_with_the_cached_keys() {
-    let proxy = FaultProxy::start(TestApp::moto_address().await).await;
+    let proxy = FaultProxy::start(TestApp::moto_address().await)
+        .await
+        .unwrap();
     let app = TestApp::spawn_with(Options {
         app_aws_endpoint: Some(proxy.endpoint()),
         key_secret_variables: Some(vec![("JWT_KEY_REFRESH_SECONDS", "1")]),

@@ -4,8 +4,6 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-pub mod fault_proxy;
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! A TCP proxy the test controls, in front of a local dependency (moto's AWS): it forwards,
+//! A TCP proxy a test controls, in front of a local dependency (moto's AWS): it forwards,
 //! or holds connections without answering (a dependency that hangs), or refuses them (a
 //! dependency that is down). Loopback only; the mode changes at once for new connections,
 //! and connections held open are released when the mode leaves `Hang`.
@@ -23,6 +23,18 @@ pub enum Fault {
 }
 
 /// A running proxy; stops with the test's runtime.
+///
+/// ```no_run
+/// # async fn example() -> std::io::Result<()> {
+/// use postech_shared_sdk::local_aws::{self, Fault, FaultProxy, MotoServer};
+///
+/// let moto = MotoServer::shared().expect("moto");
+/// let proxy = FaultProxy::start(moto.endpoint().trim_start_matches("http://").to_owned()).await?;
+/// let through_proxy = local_aws::sdk_config(&proxy.endpoint()).await;
+/// proxy.set(Fault::Hang); // calls through `through_proxy` now hang until their timeouts
+/// # Ok(())
+/// # }
+/// ```
 pub struct FaultProxy {
     port: u16,
     mode: Arc<AtomicU8>,
@@ -31,9 +43,9 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     /// A proxy on a free loopback port forwarding to `upstream` (`host:port`).
-    pub async fn start(upstream: String) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("address").port();
+    pub async fn start(upstream: String) -> std::io::Result<FaultProxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
         let mode = Arc::new(AtomicU8::new(Fault::None as u8));
         let (changed, _) = watch::channel(Fault::None as u8);
         let accepting_mode = Arc::clone(&mode);
@@ -60,11 +72,11 @@ impl FaultProxy {
                 });
             }
         });
-        FaultProxy {
+        Ok(FaultProxy {
             port,
             mode,
             changed,
-        }
+        })
     }
 
     /// The proxy's URL, for an AWS endpoint.
