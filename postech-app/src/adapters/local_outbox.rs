@@ -30,7 +30,9 @@ pub struct LocalOutbox {
 
 impl std::fmt::Debug for LocalOutbox {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("LocalOutbox").finish_non_exhaustive()
+        formatter
+            .debug_struct("LocalOutbox")
+            .finish_non_exhaustive()
     }
 }
 

@@ -195,7 +195,10 @@ impl Customers {
                 .await?;
             return Ok(Registered::CheckEmail);
         }
-        let code = customer.email.as_ref().map(|_| new_code(&cpf, &self.policy));
+        let code = customer
+            .email
+            .as_ref()
+            .map(|_| new_code(&cpf, &self.policy));
         let inserted = customers::insert_pending(
             &self.pool,
             &customer,
@@ -313,7 +316,11 @@ impl Customers {
     /// customer returned. A wrong, expired, spent or exhausted code and an unknown CPF get the
     /// same refusal.
     #[tracing::instrument(name = "customers.confirm_email", skip_all)]
-    pub async fn confirm_email(&self, cpf_text: &str, code: &str) -> Result<Customer, UseCaseError> {
+    pub async fn confirm_email(
+        &self,
+        cpf_text: &str,
+        code: &str,
+    ) -> Result<Customer, UseCaseError> {
         let refused = || {
             UseCaseError::invalid(FieldError::at_field(
                 "codigo",

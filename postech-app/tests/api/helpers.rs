@@ -255,7 +255,11 @@ impl TestApp {
             let body: Value = response.json().await.expect("json");
             return body["id"].as_str().expect("id").to_owned();
         }
-        assert_eq!(response.status(), StatusCode::ACCEPTED, "registering {body}");
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "registering {body}"
+        );
         let cpf = body["cpf"].as_str().expect("cpf");
         match body["email"].as_str().filter(|email| !email.is_empty()) {
             Some(email) => {

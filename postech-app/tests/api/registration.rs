@@ -18,8 +18,8 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::common::BehindTheApi;
-use postech_shared_sdk::local_aws::{Fault, FaultProxy};
 use crate::helpers::{CPF_A, CPF_A_DIGITS, CPF_B, CPF_C, Options, TestApp};
+use postech_shared_sdk::local_aws::{Fault, FaultProxy};
 
 fn cognito(app: &TestApp) -> CognitoClient {
     CognitoClient::new(
@@ -382,7 +382,11 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
                     &json!({"email": format!("c{n}@example.com"), "cpf": cpf}),
                 )
                 .await;
-            (response.status(), response.headers().get(header::RETRY_AFTER).cloned(), started.elapsed())
+            (
+                response.status(),
+                response.headers().get(header::RETRY_AFTER).cloned(),
+                started.elapsed(),
+            )
         }
     }));
     let probes = async {
@@ -399,7 +403,11 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
         (health, menu, started.elapsed())
     };
     let (registrations, (health, menu, probed_at)) = tokio::join!(hanging, probes);
-    let slowest = registrations.iter().map(|(_, _, took)| *took).max().unwrap();
+    let slowest = registrations
+        .iter()
+        .map(|(_, _, took)| *took)
+        .max()
+        .unwrap();
     println!(
         "drill: hanging Cognito — registrations answered after at most {slowest:?} \
          (bound {AWS_OPERATION_TIMEOUT:?}); /health and menu answered at {probed_at:?}"
@@ -420,8 +428,12 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
 
     proxy.set(Fault::Refuse);
     let refused_at = Instant::now();
-    let (status, _) = post_registration(&app, &json!({"email": "d@example.com", "cpf": CPF_A})).await;
-    println!("drill: refused Cognito — registration answered in {:?}", refused_at.elapsed());
+    let (status, _) =
+        post_registration(&app, &json!({"email": "d@example.com", "cpf": CPF_A})).await;
+    println!(
+        "drill: refused Cognito — registration answered in {:?}",
+        refused_at.elapsed()
+    );
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 
     // Nothing half-created: no row, no identity.

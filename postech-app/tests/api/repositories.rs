@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use postech_app::adapters::order_metrics::OrderMetrics;
+use postech_app::adapters::postgres::customers::PendingInsert;
 use postech_app::adapters::postgres::orders::KitchenPage;
 use postech_app::adapters::postgres::seed::{SAMPLE_MENU, seed_sample_menu};
-use postech_app::adapters::postgres::customers::PendingInsert;
 use postech_app::adapters::postgres::{PgPool, customers, orders, ping, products};
 use postech_app::application::checkout::{NewOrder, PlaceOutcome, price_order};
 use postech_app::application::error::PortError;
@@ -105,7 +105,9 @@ async fn customer_queries_round_trip_and_a_pending_registration_is_undone_alone(
         cpf: Some(Cpf::parse("529.982.247-25").unwrap()),
     };
     assert_eq!(
-        customers::insert_pending(&pool, &customer, None).await.unwrap(),
+        customers::insert_pending(&pool, &customer, None)
+            .await
+            .unwrap(),
         PendingInsert::Inserted
     );
     customers::mark_identity_confirmed(&pool, customer.id)
@@ -122,7 +124,11 @@ async fn customer_queries_round_trip_and_a_pending_registration_is_undone_alone(
         Some(customer.clone())
     );
     // A confirmed registration is not undone; the same CPF again writes nothing.
-    assert!(!customers::delete_unconfirmed(&pool, customer.id).await.unwrap());
+    assert!(
+        !customers::delete_unconfirmed(&pool, customer.id)
+            .await
+            .unwrap()
+    );
     let squatter = Customer {
         id: CustomerId::new_random(),
         name: Some("Outro".to_owned()),
@@ -130,7 +136,9 @@ async fn customer_queries_round_trip_and_a_pending_registration_is_undone_alone(
         cpf: customer.cpf.clone(),
     };
     assert_eq!(
-        customers::insert_pending(&pool, &squatter, None).await.unwrap(),
+        customers::insert_pending(&pool, &squatter, None)
+            .await
+            .unwrap(),
         PendingInsert::AlreadyTaken
     );
 
@@ -140,8 +148,14 @@ async fn customer_queries_round_trip_and_a_pending_registration_is_undone_alone(
         email: None,
         cpf: Some(Cpf::parse("123.456.789-09").unwrap()),
     };
-    customers::insert_pending(&pool, &undone, None).await.unwrap();
-    assert!(customers::delete_unconfirmed(&pool, undone.id).await.unwrap());
+    customers::insert_pending(&pool, &undone, None)
+        .await
+        .unwrap();
+    assert!(
+        customers::delete_unconfirmed(&pool, undone.id)
+            .await
+            .unwrap()
+    );
     assert_eq!(customers::find_by_id(&pool, undone.id).await.unwrap(), None);
     let (page, total) = customers::list(&pool, 10, 0).await.unwrap();
     assert_eq!((page.len(), total), (1, 1));

@@ -227,7 +227,8 @@ impl VerificationKeyRing {
             env::non_empty(env, SecretKind::JwtSigningKey.secret_id_env_var()).is_some();
         match env::non_empty(env, SecretKind::JwtVerificationKey.secret_id_env_var()) {
             Some(secret_id) => {
-                let client = aws_sdk_secretsmanager::Client::new(&crate::aws_timeouts::bounded(sdk_config));
+                let client =
+                    aws_sdk_secretsmanager::Client::new(&crate::aws_timeouts::bounded(sdk_config));
                 Self::from_secrets_manager(client, secret_id, refresh_interval).await
             }
             None if signing_key_offered => Err(KeyRingError::SigningKeyOffered),

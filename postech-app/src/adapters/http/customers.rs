@@ -80,7 +80,9 @@ pub struct PageQuery {
 #[derive(Serialize, ToSchema)]
 pub struct RegistrationAccepted {
     /// What to do next.
-    #[schema(example = "Se o cadastro puder ser concluído, enviamos um código para o e-mail informado.")]
+    #[schema(
+        example = "Se o cadastro puder ser concluído, enviamos um código para o e-mail informado."
+    )]
     detail: String,
 }
 

@@ -1,7 +1,7 @@
 //! Customers in PostgreSQL.
 
-use diesel::prelude::*;
 use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
 use postech_database::schema::{customers, orders};
