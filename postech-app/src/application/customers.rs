@@ -336,13 +336,23 @@ impl Customers {
             return Err(refused());
         }
         let digest = code_sha256(&cpf, code);
-        match customers::verify_email_code(&self.pool, &cpf, &digest, self.policy.max_code_failures)
+        let max_failures = self.policy.max_code_failures;
+        if customers::check_email_code(&self.pool, &cpf, &digest, max_failures)
             .await?
+            .is_none()
         {
+            return Err(refused());
+        }
+        // Cognito first, the code spent after: a Cognito outage is a 503 the customer retries
+        // with the same code, never a verified row whose identity Cognito still holds
+        // unverified (Cognito sends step-up codes to verified addresses only).
+        self.identities.mark_email_verified(&cpf).await?;
+        match customers::spend_email_code(&self.pool, &cpf, &digest, max_failures).await? {
             Some(customer) => {
                 tracing::info!(customer_id = %customer.id, "customer e-mail verified");
                 Ok(customer)
             }
+            // A concurrent confirmation spent the code first.
             None => Err(refused()),
         }
     }

@@ -186,8 +186,15 @@ async fn an_unverified_registration_cannot_read_the_profile_or_history_and_a_ver
         StatusCode::FORBIDDEN
     );
 
+    let cpf = Cpf::parse(CPF_B).unwrap();
+    assert!(!cognito(&app).customer_email_verified(&cpf).await.unwrap());
+
     let confirmed = app.confirm_registration(CPF_B, "bia@example.com").await;
     assert_eq!(confirmed.status(), StatusCode::OK);
+    assert!(
+        cognito(&app).customer_email_verified(&cpf).await.unwrap(),
+        "Cognito will e-mail step-up codes to the address now"
+    );
     assert_eq!(
         read("/v1/api/clientes/me", step_up.clone()).await,
         StatusCode::OK

@@ -276,23 +276,58 @@ pub async fn replace_verification_code(
     Ok(())
 }
 
-/// Checks the code for the CPF's unverified registration in one statement: on a match
-/// (unexpired, fewer than `max_failures` wrong tries before) the e-mail becomes verified and
-/// the code is spent; otherwise the failure is counted. The verified customer, if it matched.
-#[tracing::instrument(name = "db.customers.verify_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
-pub async fn verify_email_code(
+/// The CPF's unverified registration whose pending code is `code_sha256`, unexpired, with
+/// fewer than `max_failures` wrong tries; nothing is spent. When none matches the failure is
+/// counted.
+#[tracing::instrument(name = "db.customers.check_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
+pub async fn check_email_code(
     pool: &PgPool,
     cpf: &Cpf,
     code_sha256: &str,
     max_failures: i32,
 ) -> Result<Option<Customer>, PortError> {
     let mut connection = connection(pool).await?;
-    let pending = customers::cpf
-        .eq(cpf.as_digits())
-        .and(customers::email_verified_at.is_null())
-        .and(customers::identity_confirmed_at.is_not_null());
-    let verified = diesel::update(customers::table)
-        .filter(pending)
+    let matching = customers::table
+        .filter(pending_code_of(cpf))
+        .filter(customers::email_verification_code_sha256.eq(code_sha256))
+        .filter(customers::email_verification_expires_at.gt(diesel::dsl::now))
+        .filter(customers::email_verification_failures.lt(max_failures))
+        .select(CustomerRow::as_select())
+        .first(&mut connection)
+        .await
+        .optional()
+        .map_err(to_port_error)?;
+    match matching {
+        Some(row) => row.into_customer().map(Some),
+        None => {
+            diesel::update(customers::table)
+                .filter(pending_code_of(cpf))
+                .filter(customers::email_verification_code_sha256.is_not_null())
+                .set(
+                    customers::email_verification_failures
+                        .eq(customers::email_verification_failures + 1),
+                )
+                .execute(&mut connection)
+                .await
+                .map_err(to_port_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Spends the code [`check_email_code`] found and marks the e-mail verified, in one
+/// statement with the same conditions (a concurrent confirmation spends it once). The
+/// verified customer, if the code was still there.
+#[tracing::instrument(name = "db.customers.spend_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
+pub async fn spend_email_code(
+    pool: &PgPool,
+    cpf: &Cpf,
+    code_sha256: &str,
+    max_failures: i32,
+) -> Result<Option<Customer>, PortError> {
+    let mut connection = connection(pool).await?;
+    diesel::update(customers::table)
+        .filter(pending_code_of(cpf))
         .filter(customers::email_verification_code_sha256.eq(code_sha256))
         .filter(customers::email_verification_expires_at.gt(diesel::dsl::now))
         .filter(customers::email_verification_failures.lt(max_failures))
@@ -306,23 +341,25 @@ pub async fn verify_email_code(
         .get_result(&mut connection)
         .await
         .optional()
-        .map_err(to_port_error)?;
-    match verified {
-        Some(row) => row.into_customer().map(Some),
-        None => {
-            diesel::update(customers::table)
-                .filter(pending)
-                .filter(customers::email_verification_code_sha256.is_not_null())
-                .set(
-                    customers::email_verification_failures
-                        .eq(customers::email_verification_failures + 1),
-                )
-                .execute(&mut connection)
-                .await
-                .map_err(to_port_error)?;
-            Ok(None)
-        }
-    }
+        .map_err(to_port_error)?
+        .map(CustomerRow::into_customer)
+        .transpose()
+}
+
+/// The CPF's row while its identity is confirmed and its e-mail unverified.
+fn pending_code_of(
+    cpf: &Cpf,
+) -> diesel::dsl::And<
+    diesel::dsl::And<
+        diesel::dsl::Eq<customers::cpf, String>,
+        diesel::dsl::IsNull<customers::email_verified_at>,
+    >,
+    diesel::dsl::IsNotNull<customers::identity_confirmed_at>,
+> {
+    customers::cpf
+        .eq(cpf.as_digits().to_owned())
+        .and(customers::email_verified_at.is_null())
+        .and(customers::identity_confirmed_at.is_not_null())
 }
 
 /// Which half-finished registrations a sweep reads.
