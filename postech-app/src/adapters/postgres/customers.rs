@@ -346,16 +346,17 @@ pub async fn spend_email_code(
         .transpose()
 }
 
-/// The CPF's row while its identity is confirmed and its e-mail unverified.
-fn pending_code_of(
-    cpf: &Cpf,
-) -> diesel::dsl::And<
+/// The condition of [`pending_code_of`].
+type PendingCodeOf = diesel::dsl::And<
     diesel::dsl::And<
         diesel::dsl::Eq<customers::cpf, String>,
         diesel::dsl::IsNull<customers::email_verified_at>,
     >,
     diesel::dsl::IsNotNull<customers::identity_confirmed_at>,
-> {
+>;
+
+/// The CPF's row while its identity is confirmed and its e-mail unverified.
+fn pending_code_of(cpf: &Cpf) -> PendingCodeOf {
     customers::cpf
         .eq(cpf.as_digits().to_owned())
         .and(customers::email_verified_at.is_null())
