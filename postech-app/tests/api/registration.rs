@@ -415,7 +415,7 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
         .map(|(_, _, took)| *took)
         .max()
         .unwrap();
-    println!(
+    eprintln!(
         "drill: hanging Cognito — registrations answered after at most {slowest:?} \
          (bound {AWS_OPERATION_TIMEOUT:?}); /health and menu answered at {probed_at:?}"
     );
@@ -437,7 +437,7 @@ async fn cognito_outage_drill_registration_fails_fast_leaves_nothing_and_the_poo
     let refused_at = Instant::now();
     let (status, _) =
         post_registration(&app, &json!({"email": "d@example.com", "cpf": CPF_A})).await;
-    println!(
+    eprintln!(
         "drill: refused Cognito — registration answered in {:?}",
         refused_at.elapsed()
     );
@@ -514,7 +514,7 @@ async fn secrets_manager_outage_drill_tokens_keep_verifying_with_the_cached_keys
         .iter()
         .filter(|took| **took < Duration::from_secs(1))
         .count();
-    println!(
+    eprintln!(
         "drill: hanging Secrets Manager — {} requests, all 200; median {:?}, slowest {:?}, \
          {fast} under 1 s",
         latencies.len(),

@@ -37,7 +37,7 @@ async fn customer_login_during_a_cognito_outage_is_a_bounded_503_with_retry_afte
         let started = Instant::now();
         let response = login().await;
         let took = started.elapsed();
-        println!("drill: login with Cognito {fault:?} answered in {took:?}");
+        eprintln!("drill: login with Cognito {fault:?} answered in {took:?}");
         let (status, body) = status_and_json(&response);
         assert_eq!(status, 503, "{fault:?}: {body}");
         assert_eq!(response.headers()["retry-after"], "1");
