@@ -274,7 +274,10 @@ fn verify_reports_pending_migrations() {
         .iter()
         .map(|migration| migration.version.as_str())
         .collect();
-    assert_eq!(pending, ["20261203200002", "20261203300001", "20261203400001"]);
+    assert_eq!(
+        pending,
+        ["20261203200002", "20261203300001", "20261203400001"]
+    );
     assert!(
         report
             .column_drift
