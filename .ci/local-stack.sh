@@ -113,7 +113,10 @@ log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
 # behind the API Gateway): the app names its origin, the auth function allows the app's (CORS).
 POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT JWT_SIGNING_KEY_SECRET_ID=$signing_secret_id \
   POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN=http://127.0.0.1:$APP_PORT start auth "$bin/postech-auth-local"
+# The registration codes "e-mailed" by the app's local e-mail double land in this file.
+registration_outbox=$run_dir/registration-outbox
 DATABASE_URL=$app_url APP_HOST=127.0.0.1 APP_PORT=$APP_PORT PAGES_AUTH_ORIGIN=http://127.0.0.1:$AUTH_PORT \
+  REGISTRATION_OUTBOX_FILE=$registration_outbox \
   JWT_VERIFICATION_KEY_SECRET_ID=$verification_secret_id start app "$bin/postech-app" serve
 wait_http "http://127.0.0.1:$APP_PORT/health" app
 prometheus_line=""
@@ -137,9 +140,13 @@ for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AUTH_PORT") 2>/dev/null 
 
 app=http://127.0.0.1:$APP_PORT auth=http://127.0.0.1:$AUTH_PORT
 walkthrough=$(cat <<WALK
-# 1. Register a customer (the app writes the row and the Cognito user together).
+# 1. Register a customer (the app writes the row and the Cognito user): 202, the same answer
+#    for any CPF; then confirm with the code "e-mailed" (here: appended to $registration_outbox).
 curl -s -X POST $app/v1/api/clientes/ -H 'content-type: application/json' \\
   -d '{"nome": "Maria Silva", "email": "maria@example.com", "cpf": "529.982.247-25"}'; echo
+CODE=\$(grep '^maria@example.com ' $registration_outbox | tail -1 | cut -d' ' -f2)
+curl -s -X POST $app/v1/api/clientes/confirmacao -H 'content-type: application/json' \\
+  -d "{\\"cpf\\": \\"52998224725\\", \\"codigo\\": \\"\$CODE\\"}"; echo
 # 2. Log in with the CPF at the auth function: a customer token.
 TOKEN=\$(curl -s -X POST $auth/auth -H 'content-type: application/json' -d '{"cpf": "52998224725"}' \\
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

@@ -4,10 +4,12 @@
 
 pub mod cognito;
 pub mod http;
+pub mod local_outbox;
 pub mod mercadopago;
 pub mod order_metrics;
 pub mod payment_expiry;
 pub mod payment_metrics;
 pub mod postgres;
 pub mod qr_image;
+pub mod registration_reconciler;
 pub mod simulated_payments;

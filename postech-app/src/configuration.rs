@@ -23,12 +23,14 @@
 //! | `PAYMENT_PROVIDER`, `POSTECH_STAGE`, `PAYMENT_SIMULATOR_DEMO`, `MERCADOPAGO_*`, `PAYMENT_EXPIRY_*` | see [`payments`] | the payment provider; none configured → the simulated one, in a local run only |
 //! | `KITCHEN_STREAM_*` | see [`kitchen_stream`] | the kitchen event stream |
 //! | `PAGES_AUTH_ORIGIN` | see [`pages`] | the auth function's origin for the kiosk and kitchen pages |
+//! | `REGISTRATION_*` | see [`registration`] | e-mail verification codes, the registration reconciler |
 
 pub mod database_reader;
 pub mod database_tls;
 pub mod kitchen_stream;
 pub mod pages;
 pub mod payments;
+pub mod registration;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -180,6 +182,8 @@ pub struct Settings {
     pub kitchen_stream: kitchen_stream::KitchenStreamSettings,
     /// The kiosk and kitchen pages.
     pub pages: pages::PageSettings,
+    /// Customer registration: verification codes, the reconciler.
+    pub registration: registration::RegistrationSettings,
 }
 
 impl Settings {
@@ -239,6 +243,7 @@ impl Settings {
             aws,
             kitchen_stream: kitchen_stream::KitchenStreamSettings::from_source(env)?,
             pages: pages::PageSettings::from_source(env)?,
+            registration: registration::RegistrationSettings::from_source(env)?,
         })
     }
 }

@@ -34,6 +34,7 @@ use crate::adapters::postgres::listener::{OpenConnection, PgListener};
 use crate::adapters::postgres::{
     EstablishConnection, PgConnector, PgPool, ReadPools, connection_pool,
 };
+use crate::adapters::registration_reconciler;
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
 use crate::application::customers::Customers;
@@ -80,6 +81,8 @@ pub struct Application {
     server: Server,
     /// Expires unpaid charges while the server runs.
     payment_expiry: tokio::task::JoinHandle<()>,
+    /// Repairs half-finished customer registrations while the server runs.
+    registration_reconciler: tokio::task::JoinHandle<()>,
     /// The database notifications of the kitchen stream and the menu cache.
     notifications: PgListener,
 }
@@ -142,10 +145,20 @@ impl Application {
         let pages = web::Data::new(Pages::new(&settings.pages));
         let payment_expiry =
             payment_expiry::spawn(payments.clone(), settings.payments.sweep_interval);
+        let customers = Customers::new(
+            pool.clone(),
+            CognitoIdentities::new(cognito),
+            Arc::new(settings.registration.outbox.clone()),
+            settings.registration.policy.clone(),
+        );
+        let registration_reconciler = registration_reconciler::spawn(
+            customers.clone(),
+            settings.registration.reconcile_interval,
+        );
         let state = web::Data::new(AppState {
             catalog,
             menu,
-            customers: Customers::new(pool.clone(), CognitoIdentities::new(cognito)),
+            customers,
             checkout: Checkout::new(pool.clone(), order_metrics.clone()),
             orders: Orders::new(reads.clone(), payments.clone(), order_metrics),
             payments,
@@ -186,6 +199,7 @@ impl Application {
             port,
             server,
             payment_expiry,
+            registration_reconciler,
             notifications,
         })
     }
@@ -205,6 +219,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.payment_expiry.abort();
+        self.registration_reconciler.abort();
         self.notifications.stop();
         served
     }

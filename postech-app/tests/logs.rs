@@ -53,7 +53,7 @@ async fn registration_and_checkout_logs_have_request_ids_and_no_cpf_in_clear() {
     let duplicate = app
         .post_json("/v1/api/clientes/", &json!({"cpf": CPF_A_DIGITS}))
         .await;
-    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    assert_eq!(duplicate.status(), StatusCode::ACCEPTED);
     let lookup = app
         .as_admin(
             Method::GET,

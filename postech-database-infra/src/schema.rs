@@ -53,6 +53,11 @@ diesel::table! {
         cognito_username -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        identity_confirmed_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
+        email_verification_code_sha256 -> Nullable<Text>,
+        email_verification_expires_at -> Nullable<Timestamptz>,
+        email_verification_failures -> Int4,
     }
 }
 

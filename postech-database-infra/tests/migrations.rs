@@ -148,6 +148,7 @@ fn reverting_to_a_version_keeps_it_and_everything_before() {
     assert_eq!(
         names,
         [
+            "2026-12-03-400001_customer_registration_states",
             "2026-12-03-300001_menu_notify",
             "2026-12-03-200002_payments_qr_code_image",
             "2026-12-03-200001_kitchen_event_log",
@@ -273,7 +274,10 @@ fn verify_reports_pending_migrations() {
         .iter()
         .map(|migration| migration.version.as_str())
         .collect();
-    assert_eq!(pending, ["20261203200002", "20261203300001"]);
+    assert_eq!(
+        pending,
+        ["20261203200002", "20261203300001", "20261203400001"]
+    );
     assert!(
         report
             .column_drift

@@ -49,6 +49,7 @@ const API_V1_REQUESTS: &[(&str, &str)] = &[
     ("GET", "/docs/swagger-ui.css"),
     ("GET", "/openapi.json"),
     ("POST", "/v1/api/clientes/"),
+    ("POST", "/v1/api/clientes/confirmacao"),
     ("GET", "/v1/api/clientes/me"),
     ("GET", "/v1/api/clientes/me/pedidos"),
     ("GET", "/v1/api/categorias/"),

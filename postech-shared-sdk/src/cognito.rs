@@ -140,13 +140,18 @@ pub struct CognitoClient {
 }
 
 impl CognitoClient {
-    /// Builds a client from a loaded AWS configuration (region, credentials, endpoint).
+    /// Builds a client from a loaded AWS configuration (region, credentials, endpoint), its
+    /// calls bounded by [`crate::aws_timeouts`].
     pub fn new(
         sdk_config: &aws_config::SdkConfig,
         user_pool_id: impl Into<String>,
         app_client_id: impl Into<String>,
     ) -> Self {
-        Self::from_client(Client::new(sdk_config), user_pool_id, app_client_id)
+        Self::from_client(
+            Client::new(&crate::aws_timeouts::bounded(sdk_config)),
+            user_pool_id,
+            app_client_id,
+        )
     }
 
     /// Wraps an existing SDK client, e.g. one shared with other code of the process.
@@ -207,6 +212,50 @@ impl CognitoClient {
             }
             other => Err(other.into_default_error()),
         }
+    }
+
+    /// Marks the customer's e-mail as verified (`email_verified = true`), once the app has
+    /// checked the code it e-mailed at registration: Cognito sends its passwordless one-time
+    /// codes (the step-up) to verified addresses only. Idempotent.
+    #[tracing::instrument(name = "cognito.mark_customer_email_verified", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn mark_customer_email_verified(&self, cpf: &Cpf) -> Result<(), CognitoError> {
+        let verified = AttributeType::builder()
+            .name("email_verified")
+            .value("true")
+            .build()
+            .map_err(|error| CognitoError::Unavailable(format!("attribute: {error}")))?;
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.user_pool_id)
+            .username(cpf.as_digits())
+            .user_attributes(verified)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                SdkFailure::classify("AdminUpdateUserAttributes", &error, Some(cpf))
+                    .into_default_error()
+            })
+    }
+
+    /// Whether Cognito holds the customer's e-mail as verified (`email_verified`).
+    #[tracing::instrument(name = "cognito.customer_email_verified", skip_all,
+        fields(cpf = %cpf.masked()))]
+    pub async fn customer_email_verified(&self, cpf: &Cpf) -> Result<bool, CognitoError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(cpf.as_digits())
+            .send()
+            .await
+            .map_err(|error| {
+                SdkFailure::classify("AdminGetUser", &error, Some(cpf)).into_default_error()
+            })?;
+        Ok(user.user_attributes().iter().any(|attribute| {
+            attribute.name() == "email_verified" && attribute.value() == Some("true")
+        }))
     }
 
     /// Finds the customer whose username is this CPF, with `AdminGetUser`.

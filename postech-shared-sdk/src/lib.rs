@@ -8,7 +8,9 @@
 //! * [`cognito`] — customer and admin identities in Amazon Cognito.
 //! * [`secrets`] — typed secrets from AWS Secrets Manager, with environment fallbacks.
 //! * [`telemetry`] — JSON logs and OpenTelemetry traces exported over OTLP.
+//! * [`aws_timeouts`] — the bounds every AWS call of these clients runs within.
 
+pub mod aws_timeouts;
 pub mod catalog;
 pub mod cognito;
 pub mod cpf;

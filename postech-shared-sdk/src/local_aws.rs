@@ -15,8 +15,10 @@
 //! # }
 //! ```
 
+mod fault_proxy;
 mod moto;
 
+pub use fault_proxy::{Fault, FaultProxy};
 pub use moto::{MOTO_ENDPOINT_ENV, MOTO_SERVER_BIN_ENV, MotoServer};
 
 use std::path::PathBuf;

@@ -200,7 +200,8 @@ pub async fn load_secret<T: TypedSecret>(
 ) -> Result<CachedSecret<T>, SecretsError> {
     match env::non_empty(env, T::KIND.secret_id_env_var()) {
         Some(secret_id) => {
-            let client = aws_sdk_secretsmanager::Client::new(sdk_config);
+            let client =
+                aws_sdk_secretsmanager::Client::new(&crate::aws_timeouts::bounded(sdk_config));
             let secret = CachedSecret::from_secrets_manager(client, secret_id, refresh_interval);
             secret.get().await?;
             Ok(secret)

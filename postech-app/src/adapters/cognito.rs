@@ -31,6 +31,14 @@ impl CognitoIdentities {
             .map_err(identity_error)
     }
 
+    /// Marks the customer's e-mail verified in Cognito (the registration code was confirmed).
+    pub async fn mark_email_verified(&self, cpf: &Cpf) -> Result<(), IdentityError> {
+        self.client
+            .mark_customer_email_verified(cpf)
+            .await
+            .map_err(identity_error)
+    }
+
     /// Removes a customer's identity (compensation of a failed registration).
     pub async fn delete_customer(&self, cpf: &Cpf) -> Result<(), IdentityError> {
         self.client

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use postech_app::adapters::local_outbox::LocalOutbox;
 use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
 use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
@@ -12,6 +13,7 @@ use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 pub use crate::common::{BURGERS, DESSERTS, DRINKS, SIDES, fresh_database};
@@ -35,6 +37,10 @@ pub struct Options {
     pub key_secret_variables: Option<Vec<(&'static str, &'static str)>>,
     /// Kitchen stream settings other than the defaults (small buffers, short intervals).
     pub kitchen_stream: Option<KitchenStreamSettings>,
+    /// The app reaches AWS (Cognito, Secrets Manager) through this endpoint instead of moto's
+    /// directly, e.g. a [`postech_shared_sdk::local_aws::FaultProxy`] in front of moto (the
+    /// outage drills).
+    pub app_aws_endpoint: Option<String>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -58,6 +64,7 @@ struct Recipe {
     cognito: CognitoSettings,
     aws: aws_config::SdkConfig,
     kitchen_stream: KitchenStreamSettings,
+    outbox: LocalOutbox,
 }
 
 impl Recipe {
@@ -73,6 +80,7 @@ impl Recipe {
             self.aws.clone(),
         );
         settings.kitchen_stream = self.kitchen_stream.clone();
+        settings.registration.outbox = self.outbox.clone();
         settings
     }
 }
@@ -80,6 +88,15 @@ impl Recipe {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(Options::default()).await
+    }
+
+    /// The `host:port` of the shared moto server (what a fault proxy forwards to).
+    pub async fn moto_address() -> String {
+        let moto = tokio::task::spawn_blocking(MotoServer::shared)
+            .await
+            .expect("moto task")
+            .expect("moto server");
+        moto.endpoint().trim_start_matches("http://").to_owned()
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
@@ -94,8 +111,17 @@ impl TestApp {
             .expect("user pool");
         let key = SigningKeyMaterial::generate(local_aws::unique_name("kid"));
         let issuer = TokenIssuer::from_material(&key).expect("issuer");
-        let (auth, key_secret_id) =
-            auth_settings(options.key_secret_variables.as_deref(), &aws, &key).await;
+        let app_aws = match &options.app_aws_endpoint {
+            Some(endpoint) => local_aws::sdk_config(endpoint).await,
+            None => aws.clone(),
+        };
+        let (auth, key_secret_id) = auth_settings(
+            options.key_secret_variables.as_deref(),
+            &aws,
+            &app_aws,
+            &key,
+        )
+        .await;
         let cognito = CognitoSettings {
             user_pool_id: if options.missing_user_pool {
                 "us-east-1_doesnotexist0".to_owned()
@@ -107,8 +133,9 @@ impl TestApp {
         let recipe = Recipe {
             auth,
             cognito,
-            aws: aws.clone(),
+            aws: app_aws,
             kitchen_stream: options.kitchen_stream.unwrap_or_default(),
+            outbox: LocalOutbox::default(),
         };
         let settings = recipe.settings(&database);
         let application = Application::build(settings).await.expect("app starts");
@@ -137,6 +164,11 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
         address
+    }
+
+    /// The registration e-mails the app sent (the local double of the e-mail channel).
+    pub fn outbox(&self) -> &LocalOutbox {
+        &self.recipe.outbox
     }
 
     /// The admin token the app accepts.
@@ -214,12 +246,56 @@ impl TestApp {
         body["id"].as_str().expect("id").to_owned()
     }
 
-    /// Registers a customer; returns its id.
+    /// Registers a customer as its owner would, to the end: without a CPF the `201`; with a
+    /// CPF the `202`, then, with an e-mail, the code from the outbox confirmed. Returns its id.
     pub async fn register(&self, body: Value) -> String {
         let response = self.post_json("/v1/api/clientes/", &body).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "registering {body}");
-        let body: Value = response.json().await.expect("json");
-        body["id"].as_str().expect("id").to_owned()
+        if body["cpf"].as_str().is_none_or(str::is_empty) {
+            assert_eq!(response.status(), StatusCode::CREATED, "registering {body}");
+            let body: Value = response.json().await.expect("json");
+            return body["id"].as_str().expect("id").to_owned();
+        }
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "registering {body}"
+        );
+        let cpf = body["cpf"].as_str().expect("cpf");
+        match body["email"].as_str().filter(|email| !email.is_empty()) {
+            Some(email) => {
+                let confirmed = self.confirm_registration(cpf, email).await;
+                assert_eq!(confirmed.status(), StatusCode::OK, "confirming {body}");
+                let confirmed: Value = confirmed.json().await.expect("json");
+                confirmed["id"].as_str().expect("id").to_owned()
+            }
+            None => self.customer_id_of(cpf).await,
+        }
+    }
+
+    /// Confirms the registration of `cpf` with the last code e-mailed to `email`.
+    pub async fn confirm_registration(&self, cpf: &str, email: &str) -> Response {
+        let code = self
+            .outbox()
+            .last_code_for(&email.trim().to_lowercase())
+            .expect("a code was e-mailed");
+        self.post_json(
+            "/v1/api/clientes/confirmacao",
+            &json!({"cpf": cpf, "codigo": code.expose_secret()}),
+        )
+        .await
+    }
+
+    /// The id of the customer registered with `cpf` (staff lookup).
+    pub async fn customer_id_of(&self, cpf: &str) -> String {
+        let digits: String = cpf.chars().filter(char::is_ascii_digit).collect();
+        let found = self
+            .as_admin(Method::GET, &format!("/v1/api/admin/clientes/{digits}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(found.status(), StatusCode::OK, "customer {digits}");
+        let found: Value = found.json().await.expect("json");
+        found["id"].as_str().expect("id").to_owned()
     }
 
     /// Places an order anonymously; returns the response.
@@ -273,6 +349,7 @@ impl TestApp {
 async fn auth_settings(
     key_secret_variables: Option<&[(&'static str, &'static str)]>,
     aws: &aws_config::SdkConfig,
+    app_aws: &aws_config::SdkConfig,
     key: &SigningKeyMaterial,
 ) -> (AuthSettings, Option<String>) {
     let Some(variables) = key_secret_variables else {
@@ -292,7 +369,7 @@ async fn auth_settings(
         secret_id.clone(),
     );
     let env = move |name: &str| env.get(name).cloned();
-    let auth = AuthSettings::from_source(&env, aws)
+    let auth = AuthSettings::from_source(&env, app_aws)
         .await
         .expect("verification keys from the secret");
     (auth, Some(secret_id))

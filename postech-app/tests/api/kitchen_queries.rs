@@ -128,9 +128,7 @@ async fn v1_defect_the_kitchen_list_is_one_statement_for_one_order_as_for_forty_
         email: None,
         cpf: None,
     };
-    customers::insert_confirmed(&pool, &customer, None)
-        .await
-        .unwrap();
+    customers::insert(&pool, &customer).await.unwrap();
 
     // Every part of a kitchen entry is there from the first order on: items, the owner's
     // name, and (once it is paid) a payment status.
@@ -176,9 +174,7 @@ async fn a_checkout_is_one_read_then_one_statement_that_locks_checks_and_writes(
         email: None,
         cpf: None,
     };
-    customers::insert_confirmed(&pool, &customer, None)
-        .await
-        .unwrap();
+    customers::insert(&pool, &customer).await.unwrap();
     // The first checkout on the connection prepares the statements; the second reuses them.
     order(&pool, &menu, customer.id, OrderStatus::Received).await;
     let before = sent(&statements);

@@ -22,6 +22,7 @@ mod menu_cache;
 mod operations;
 mod pages;
 mod read_replica;
+mod registration;
 mod repositories;
 mod throwaway_cluster;
 mod unstorable_text;

@@ -9,12 +9,14 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every route of API-V1.md this app serves, and the ones added beside it (listed in
-/// docs/MIGRATION-FROM-V1.md: the QR code picture, the kitchen event stream).
+/// docs/MIGRATION-FROM-V1.md: the QR code picture, the kitchen event stream, the registration
+/// confirmation).
 const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
     ("post", "/v1/api/clientes"),
+    ("post", "/v1/api/clientes/confirmacao"),
     ("get", "/v1/api/clientes/me"),
     ("get", "/v1/api/clientes/me/pedidos"),
     ("get", "/v1/api/categorias"),

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use postech_app::adapters::order_metrics::OrderMetrics;
+use postech_app::adapters::postgres::customers::PendingInsert;
 use postech_app::adapters::postgres::orders::KitchenPage;
 use postech_app::adapters::postgres::seed::{SAMPLE_MENU, seed_sample_menu};
 use postech_app::adapters::postgres::{PgPool, customers, orders, ping, products};
 use postech_app::application::checkout::{NewOrder, PlaceOutcome, price_order};
-use postech_app::application::customers::IdentityError;
 use postech_app::application::error::PortError;
 use postech_app::application::orders::TransitionOutcome;
 use postech_app::configuration::DatabaseSettings;
@@ -96,7 +96,7 @@ async fn a_text_postgresql_cannot_store_is_reported_as_such() {
 }
 
 #[tokio::test]
-async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
+async fn customer_queries_round_trip_and_a_pending_registration_is_undone_alone() {
     let (_database, pool) = pool().await;
     let customer = Customer {
         id: CustomerId::new_random(),
@@ -104,7 +104,13 @@ async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
         email: Some("ana@example.com".to_owned()),
         cpf: Some(Cpf::parse("529.982.247-25").unwrap()),
     };
-    customers::insert_confirmed(&pool, &customer, Some(Box::pin(async { Ok(()) })))
+    assert_eq!(
+        customers::insert_pending(&pool, &customer, None)
+            .await
+            .unwrap(),
+        PendingInsert::Inserted
+    );
+    customers::mark_identity_confirmed(&pool, customer.id)
         .await
         .unwrap();
     assert_eq!(
@@ -117,24 +123,40 @@ async fn customer_queries_round_trip_and_a_failed_confirmation_rolls_back() {
             .unwrap(),
         Some(customer.clone())
     );
+    // A confirmed registration is not undone; the same CPF again writes nothing.
+    assert!(
+        !customers::delete_unconfirmed(&pool, customer.id)
+            .await
+            .unwrap()
+    );
+    let squatter = Customer {
+        id: CustomerId::new_random(),
+        name: Some("Outro".to_owned()),
+        email: Some("outro@example.com".to_owned()),
+        cpf: customer.cpf.clone(),
+    };
+    assert_eq!(
+        customers::insert_pending(&pool, &squatter, None)
+            .await
+            .unwrap(),
+        PendingInsert::AlreadyTaken
+    );
 
-    let refused = Customer {
+    let undone = Customer {
         id: CustomerId::new_random(),
         name: None,
         email: None,
         cpf: Some(Cpf::parse("123.456.789-09").unwrap()),
     };
-    let outcome = customers::insert_confirmed(
-        &pool,
-        &refused,
-        Some(Box::pin(async { Err(IdentityError::AlreadyRegistered) })),
-    )
-    .await;
-    assert!(outcome.is_err());
-    assert_eq!(
-        customers::find_by_id(&pool, refused.id).await.unwrap(),
-        None
+    customers::insert_pending(&pool, &undone, None)
+        .await
+        .unwrap();
+    assert!(
+        customers::delete_unconfirmed(&pool, undone.id)
+            .await
+            .unwrap()
     );
+    assert_eq!(customers::find_by_id(&pool, undone.id).await.unwrap(), None);
     let (page, total) = customers::list(&pool, 10, 0).await.unwrap();
     assert_eq!((page.len(), total), (1, 1));
 }

@@ -136,6 +136,7 @@ pub fn settings_for_url(
         aws,
         kitchen_stream: Default::default(),
         pages: Default::default(),
+        registration: Default::default(),
     }
 }
 

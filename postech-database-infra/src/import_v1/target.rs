@@ -851,10 +851,15 @@ fn insert_customers(
         .iter()
         .map(|r| r.cpf.as_ref().map(|cpf| cpf.as_digits()))
         .collect();
-    // The Cognito username is the CPF (ARCHITECTURE.md); every CPF here was registered.
+    // The Cognito username is the CPF (ARCHITECTURE.md); every CPF here was registered, so
+    // its identity is confirmed; v1 customers keep a usable account (e-mail as verified), as
+    // the migration that added the registration states does for rows already present.
     diesel::sql_query(
-        "INSERT INTO customers (id, name, email, cpf, cognito_username) \
-         SELECT id, name, email, cpf, cpf \
+        "INSERT INTO customers (id, name, email, cpf, cognito_username, \
+                                identity_confirmed_at, email_verified_at) \
+         SELECT id, name, email, cpf, cpf, \
+                CASE WHEN cpf IS NOT NULL THEN now() END, \
+                CASE WHEN cpf IS NOT NULL AND email IS NOT NULL THEN now() END \
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) \
                 AS customer(id, name, email, cpf)",
     )

@@ -8,6 +8,7 @@
 mod admin_login;
 mod authorizer;
 mod authorizer_binary;
+mod cognito_outage;
 mod customer_login;
 mod edge_traces;
 mod key_rotation;

@@ -227,7 +227,8 @@ impl VerificationKeyRing {
             env::non_empty(env, SecretKind::JwtSigningKey.secret_id_env_var()).is_some();
         match env::non_empty(env, SecretKind::JwtVerificationKey.secret_id_env_var()) {
             Some(secret_id) => {
-                let client = aws_sdk_secretsmanager::Client::new(sdk_config);
+                let client =
+                    aws_sdk_secretsmanager::Client::new(&crate::aws_timeouts::bounded(sdk_config));
                 Self::from_secrets_manager(client, secret_id, refresh_interval).await
             }
             None if signing_key_offered => Err(KeyRingError::SigningKeyOffered),
@@ -414,7 +415,16 @@ impl VerificationKeyRing {
         let Source::SecretsManager { client, secret_id } = &self.source else {
             return;
         };
-        let _one_read_at_a_time = self.rereading.lock().await;
+        let _one_read_at_a_time = match cause {
+            // A scheduled re-read refreshes keys the ring already has: while one is under way
+            // (or Secrets Manager hangs, up to the bounded call's timeout) every other request
+            // verifies with the keys held instead of queueing behind it.
+            ReadCause::Schedule => match self.rereading.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => return,
+            },
+            ReadCause::UnknownKid => self.rereading.lock().await,
+        };
         let due = {
             let ring = self.read_ring();
             match cause {

@@ -12,7 +12,7 @@ use crate::adapters::http::extract::parse_json;
 use crate::adapters::http::orders::OrderBody;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres::orders;
-use crate::application::customers::{Registration, mask_email, mask_name};
+use crate::application::customers::{Registered, Registration, mask_email, mask_name};
 use crate::application::error::UseCaseError;
 use crate::domain::customer::Customer;
 
@@ -76,13 +76,33 @@ pub struct PageQuery {
     pagina: Option<u32>,
 }
 
-/// Registers a customer (row and Cognito identity together).
+/// The answer to every registration with a CPF, new or not.
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationAccepted {
+    /// What to do next.
+    #[schema(
+        example = "Se o cadastro puder ser concluído, enviamos um código para o e-mail informado."
+    )]
+    detail: String,
+}
+
+/// The wording of [`RegistrationAccepted`]: the same whether the CPF was new or not.
+pub const REGISTRATION_ACCEPTED: &str = "Se o cadastro puder ser concluído, enviamos um código \
+     para o e-mail informado. Confirme-o em POST /v1/api/clientes/confirmacao.";
+
+/// Registers a customer. With a CPF the answer is always `202` with the same body, whether
+/// the CPF was new (its row and Cognito identity are created and a code is e-mailed) or
+/// already registered (nothing changes): the answer does not tell which, and a second
+/// registration never overwrites the first. The full profile and the order history open
+/// only after the code is confirmed (`POST /v1/api/clientes/confirmacao`). Without a CPF:
+/// `201` with the customer, as in v1.
 #[utoipa::path(
     tag = "clientes",
     request_body(content = RegistrationInput, description = "May be empty"),
     responses(
-        (status = 201, body = CustomerBody),
-        (status = 409, description = "CPF or email already registered", body = ErrorBody),
+        (status = 201, description = "Registered without CPF", body = CustomerBody),
+        (status = 202, description = "CPF registration: check the e-mail", body = RegistrationAccepted),
+        (status = 409, description = "Registration without CPF: email already registered", body = ErrorBody),
         (status = 422, body = ValidationErrorBody),
         (status = 503, body = ErrorBody),
     )
@@ -95,7 +115,7 @@ async fn register(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
     } else {
         parse_json(&body)?
     };
-    let customer = state
+    let registered = state
         .customers
         .register(Registration {
             name: input.nome,
@@ -103,10 +123,58 @@ async fn register(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
             cpf: input.cpf,
         })
         .await?;
-    Ok(HttpResponse::Created().json(CustomerBody::from(customer)))
+    Ok(match registered {
+        Registered::Customer(customer) => {
+            HttpResponse::Created().json(CustomerBody::from(customer))
+        }
+        Registered::CheckEmail => HttpResponse::Accepted()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .json(RegistrationAccepted {
+                detail: REGISTRATION_ACCEPTED.to_owned(),
+            }),
+    })
 }
 
-/// The calling customer's profile: in full for a step-up token (`amr` with `otp`); masked
+/// The code e-mailed at registration, typed back.
+#[derive(Deserialize, ToSchema)]
+pub struct ConfirmationInput {
+    /// The CPF registered, formatted or 11 digits.
+    cpf: String,
+    /// The code from the e-mail.
+    #[schema(example = "042917")]
+    codigo: String,
+}
+
+/// Confirms a registration with the code e-mailed to the customer: the e-mail is verified
+/// and the customer's record returned. A wrong, expired or spent code and an unknown CPF get
+/// the same `422`; five wrong codes spend the code (a new registration attempt with the same
+/// e-mail sends another).
+#[utoipa::path(
+    tag = "clientes",
+    request_body = ConfirmationInput,
+    responses(
+        (status = 200, body = CustomerBody),
+        (status = 422, body = ValidationErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+#[post("/v1/api/clientes/confirmacao")]
+async fn confirm_registration(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let input: ConfirmationInput = parse_json(&body)?;
+    let customer = state
+        .customers
+        .confirm_email(&input.cpf, &input.codigo)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(CustomerBody::from(customer)))
+}
+
+/// The calling customer's profile: in full for a step-up token (`amr` with `otp`) of a
+/// customer whose e-mail is verified (403 before the registration is confirmed); masked
 /// for a kiosk token (`nome` first name only, `email` like `a***@g***`, `cpf`
 /// `***.***.***-25`), with the header `X-Postech-Dados-Mascarados: true`.
 #[utoipa::path(
@@ -124,15 +192,18 @@ async fn my_profile(
     caller: CustomerCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = state.customers.profile(caller.id).await?;
     Ok(match caller.assurance {
         CustomerAssurance::SteppedUp => HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-            .json(CustomerBody::from(customer)),
+            .json(CustomerBody::from(
+                state.customers.require_verified(caller.id).await?,
+            )),
         CustomerAssurance::Kiosk { .. } => HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
             .insert_header((MASKED_HEADER, "true"))
-            .json(CustomerBody::masked(customer)),
+            .json(CustomerBody::masked(
+                state.customers.own_record(caller.id).await?,
+            )),
     })
 }
 
@@ -140,7 +211,8 @@ async fn my_profile(
 /// full data asks for a step-up (`POST /auth` with `enviar_codigo`, then `codigo`).
 pub const MASKED_HEADER: &str = "x-postech-dados-mascarados";
 
-/// The calling customer's orders, newest first: all of them for a step-up token; for a
+/// The calling customer's orders, newest first: all of them for a step-up token of a
+/// customer whose e-mail is verified (403 before the registration is confirmed); for a
 /// kiosk token, those placed since its login (the current visit) only.
 #[utoipa::path(
     tag = "clientes",
@@ -156,6 +228,9 @@ async fn my_orders(
     caller: CustomerCaller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
+    if caller.assurance == CustomerAssurance::SteppedUp {
+        state.customers.require_verified(caller.id).await?;
+    }
     let own_orders = orders::list_for_customer(&state.pool, caller.id).await?;
     let visible = own_orders
         .into_iter()
@@ -238,6 +313,7 @@ async fn admin_customer_by_cpf(
 pub fn routes(config: &mut ServiceConfig) {
     config
         .service(register)
+        .service(confirm_registration)
         .service(my_profile)
         .service(my_orders)
         .service(admin_list_customers)

@@ -59,7 +59,9 @@ impl RouteAccess {
             // The login routes themselves (they go to `authenticate`, not to the app).
             ["auth"] | ["auth", "admin"] | ["v1", "api", "admin", "login"] if post => Self::Public,
             ["v1", "api", "admin", ..] => Self::Admin,
-            ["v1", "api", "clientes"] if post => Self::Public,
+            ["v1", "api", "clientes"] | ["v1", "api", "clientes", "confirmacao"] if post => {
+                Self::Public
+            }
             ["v1", "api", "clientes", "me"] | ["v1", "api", "clientes", "me", "pedidos"] if get => {
                 Self::Customer
             }
