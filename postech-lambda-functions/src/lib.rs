@@ -9,6 +9,7 @@
 //!   rotation needs no redeploy.
 //! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.
 //! * [`logging`] — the SDK's telemetry with a log filter no `RUST_LOG` can open to payloads.
+//! * [`log_pseudonym`] — usernames in logs as a keyed hash (HMAC-SHA256), never as typed.
 //!
 //! The binaries in `src/bin` only wire these together: `authenticate` and `validate_jwt` are
 //! the Lambda functions, `postech-auth-local` the local server.
@@ -18,5 +19,6 @@ pub mod aws;
 pub mod config;
 pub mod keys;
 pub mod local_http;
+pub mod log_pseudonym;
 pub mod logging;
 pub mod otp_double;
