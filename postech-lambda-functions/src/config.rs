@@ -229,16 +229,22 @@ mod tests {
             );
         }
         let error = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect_err("no pool");
-        assert!(error.to_string().contains("COGNITO_USER_POOL_ID"), "{error}");
+        assert!(
+            error.to_string().contains("COGNITO_USER_POOL_ID"),
+            "{error}"
+        );
     }
 
     #[test]
     fn key_refresh_defaults_to_a_minute_and_accepts_seconds() {
         let defaults = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL])).expect("defaults");
         assert_eq!(defaults.key_refresh, DEFAULT_KEY_REFRESH);
-        let custom =
-            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL, ("JWT_KEY_REFRESH_SECONDS", "5")]))
-                .expect("valid number");
+        let custom = AuthorizerSettings::from_env(&env_of(&[
+            STAFF_KEY,
+            POOL,
+            ("JWT_KEY_REFRESH_SECONDS", "5"),
+        ]))
+        .expect("valid number");
         assert_eq!(custom.key_refresh, Duration::from_secs(5));
         assert!(
             AuthorizerSettings::from_env(&env_of(&[
@@ -254,9 +260,12 @@ mod tests {
     fn the_payment_simulator_is_absent_unless_the_stage_routes_it() {
         let default = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL])).expect("defaults");
         assert_eq!(default.payment_simulator, PaymentSimulator::Absent);
-        let routed =
-            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL, ("PAYMENT_SIMULATOR", "routed")]))
-                .expect("routed");
+        let routed = AuthorizerSettings::from_env(&env_of(&[
+            STAFF_KEY,
+            POOL,
+            ("PAYMENT_SIMULATOR", "routed"),
+        ]))
+        .expect("routed");
         assert_eq!(routed.payment_simulator, PaymentSimulator::Routed);
         let error =
             AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL, ("PAYMENT_SIMULATOR", "yes")]))

@@ -26,7 +26,9 @@ pub struct LogPseudonyms {
 
 impl std::fmt::Debug for LogPseudonyms {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("LogPseudonyms").finish_non_exhaustive()
+        formatter
+            .debug_struct("LogPseudonyms")
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,7 +85,9 @@ impl LogPseudonyms {
                 .var("LOG_HASH_KEY")
                 .filter(|key| !key.trim().is_empty())
                 .map(SecretString::from)
-                .ok_or(ConfigError::Missing("LOG_HASH_KEY_SECRET_ID or LOG_HASH_KEY"))?,
+                .ok_or(ConfigError::Missing(
+                    "LOG_HASH_KEY_SECRET_ID or LOG_HASH_KEY",
+                ))?,
         };
         Ok(Self::new(key)?)
     }
@@ -136,7 +140,10 @@ mod tests {
             assert!(!logged.contains(typed), "{logged}");
             let hex = logged.strip_prefix("hmac-sha256:").expect("prefixed");
             assert_eq!(hex.len(), 16, "{logged}");
-            assert!(hex.chars().all(|digit| digit.is_ascii_hexdigit()), "{logged}");
+            assert!(
+                hex.chars().all(|digit| digit.is_ascii_hexdigit()),
+                "{logged}"
+            );
         }
     }
 

@@ -15,8 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use postech_shared_sdk::cognito::{
-    AdminIdentity, AdminLoginStep, CallerContext, CognitoError, CustomerIdentity,
-    PendingChallenge,
+    AdminIdentity, AdminLoginStep, CallerContext, CognitoError, CustomerIdentity, PendingChallenge,
 };
 use postech_shared_sdk::cpf::Cpf;
 use secrecy::{ExposeSecret, SecretString};

@@ -130,9 +130,15 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
         .unwrap(),
     );
     let (_, challenge) = status_and_json(&authenticator.handle(http_request(&event)).await);
-    let session = challenge["sessao"].as_str().expect("TOTP challenge").to_owned();
+    let session = challenge["sessao"]
+        .as_str()
+        .expect("TOTP challenge")
+        .to_owned();
     let right_code = local_aws::fresh_totp_code(&totp_secret).await.unwrap();
-    let wrong_code = format!("{:06}", (right_code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let wrong_code = format!(
+        "{:06}",
+        (right_code.parse::<u32>().unwrap() + 1) % 1_000_000
+    );
     for code in [&wrong_code, &right_code] {
         let mut event = fixture("apigw_v1_post_v1_admin_login_form.json");
         event["body"] = Value::String(

@@ -108,9 +108,14 @@ async fn main() {
         ),
     ];
     // The authorizer asks Cognito (cached) whether the admin of the measured token is active.
-    local_aws::create_admin(&sdk_config, &pool, "gerente", &local_aws::generate_password())
-        .await
-        .unwrap();
+    local_aws::create_admin(
+        &sdk_config,
+        &pool,
+        "gerente",
+        &local_aws::generate_password(),
+    )
+    .await
+    .unwrap();
     let env = {
         let vars = vars.clone();
         move |name: &str| {

@@ -115,8 +115,16 @@ async fn admin_with_totp_mfa_logs_in_with_the_right_code() {
         .expect("valid token");
     assert_eq!(verified.role, Role::Admin);
     assert_eq!(verified.subject, username);
-    assert!(verified.amr.contains(&AuthMethod::Otp), "{:?}", verified.amr);
-    assert!(verified.amr.contains(&AuthMethod::Mfa), "{:?}", verified.amr);
+    assert!(
+        verified.amr.contains(&AuthMethod::Otp),
+        "{:?}",
+        verified.amr
+    );
+    assert!(
+        verified.amr.contains(&AuthMethod::Mfa),
+        "{:?}",
+        verified.amr
+    );
 }
 
 #[tokio::test]
@@ -285,12 +293,24 @@ async fn an_admins_status_is_trusted_for_the_cache_ttl_only() {
         .expect("token")
         .access_token;
     let event = admin_route_event(&token);
-    assert!(cached.authorize(&event).await.expect("allowed").is_allowed());
+    assert!(
+        cached
+            .authorize(&event)
+            .await
+            .expect("allowed")
+            .is_allowed()
+    );
 
     aws.disable_user(&username).await;
 
     // Within its TTL the cache still holds "active" (the documented bound, ≤ 60 s) …
-    assert!(cached.authorize(&event).await.expect("allowed").is_allowed());
+    assert!(
+        cached
+            .authorize(&event)
+            .await
+            .expect("allowed")
+            .is_allowed()
+    );
     // … while a verifier whose answer expired asks again and refuses.
     assert!(uncached.authorize(&event).await.is_err());
 }

@@ -144,10 +144,9 @@ impl DenyReason {
     /// 401, a login of too weak an assurance (`amr`) for the route a 403.
     pub fn refusal(&self) -> Refusal {
         match self {
-            Self::MissingToken
-            | Self::NotBearer
-            | Self::InvalidToken(_)
-            | Self::AdminInactive => Refusal::Unauthorized,
+            Self::MissingToken | Self::NotBearer | Self::InvalidToken(_) | Self::AdminInactive => {
+                Refusal::Unauthorized
+            }
             Self::WrongRole { .. } | Self::DeniedRoute | Self::WeakLogin => Refusal::Forbidden,
         }
     }
