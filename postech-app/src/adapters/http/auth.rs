@@ -92,7 +92,10 @@ fn verified_token_of(
             match admins.is_active(&verified.subject).await {
                 Ok(true) => {}
                 Ok(false) => {
-                    tracing::info!(reason = "admin disabled or out of group admin", "token refused");
+                    tracing::info!(
+                        reason = "admin disabled or out of group admin",
+                        "token refused"
+                    );
                     return Err(ApiError::Unauthorized(
                         "Token inválido ou expirado".to_owned(),
                     ));
