@@ -348,3 +348,29 @@ fn request_id(request: &Request) -> String {
         })
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Cognito's risk checks get with both admin login steps (`ContextData`); moto
+    /// ignores it, so this is checked here, on an API Gateway event.
+    #[test]
+    fn the_caller_context_carries_the_gateway_source_ip_and_user_agent() {
+        let event = include_str!("../../tests/fixtures/apigw_v1_post_v1_admin_login_form.json");
+        let request = lambda_http::request::from_str(event).expect("REST API event");
+
+        let context = caller_context(&request, AuthRoute::AdminLoginV1);
+
+        assert_eq!(context.ip_address, "203.0.113.40");
+        assert_eq!(
+            context.user_agent.as_deref(),
+            Some("python-requests/2.31.0")
+        );
+        assert_eq!(
+            context.server_name,
+            "xyz987wvu6.execute-api.us-east-1.amazonaws.com"
+        );
+        assert_eq!(context.server_path, "/v1/api/admin/login");
+    }
+}
