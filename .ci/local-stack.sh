@@ -111,7 +111,13 @@ fi
 log "auth function on 127.0.0.1:$AUTH_PORT, ordering API on 127.0.0.1:$APP_PORT"
 # The pages (served by the app) log in at the auth function, on its own port here (one origin
 # behind the API Gateway): the app names its origin, the auth function allows the app's (CORS).
+# moto cannot send Cognito's e-mail codes: the local server's double (otp_double.rs) "e-mails"
+# them to a file instead, one "<cpf> <code>" line each, which the walkthrough reads. Usernames
+# are logged as a keyed hash: a key drawn for this run.
+otp_outbox=$run_dir/otp-outbox
+log_hash_key=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
 POSTECH_AUTH_LOCAL_ADDR=127.0.0.1:$AUTH_PORT JWT_SIGNING_KEY_SECRET_ID=$signing_secret_id \
+  POSTECH_AUTH_LOCAL_OTP_OUTBOX=$otp_outbox LOG_HASH_KEY=$log_hash_key \
   POSTECH_AUTH_LOCAL_ALLOWED_ORIGIN=http://127.0.0.1:$APP_PORT start auth "$bin/postech-auth-local"
 # The registration codes "e-mailed" by the app's local e-mail double land in this file.
 registration_outbox=$run_dir/registration-outbox
@@ -147,10 +153,22 @@ curl -s -X POST $app/v1/api/clientes/ -H 'content-type: application/json' \\
 CODE=\$(grep '^maria@example.com ' $registration_outbox | tail -1 | cut -d' ' -f2)
 curl -s -X POST $app/v1/api/clientes/confirmacao -H 'content-type: application/json' \\
   -d "{\\"cpf\\": \\"52998224725\\", \\"codigo\\": \\"\$CODE\\"}"; echo
-# 2. Log in with the CPF at the auth function: a customer token.
+# 2. Log in with the CPF at the auth function: a kiosk token (10 min). A CPF identifies, it
+#    does not authenticate: the profile comes masked (first name, a***@e***, ***.***.***-25).
 TOKEN=\$(curl -s -X POST $auth/auth -H 'content-type: application/json' -d '{"cpf": "52998224725"}' \\
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-curl -s $app/v1/api/clientes/me -H "authorization: Bearer \$TOKEN"; echo
+curl -s $app/v1/api/clientes/me -H "authorization: Bearer \$TOKEN" \\
+  | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p); assert p["email"] != "maria@example.com"'
+# 2b. Step up for the full profile: Cognito e-mails a one-time code to the verified address.
+#     Locally the auth function's OTP double writes it to $otp_outbox ("<cpf> <code>").
+SESSAO=\$(curl -s -X POST $auth/auth -H 'content-type: application/json' -d '{"cpf": "52998224725", "enviar_codigo": true}' \\
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessao"])')
+CODIGO=\$(awk '\$1 == "52998224725" { code = \$2 } END { print code }' $otp_outbox)
+FULL=\$(curl -s -X POST $auth/auth -H 'content-type: application/json' \\
+  -d "{\\"cpf\\": \\"52998224725\\", \\"sessao\\": \\"\$SESSAO\\", \\"codigo\\": \\"\$CODIGO\\"}" \\
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -s $app/v1/api/clientes/me -H "authorization: Bearer \$FULL" \\
+  | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p); assert p["email"] == "maria@example.com"'
 # 3. The menu: categories, then the burgers.
 curl -s $app/v1/api/categorias/; echo
 BURGER=\$(curl -s "$app/v1/api/produtos/?categoria=lanche" \\
@@ -160,7 +178,9 @@ ORDER=\$(curl -s -X POST $app/v1/api/pedidos/ -H "authorization: Bearer \$TOKEN"
   -H 'content-type: application/json' -H "idempotency-key: \$(python3 -c 'import uuid; print(uuid.uuid4())')" \\
   -d "{\\"itens\\": [{\\"produto_id\\": \\"\$BURGER\\", \\"quantidade\\": 2}], \\"observacoes\\": \\"sem cebola\\"}" \\
   | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["id"])')
-curl -s $app/v1/api/pedidos/\$ORDER -H "authorization: Bearer \$TOKEN"; echo
+#    Read back with the kiosk token, the owner's name is masked as on the profile.
+curl -s $app/v1/api/pedidos/\$ORDER -H "authorization: Bearer \$TOKEN" \\
+  | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o); assert o["cliente_nome"] == "Maria"'
 # 5. Pay: the Pix QR code (simulated provider: nobody is charged), then the simulated
 #    approval, which sends a signed notification through the webhook's verification path.
 curl -s $app/v1/api/pagamentos/\$ORDER/qrcode; echo

@@ -16,7 +16,8 @@
 //! | `JWT_VERIFICATION_KEY_SECRET_ID` or `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM` | one of them | token verification keys, public only. The secret (`postech/<stage>/jwt-verification-key`, `{kid, public_key_pem}`): its current and previous keys are trusted and a rotation is picked up without a restart; the plain variables: one fixed key. `JWT_SIGNING_KEY_SECRET_ID` alone is refused: the app never reads the private key. See [`AuthSettings`] |
 //! | `JWT_KEY_REFRESH_SECONDS` | no (`60`) | how often the key secret is re-read |
 //! | `JWT_UNKNOWN_KID_REREAD_SECONDS` | no (`5`) | least time between two re-reads of the key secret caused by tokens naming an unknown `kid`; `0` re-reads for each |
-//! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created |
+//! | `COGNITO_USER_POOL_ID` | yes | where customer identities are created, and admins' status is read |
+//! | `ADMIN_STATUS_CACHE_SECONDS` | no (`30`, at most `60`) | how long Cognito's word that an admin is enabled and in group `admin` is trusted: the bound within which a disabled admin's tokens are refused (`0`: asked on every admin request) |
 //! | `COGNITO_CLIENT_ID` | no | the pool's app client (unused by the app itself) |
 //! | `AWS_REGION`, `AWS_ENDPOINT_URL`, credentials | as the AWS SDK reads them | Cognito and Secrets Manager (moto locally) |
 //! | `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | no | log filter, trace export (SDK telemetry) |
@@ -125,7 +126,13 @@ pub struct AuthSettings {
     /// keep working until they expire. From `JWT_KEY_ID` + `JWT_PUBLIC_KEY_PEM`: that one key,
     /// fixed (local runs).
     pub verification_keys: Arc<VerificationKeyRing>,
+    /// `ADMIN_STATUS_CACHE_SECONDS`: how long an admin's status (enabled, in group `admin`)
+    /// is trusted before Cognito is asked again.
+    pub admin_status_ttl: Duration,
 }
+
+/// How long an admin's status is trusted unless `ADMIN_STATUS_CACHE_SECONDS` says otherwise.
+pub const DEFAULT_ADMIN_STATUS_TTL: Duration = Duration::from_secs(30);
 
 impl AuthSettings {
     /// Reads the `JWT_*` variables and resolves the keys through `aws`; an unreadable secret,
@@ -146,8 +153,19 @@ impl AuthSettings {
         let keys = VerificationKeyRing::load(env, aws, refresh)
             .await?
             .with_unknown_kid_reread_interval(unknown_kid_reread);
+        let admin_status_ttl = match parsed::<u64>(env, "ADMIN_STATUS_CACHE_SECONDS")? {
+            None => DEFAULT_ADMIN_STATUS_TTL,
+            Some(seconds) if seconds <= 60 => Duration::from_secs(seconds),
+            Some(_) => {
+                return Err(ConfigurationError::Invalid {
+                    variable: "ADMIN_STATUS_CACHE_SECONDS",
+                    reason: "at most 60 seconds (the bound for a disabled admin's tokens)".into(),
+                });
+            }
+        };
         Ok(Self {
             verification_keys: Arc::new(keys),
+            admin_status_ttl,
         })
     }
 }

@@ -12,7 +12,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::FutureExt;
-use postech_shared_sdk::cognito::CognitoClient;
+use postech_shared_sdk::cognito::{AdminStatusCache, CognitoClient};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -105,6 +105,7 @@ impl Application {
             settings.cognito.user_pool_id.clone(),
             settings.cognito.app_client_id.clone(),
         );
+        let admin_directory = cognito.clone();
         let metrics = HttpMetrics::new().map_err(|error| StartupError::Setup(error.into()))?;
         metrics
             .registry()
@@ -168,6 +169,11 @@ impl Application {
         });
         // Shared by every worker, so one re-read after a key rotation serves them all.
         let verification_keys = web::Data::from(Arc::clone(&settings.auth.verification_keys));
+        // One cache for every worker: a disabled admin is refused by all within its TTL.
+        let admin_status = web::Data::new(AdminStatusCache::new(
+            admin_directory,
+            settings.auth.admin_status_ttl,
+        ));
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -176,6 +182,7 @@ impl Application {
                 .app_data(kitchen.clone())
                 .app_data(pages.clone())
                 .app_data(verification_keys.clone())
+                .app_data(admin_status.clone())
                 .app_data(path_config())
                 .app_data(query_config())
                 .app_data(payload_config())
@@ -243,9 +250,8 @@ pub fn read_pools(
     reader: Option<&DatabaseReaderSettings>,
     registry: &prometheus::Registry,
 ) -> Result<ReadPools, StartupError> {
-    let setup = |error: &dyn std::fmt::Display| StartupError::Setup(error.to_string());
     let Some(reader) = reader else {
-        return ReadPools::writer_only(writer, registry).map_err(|error| setup(&error));
+        return ReadPools::writer_only(writer, registry).map_err(|error| StartupError::Setup(error.into()));
     };
     let writer_secret = writer_settings.connection.clone();
     let connector = PgConnector::new(writer_settings.tls.clone());
@@ -269,7 +275,7 @@ pub fn read_pools(
         .boxed()
     });
     let replica = connection_pool(reader.pool_size, reader.acquire_timeout, establish)
-        .map_err(|error| setup(&error))?;
+        .map_err(|error| StartupError::Setup(error.into()))?;
     ReadPools::with_replica(
         writer,
         replica,
@@ -277,7 +283,7 @@ pub fn read_pools(
         reader.lag_check_interval,
         registry,
     )
-    .map_err(|error| setup(&error))
+    .map_err(|error| StartupError::Setup(error.into()))
 }
 
 /// Opens one connection as the pool does: the current credentials, secured as `sslmode`

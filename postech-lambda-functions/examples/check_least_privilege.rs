@@ -30,7 +30,11 @@ use self::template::Template;
 
 /// The secrets each function may read, by the logical ids serverless gives them.
 const SECRET_ACCESS: &[(&str, &[&str])] = &[
-    ("AuthenticateLambdaFunction", &["JwtSigningKeySecret"]),
+    // The signing key, and the key under which usernames are logged as a keyed hash.
+    (
+        "AuthenticateLambdaFunction",
+        &["JwtSigningKeySecret", "LogHashKeySecret"],
+    ),
     // Public keys only: with the signing key a compromised authorizer could mint admin tokens.
     ("ValidateJwtLambdaFunction", &["JwtVerificationKeySecret"]),
 ];

@@ -26,7 +26,9 @@ cargo clippy --all-targets --locked -- -D warnings
 # this each would start its own).
 moto_log="$(mktemp)"
 moto_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-moto_server -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
+# MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: moto checks TOTP codes (tests/integration/admin_mfa.rs)
+# instead of accepting any, as the SDK's MotoServer starts it.
+MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true moto_server -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
 export POSTECH_MOTO_ENDPOINT="http://127.0.0.1:$moto_port"

@@ -56,9 +56,18 @@ impl AuthenticateSettings {
     }
 }
 
+/// How long the authorizer trusts Cognito's word that an admin is active, unless
+/// `ADMIN_STATUS_CACHE_SECONDS` says otherwise (at most 60 s).
+pub const DEFAULT_ADMIN_STATUS_TTL: Duration = Duration::from_secs(30);
+
 /// What `validate_jwt` needs besides the verification keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerSettings {
+    /// `COGNITO_USER_POOL_ID`: where admins are looked up (enabled, in group `admin`).
+    pub user_pool_id: String,
+    /// `ADMIN_STATUS_CACHE_SECONDS` (default 30, at most 60): how long an admin's status is
+    /// trusted, the bound within which a disabled admin's tokens stop passing.
+    pub admin_status_ttl: Duration,
     /// `JWT_KEY_REFRESH_SECONDS` (default 60): how often the key secret is re-read.
     pub key_refresh: Duration,
     /// `PAYMENT_SIMULATOR` (`routed` or `absent`, default `absent`): whether the stage serves
@@ -84,6 +93,8 @@ impl AuthorizerSettings {
             }
         };
         Ok(Self {
+            user_pool_id: required(env, "COGNITO_USER_POOL_ID")?,
+            admin_status_ttl: admin_status_ttl(env)?,
             key_refresh: key_refresh(env)?,
             payment_simulator,
             default_staff_usage_key: required(env, "DEFAULT_STAFF_USAGE_KEY")?,
@@ -147,6 +158,21 @@ fn key_refresh(env: &dyn EnvSource) -> Result<Duration, ConfigError> {
     }
 }
 
+/// `ADMIN_STATUS_CACHE_SECONDS`: whole seconds, 0 (ask every time) to 60.
+pub fn admin_status_ttl(env: &dyn EnvSource) -> Result<Duration, ConfigError> {
+    let Some(text) = optional(env, "ADMIN_STATUS_CACHE_SECONDS") else {
+        return Ok(DEFAULT_ADMIN_STATUS_TTL);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if seconds <= 60 => Ok(Duration::from_secs(seconds)),
+        _ => Err(ConfigError::Invalid {
+            variable: "ADMIN_STATUS_CACHE_SECONDS",
+            reason: "whole seconds from 0 to 60 (the bound for a disabled admin's tokens)"
+                .to_owned(),
+        }),
+    }
+}
+
 fn required(env: &dyn EnvSource, variable: &'static str) -> Result<String, ConfigError> {
     optional(env, variable).ok_or(ConfigError::Missing(variable))
 }
@@ -177,18 +203,53 @@ mod tests {
     }
 
     const STAFF_KEY: (&str, &str) = ("DEFAULT_STAFF_USAGE_KEY", "postech-test-staff-shared");
+    const POOL: (&str, &str) = ("COGNITO_USER_POOL_ID", "us-east-1_pool");
+
+    #[test]
+    fn the_admin_status_is_trusted_30_s_by_default_and_never_over_60_s() {
+        let defaults = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL])).expect("defaults");
+        assert_eq!(defaults.admin_status_ttl, DEFAULT_ADMIN_STATUS_TTL);
+        let short = AuthorizerSettings::from_env(&env_of(&[
+            STAFF_KEY,
+            POOL,
+            ("ADMIN_STATUS_CACHE_SECONDS", "1"),
+        ]))
+        .expect("1 s");
+        assert_eq!(short.admin_status_ttl, Duration::from_secs(1));
+        for bad in ["61", "3600", "-1", "soon"] {
+            let error = AuthorizerSettings::from_env(&env_of(&[
+                STAFF_KEY,
+                POOL,
+                ("ADMIN_STATUS_CACHE_SECONDS", bad),
+            ]))
+            .expect_err(bad);
+            assert!(
+                error.to_string().contains("ADMIN_STATUS_CACHE_SECONDS"),
+                "{error}"
+            );
+        }
+        let error = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect_err("no pool");
+        assert!(
+            error.to_string().contains("COGNITO_USER_POOL_ID"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn key_refresh_defaults_to_a_minute_and_accepts_seconds() {
-        let defaults = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect("defaults");
+        let defaults = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL])).expect("defaults");
         assert_eq!(defaults.key_refresh, DEFAULT_KEY_REFRESH);
-        let custom =
-            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("JWT_KEY_REFRESH_SECONDS", "5")]))
-                .expect("valid number");
+        let custom = AuthorizerSettings::from_env(&env_of(&[
+            STAFF_KEY,
+            POOL,
+            ("JWT_KEY_REFRESH_SECONDS", "5"),
+        ]))
+        .expect("valid number");
         assert_eq!(custom.key_refresh, Duration::from_secs(5));
         assert!(
             AuthorizerSettings::from_env(&env_of(&[
                 STAFF_KEY,
+                POOL,
                 ("JWT_KEY_REFRESH_SECONDS", "soon")
             ]))
             .is_err()
@@ -197,21 +258,24 @@ mod tests {
 
     #[test]
     fn the_payment_simulator_is_absent_unless_the_stage_routes_it() {
-        let default = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY])).expect("defaults");
+        let default = AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL])).expect("defaults");
         assert_eq!(default.payment_simulator, PaymentSimulator::Absent);
-        let routed =
-            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("PAYMENT_SIMULATOR", "routed")]))
-                .expect("routed");
+        let routed = AuthorizerSettings::from_env(&env_of(&[
+            STAFF_KEY,
+            POOL,
+            ("PAYMENT_SIMULATOR", "routed"),
+        ]))
+        .expect("routed");
         assert_eq!(routed.payment_simulator, PaymentSimulator::Routed);
         let error =
-            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, ("PAYMENT_SIMULATOR", "yes")]))
+            AuthorizerSettings::from_env(&env_of(&[STAFF_KEY, POOL, ("PAYMENT_SIMULATOR", "yes")]))
                 .expect_err("not a value");
         assert!(error.to_string().contains("PAYMENT_SIMULATOR"), "{error}");
     }
 
     #[test]
     fn the_authorizer_needs_the_staff_usage_key() {
-        let error = AuthorizerSettings::from_env(&env_of(&[])).expect_err("no key");
+        let error = AuthorizerSettings::from_env(&env_of(&[POOL])).expect_err("no key");
         assert!(
             error.to_string().contains("DEFAULT_STAFF_USAGE_KEY"),
             "{error}"

@@ -10,6 +10,7 @@
 //! * [`local_http`] — the `authenticate` handler served over plain HTTP for local runs.
 //! * [`logging`] — the SDK's telemetry with a log filter no `RUST_LOG` can open to payloads.
 //! * [`invocation`] — each invocation's span on the gateway's trace, exported before it answers.
+//! * [`log_pseudonym`] — usernames in logs as a keyed hash (HMAC-SHA256), never as typed.
 //!
 //! The binaries in `src/bin` only wire these together: `authenticate` and `validate_jwt` are
 //! the Lambda functions, `postech-auth-local` the local server.
@@ -20,5 +21,6 @@ pub mod config;
 pub mod invocation;
 pub mod keys;
 pub mod local_http;
+pub mod log_pseudonym;
 pub mod logging;
 pub mod otp_double;

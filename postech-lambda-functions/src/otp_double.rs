@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use postech_shared_sdk::cognito::{
-    AdminIdentity, CallerContext, CognitoError, CustomerIdentity, PendingChallenge,
+    AdminIdentity, AdminLoginStep, CallerContext, CognitoError, CustomerIdentity, PendingChallenge,
 };
 use postech_shared_sdk::cpf::Cpf;
 use secrecy::{ExposeSecret, SecretString};
@@ -228,12 +228,25 @@ impl<D: CustomerDirectory> CustomerDirectory for EmailOtpDouble<D> {
     }
 }
 
+/// Admin logins, TOTP step included, go to the real directory: moto emulates them.
 impl<D: AdminDirectory> AdminDirectory for EmailOtpDouble<D> {
-    fn authenticate_admin(
+    fn start_admin_login(
         &self,
         username: &str,
         password: &SecretString,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<AdminLoginStep, CognitoError>> + Send {
+        self.inner.start_admin_login(username, password, context)
+    }
+
+    fn respond_admin_totp(
+        &self,
+        username: &str,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
     ) -> impl Future<Output = Result<AdminIdentity, CognitoError>> + Send {
-        self.inner.authenticate_admin(username, password)
+        self.inner
+            .respond_admin_totp(username, challenge, code, context)
     }
 }

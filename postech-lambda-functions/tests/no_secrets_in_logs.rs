@@ -119,10 +119,45 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
         let (_, body) = status_and_json(&response);
         tokens.extend(body["access_token"].as_str().map(str::to_owned));
     }
+    // An admin with TOTP MFA: the password step, a wrong code, then the right one.
+    let mfa_admin = format!("chefe-{}", local_aws::unique_suffix());
+    let (mfa_password, totp_secret) = aws.create_admin_with_totp(&mfa_admin).await;
+    let mut event = fixture("apigw_v1_post_v1_admin_login_form.json");
+    event["body"] = Value::String(
+        serde_urlencoded::to_string([
+            ("username", mfa_admin.as_str()),
+            ("password", mfa_password.expose_secret()),
+        ])
+        .unwrap(),
+    );
+    let (_, challenge) = status_and_json(&authenticator.handle(http_request(&event)).await);
+    let session = challenge["sessao"]
+        .as_str()
+        .expect("TOTP challenge")
+        .to_owned();
+    let right_code = local_aws::fresh_totp_code(&totp_secret).await.unwrap();
+    let wrong_code = format!(
+        "{:06}",
+        (right_code.parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    for code in [&wrong_code, &right_code] {
+        let mut event = fixture("apigw_v1_post_v1_admin_login_form.json");
+        event["body"] = Value::String(
+            serde_urlencoded::to_string([
+                ("username", mfa_admin.as_str()),
+                ("sessao", session.as_str()),
+                ("codigo", code.as_str()),
+            ])
+            .unwrap(),
+        );
+        let response = authenticator.handle(http_request(&event)).await;
+        let (_, body) = status_and_json(&response);
+        tokens.extend(body["access_token"].as_str().map(str::to_owned));
+    }
     assert_eq!(
         tokens.len(),
-        3,
-        "two customer logins and one admin login succeed"
+        4,
+        "two customer logins, one admin login and one admin login with MFA succeed"
     );
     for (path, token) in [
         ("/v1/api/clientes/me", tokens[0].clone()),
@@ -148,12 +183,22 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
         "{logs}"
     );
     assert!(logs.contains("request denied"), "{logs}");
+    assert!(logs.contains("TOTP code required"), "{logs}");
+    assert!(logs.contains("hmac-sha256:"), "{logs}");
     assert!(logs.contains(&registered.masked()), "{logs}");
     let mut forbidden: Vec<String> = vec![
         password.expose_secret().to_owned(),
         wrong_password.clone(),
         clerk_password.expose_secret().to_owned(),
         temporary_password.expose_secret().to_owned(),
+        mfa_password.expose_secret().to_owned(),
+        totp_secret.expose_secret().to_owned(),
+        session.clone(),
+        aws.log_hash_key.clone(),
+        // Usernames appear as keyed hashes only.
+        "gerente".to_owned(),
+        "caixa".to_owned(),
+        mfa_admin.clone(),
         malformed.to_owned(),
         malformed.replace(['.', '-'], ""),
     ];
@@ -172,6 +217,17 @@ async fn no_cpf_password_or_token_appears_in_any_log_line() {
                 !line.contains(secret.as_str()),
                 "a log line leaks a secret: {line}"
             );
+        }
+        // The TOTP codes as numbers of their own (not inside a longer number, nor the
+        // fraction of a timestamp's seconds).
+        for code in [&right_code, &wrong_code] {
+            for (start, _) in line.match_indices(code.as_str()) {
+                let before = line[..start].chars().next_back();
+                let after = line[start + code.len()..].chars().next();
+                let standalone = !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                    && !after.is_some_and(|c| c.is_ascii_digit());
+                assert!(!standalone, "a log line leaks a TOTP code: {line}");
+            }
         }
     }
 }

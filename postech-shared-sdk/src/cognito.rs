@@ -6,8 +6,10 @@
 //! Admins are users of the group [`ADMIN_GROUP`] who log in with a password
 //! (`ADMIN_USER_PASSWORD_AUTH`, so the app client must allow that flow and have no secret).
 
+mod admin_status;
 mod error;
 
+pub use admin_status::AdminStatusCache;
 pub use error::CognitoError;
 
 use aws_sdk_cognitoidentityprovider::Client;

@@ -17,9 +17,11 @@
 
 mod fault_proxy;
 mod moto;
+mod totp;
 
 pub use fault_proxy::{Fault, FaultProxy};
-pub use moto::{MOTO_ENDPOINT_ENV, MOTO_SERVER_BIN_ENV, MotoServer};
+pub use moto::{MOTO_ENDPOINT_ENV, MOTO_SERVER_BIN_ENV, MOTO_TOTP_ENV, MotoServer};
+pub use totp::{TOTP_STEP_SECONDS, enable_totp_mfa, fresh_totp_code, totp_code, unix_now};
 
 use std::path::PathBuf;
 
@@ -238,6 +240,22 @@ pub async fn create_admin(
         .send()
         .await
         .map_err(|error| aws_error("AdminAddUserToGroup", &error))?;
+    Ok(())
+}
+
+/// Disables the user `username` (`AdminDisableUser`), as an operator locks an account out.
+pub async fn disable_user(
+    config: &SdkConfig,
+    pool: &LocalUserPool,
+    username: &str,
+) -> Result<(), LocalAwsError> {
+    aws_sdk_cognitoidentityprovider::Client::new(config)
+        .admin_disable_user()
+        .user_pool_id(&pool.user_pool_id)
+        .username(username)
+        .send()
+        .await
+        .map_err(|error| aws_error("AdminDisableUser", &error))?;
     Ok(())
 }
 

@@ -7,8 +7,9 @@ use crate::domain::ids::CustomerId;
 pub enum Caller {
     /// No token: a kiosk customer who did not identify.
     Anonymous,
-    /// A customer token; its subject is the customer's id.
-    Customer(CustomerId),
+    /// A customer token; its subject is the customer's id, and what its login proved decides
+    /// whether the customer's personal data is shown in full.
+    Customer(CustomerId, PersonalData),
     /// A staff member in the Cognito `admin` group.
     Admin {
         /// The admin's username (the token subject).
@@ -16,11 +17,20 @@ pub enum Caller {
     },
 }
 
+/// How much of a customer's own personal data their token may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PersonalData {
+    /// A kiosk token (a CPF alone, `amr: ["cpf"]`): masked, as `/clientes/me` masks it.
+    Masked,
+    /// A step-up token (a one-time code too): in full.
+    Full,
+}
+
 impl Caller {
     /// The customer id, for customer callers.
     pub fn customer_id(&self) -> Option<CustomerId> {
         match self {
-            Caller::Customer(id) => Some(*id),
+            Caller::Customer(id, _) => Some(*id),
             Caller::Anonymous | Caller::Admin { .. } => None,
         }
     }
@@ -34,7 +44,7 @@ impl Caller {
     pub fn actor(&self) -> String {
         match self {
             Caller::Anonymous => "kiosk".to_owned(),
-            Caller::Customer(_) => "customer".to_owned(),
+            Caller::Customer(..) => "customer".to_owned(),
             Caller::Admin { username } => format!("admin:{username}"),
         }
     }

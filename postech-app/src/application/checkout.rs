@@ -223,10 +223,10 @@ impl Checkout {
 /// on a customer's behalf.
 fn owner(caller: &Caller, in_body: Option<CustomerId>) -> Result<Option<CustomerId>, UseCaseError> {
     match (caller, in_body) {
-        (Caller::Customer(id), Some(body)) if *id != body => Err(UseCaseError::Forbidden(
+        (Caller::Customer(id, _), Some(body)) if *id != body => Err(UseCaseError::Forbidden(
             "o cliente_id do pedido não é o do token",
         )),
-        (Caller::Customer(id), _) => Ok(Some(*id)),
+        (Caller::Customer(id, _), _) => Ok(Some(*id)),
         (Caller::Anonymous, Some(_)) => Err(UseCaseError::Unauthenticated),
         (Caller::Anonymous, None) => Ok(None),
         (Caller::Admin { .. }, body) => Ok(body),

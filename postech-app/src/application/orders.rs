@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::{PgPool, ReadPools, orders as stored_orders};
-use crate::application::caller::Caller;
+use crate::application::caller::{Caller, PersonalData};
+use crate::application::customers::mask_name;
 use crate::application::error::{Conflict, Resource, UseCaseError};
 use crate::application::payments::Payments;
 use crate::domain::ids::OrderId;
@@ -21,13 +22,20 @@ pub struct OrderRecord {
 
 impl OrderRecord {
     /// The same order with the owner's name hidden unless `caller` may see it (the owner or
-    /// staff): order ids are handed to kiosks and screens, names are personal data.
+    /// staff): order ids are handed to kiosks and screens, names are personal data. An owner
+    /// holding a kiosk token (a CPF alone) sees the name masked as `/clientes/me` masks it
+    /// (first name only): a CPF identifies, it does not authenticate.
     pub fn as_seen_by(mut self, caller: &Caller) -> Self {
-        let may_see_name = caller.is_admin()
-            || (caller.customer_id().is_some() && caller.customer_id() == self.order.customer_id);
-        if !may_see_name {
-            self.customer_name = None;
-        }
+        let is_owner =
+            caller.customer_id().is_some() && caller.customer_id() == self.order.customer_id;
+        self.customer_name = match caller {
+            Caller::Admin { .. } => self.customer_name,
+            Caller::Customer(_, PersonalData::Full) if is_owner => self.customer_name,
+            Caller::Customer(_, PersonalData::Masked) if is_owner => {
+                self.customer_name.as_deref().map(mask_name)
+            }
+            _ => None,
+        };
         self
     }
 }

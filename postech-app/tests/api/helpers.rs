@@ -41,7 +41,13 @@ pub struct Options {
     /// directly, e.g. a [`postech_shared_sdk::local_aws::FaultProxy`] in front of moto (the
     /// outage drills).
     pub app_aws_endpoint: Option<String>,
+    /// How long the app trusts Cognito's word that an admin is active (default: the
+    /// deployed 30 s; `ZERO`: asked on every admin request).
+    pub admin_status_ttl: Option<std::time::Duration>,
 }
+
+/// The admin the harness's admin token names: a Cognito user of group `admin` in the pool.
+pub const ADMIN_USERNAME: &str = "gerente";
 
 /// A running app and what the test needs to talk to it and look behind it.
 pub struct TestApp {
@@ -115,13 +121,25 @@ impl TestApp {
             Some(endpoint) => local_aws::sdk_config(endpoint).await,
             None => aws.clone(),
         };
-        let (auth, key_secret_id) = auth_settings(
+        let (mut auth, key_secret_id) = auth_settings(
             options.key_secret_variables.as_deref(),
             &aws,
             &app_aws,
             &key,
         )
         .await;
+        if let Some(ttl) = options.admin_status_ttl {
+            auth.admin_status_ttl = ttl;
+        }
+        // The app honours an admin token only while its admin is enabled and in group admin.
+        local_aws::create_admin(
+            &aws,
+            &user_pool,
+            ADMIN_USERNAME,
+            &local_aws::generate_password(),
+        )
+        .await
+        .expect("admin created");
         let cognito = CognitoSettings {
             user_pool_id: if options.missing_user_pool {
                 "us-east-1_doesnotexist0".to_owned()
@@ -141,7 +159,10 @@ impl TestApp {
         let application = Application::build(settings).await.expect("app starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         tokio::spawn(application.run_until_stopped());
-        let admin_token = issuer.issue_admin("gerente").expect("token").access_token;
+        let admin_token = issuer
+            .issue_admin(ADMIN_USERNAME)
+            .expect("token")
+            .access_token;
         TestApp {
             address,
             client: reqwest::Client::new(),
@@ -182,6 +203,13 @@ impl TestApp {
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, self.url(path))
+    }
+
+    /// Disables the user `username` in the pool (`AdminDisableUser`).
+    pub async fn disable_cognito_user(&self, username: &str) {
+        local_aws::disable_user(&self.aws, &self.user_pool, username)
+            .await
+            .expect("user disabled");
     }
 
     pub fn customer_token(&self, customer_id: &str) -> String {

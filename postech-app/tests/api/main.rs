@@ -14,6 +14,7 @@ mod concurrency;
 mod customers;
 mod database_tls;
 mod helpers;
+mod identity_levels;
 mod key_rotation;
 mod kitchen_queries;
 mod kitchen_stream;

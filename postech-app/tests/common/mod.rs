@@ -86,6 +86,7 @@ pub fn fixed_key_auth(key: &SigningKeyMaterial) -> AuthSettings {
     .expect("public key");
     AuthSettings {
         verification_keys: Arc::new(ring),
+        admin_status_ttl: postech_app::configuration::DEFAULT_ADMIN_STATUS_TTL,
     }
 }
 

@@ -98,6 +98,17 @@ data "aws_iam_policy_document" "app" {
       resources = [statement.value]
     }
   }
+
+  # Whether the admin of an admin token is still enabled and in group admin (postech-app's
+  # AdminStatusCache): a disabled admin's tokens are refused within ADMIN_STATUS_CACHE_SECONDS.
+  dynamic "statement" {
+    for_each = local.cognito_user_pool_arn == null ? [] : [local.cognito_user_pool_arn]
+    content {
+      sid       = "ReadAdminStatus"
+      actions   = ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "app" {

@@ -27,6 +27,7 @@ use postech_lambda_functions::auth::authenticate::{
 };
 use postech_lambda_functions::auth::validate_jwt::Authorizer;
 use postech_lambda_functions::keys::SigningKeys;
+use postech_lambda_functions::log_pseudonym::LogPseudonyms;
 use postech_shared_sdk::cognito::{
     AdminIdentity, CognitoClient, CognitoError, CustomerIdentity, NewCustomerIdentity,
 };
@@ -35,7 +36,7 @@ use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, MotoServer};
 use postech_shared_sdk::secrets::{CachedSecret, JwtSigningKeySecret};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenIssuer};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use runtime_api::{FakeRuntime, RuntimeEvent};
@@ -100,7 +101,21 @@ async fn main() {
             "DEFAULT_STAFF_USAGE_KEY",
             "postech-perf-staff-shared".to_owned(),
         ),
+        // Generated per run: the key of the usernames' log pseudonyms.
+        (
+            "LOG_HASH_KEY",
+            local_aws::generate_password().expose_secret().to_owned(),
+        ),
     ];
+    // The authorizer asks Cognito (cached) whether the admin of the measured token is active.
+    local_aws::create_admin(
+        &sdk_config,
+        &pool,
+        "gerente",
+        &local_aws::generate_password(),
+    )
+    .await
+    .unwrap();
     let env = {
         let vars = vars.clone();
         move |name: &str| {
@@ -188,6 +203,7 @@ async fn main() {
         SigningKeys::from_secret(CachedSecret::fixed(signing))
             .await
             .unwrap(),
+        LogPseudonyms::new(local_aws::generate_password()).unwrap(),
     );
     let timings = measure(WARM_INVOCATIONS, || async {
         let request = lambda_http::request::from_str(&auth_event.to_string()).unwrap();
@@ -247,14 +263,27 @@ impl CustomerDirectory for FixedDirectory {
 }
 
 impl AdminDirectory for FixedDirectory {
-    async fn authenticate_admin(
+    async fn start_admin_login(
         &self,
         username: &str,
         _password: &SecretString,
+        _context: &postech_shared_sdk::cognito::CallerContext,
+    ) -> Result<postech_shared_sdk::cognito::AdminLoginStep, CognitoError> {
+        Ok(postech_shared_sdk::cognito::AdminLoginStep::Authenticated(
+            AdminIdentity {
+                username: username.to_owned(),
+            },
+        ))
+    }
+
+    async fn respond_admin_totp(
+        &self,
+        _username: &str,
+        _challenge: &postech_shared_sdk::cognito::PendingChallenge,
+        _code: &SecretString,
+        _context: &postech_shared_sdk::cognito::CallerContext,
     ) -> Result<AdminIdentity, CognitoError> {
-        Ok(AdminIdentity {
-            username: username.to_owned(),
-        })
+        Err(CognitoError::InvalidCredentials)
     }
 }
 

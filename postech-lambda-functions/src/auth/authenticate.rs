@@ -5,7 +5,8 @@
 //! | `POST /auth` | `{"cpf"}` | 200 kiosk token (`role=customer`, `amr: ["cpf"]`, 10 min); 401 unknown or disabled (same body); 422 malformed CPF |
 //! | `POST /auth` | `{"cpf", "enviar_codigo": true}` | 202 `{"sessao", "canal", "expires_in"}`, the same for any valid CPF; Cognito e-mails a one-time code to a registered customer's verified address |
 //! | `POST /auth` | `{"cpf", "sessao", "codigo"}` | 200 step-up token (`amr: ["cpf", "otp"]`, 15 min); 401 wrong or expired code |
-//! | `POST /auth/admin`, `POST /v1/api/admin/login` | `username`, `password` as JSON or form | 200 token (`role=admin`); 401 otherwise |
+//! | `POST /auth/admin`, `POST /v1/api/admin/login` | `username`, `password` as JSON or form | 200 token (`role=admin`, `amr: ["pwd"]`) for an admin without MFA; 202 `{"sessao", "desafio": "totp", "expires_in"}` for one with TOTP MFA; 401 otherwise |
+//! | the same | `username`, `sessao`, `codigo` | 200 token (`amr: ["pwd", "otp", "mfa"]`); 401 wrong or expired code |
 //!
 //! [`Authenticator`] is built once per cold start (Cognito client, signing key) and shared by
 //! every invocation; [`Authenticator::handle`] is the function both the Lambda runtime and the
@@ -16,15 +17,16 @@ mod request;
 mod response;
 
 pub use login::{
-    AdminDirectory, CustomerDirectory, LoginError, log_in_admin, log_in_customer,
-    send_customer_code, step_up_customer,
+    AdminDirectory, AdminLoginOutcome, CustomerDirectory, LoginError, log_in_admin,
+    log_in_customer, send_customer_code, step_up_customer, verify_admin_totp,
 };
 pub use request::{
-    AdminCredentials, CustomerRequest, admin_credentials, customer_cpf, customer_request,
-    username_for_logs,
+    AdminCredentials, AdminRequest, CustomerRequest, admin_credentials, admin_request,
+    customer_cpf, customer_request,
 };
 pub use response::{
     ApiError, CODE_SESSION_SECONDS, FieldError, code_sent_response, token_response,
+    totp_required_response,
 };
 
 use lambda_http::http::Method;
@@ -38,6 +40,7 @@ use tracing::Instrument;
 use crate::config::{AuthenticateSettings, ConfigError};
 use crate::invocation::{flushed, parent_on_invocation_trace};
 use crate::keys::{KeyError, SigningKeys};
+use crate::log_pseudonym::{LogPseudonyms, PseudonymKeyError};
 
 /// The routes of this function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,19 +87,25 @@ pub enum StartupError {
     /// The signing key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The key of the usernames' log pseudonyms could not be loaded.
+    #[error(transparent)]
+    PseudonymKey(#[from] PseudonymKeyError),
 }
 
-/// What every invocation shares: the identity directory and the signing key.
+/// What every invocation shares: the identity directory, the signing key and the key of the
+/// usernames' log pseudonyms.
 #[derive(Debug)]
 pub struct Authenticator<D> {
     directory: D,
     signing_keys: SigningKeys,
+    pseudonyms: LogPseudonyms,
 }
 
 impl Authenticator<CognitoClient> {
     /// Builds the production wiring from the environment: `COGNITO_USER_POOL_ID`,
-    /// `COGNITO_CLIENT_ID`, and the signing key (`JWT_SIGNING_KEY_SECRET_ID`, or the plain
-    /// `JWT_*` variables).
+    /// `COGNITO_CLIENT_ID`, the signing key (`JWT_SIGNING_KEY_SECRET_ID`, or the plain
+    /// `JWT_*` variables) and the log pseudonyms' key (`LOG_HASH_KEY_SECRET_ID`, or
+    /// `LOG_HASH_KEY`).
     pub async fn from_env(
         env: &dyn EnvSource,
         sdk_config: &aws_config::SdkConfig,
@@ -104,7 +113,8 @@ impl Authenticator<CognitoClient> {
         let settings = AuthenticateSettings::from_env(env)?;
         let directory = CognitoClient::new(sdk_config, settings.user_pool_id, settings.client_id);
         let signing_keys = SigningKeys::load(env, sdk_config, settings.key_refresh).await?;
-        Ok(Self::new(directory, signing_keys))
+        let pseudonyms = LogPseudonyms::load(env, sdk_config).await?;
+        Ok(Self::new(directory, signing_keys, pseudonyms))
     }
 }
 
@@ -115,16 +125,18 @@ impl<D> Authenticator<D> {
         Authenticator {
             directory: wrap(self.directory),
             signing_keys: self.signing_keys,
+            pseudonyms: self.pseudonyms,
         }
     }
 }
 
 impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
-    /// Wires a directory and a signing key.
-    pub fn new(directory: D, signing_keys: SigningKeys) -> Self {
+    /// Wires a directory, a signing key and the log pseudonyms.
+    pub fn new(directory: D, signing_keys: SigningKeys, pseudonyms: LogPseudonyms) -> Self {
         Self {
             directory,
             signing_keys,
+            pseudonyms,
         }
     }
 
@@ -212,22 +224,69 @@ impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
                 }
             },
             AuthRoute::AdminLogin | AuthRoute::AdminLoginV1 => {
-                let credentials = admin_credentials(request)?;
-                // Never the username as typed: a customer's username is a CPF.
-                let username = credentials.username_for_logs();
-                log_in_admin(
-                    &self.directory,
-                    &self.signing_keys,
-                    &credentials.username,
-                    &credentials.password,
-                )
-                .await
-                .inspect(|_| tracing::info!(%username, "admin token issued"))
-                .inspect_err(|error| tracing::info!(%username, %error, "admin login refused"))
+                return self.answer_admin(route, request, request_id).await;
             }
         };
         issued
             .map(|token| token_response(&token))
+            .map_err(|error| to_api_error(error, request_id))
+    }
+}
+
+impl<D: CustomerDirectory + AdminDirectory> Authenticator<D> {
+    /// The admin login: the password step, then the TOTP step for admins with MFA.
+    async fn answer_admin(
+        &self,
+        route: AuthRoute,
+        request: &Request,
+        request_id: &str,
+    ) -> Result<Response<Body>, ApiError> {
+        let admin_request = admin_request(request)?;
+        // Never the username as typed: a customer's username is a CPF, and a password typed
+        // into the wrong field would be logged too.
+        let username = self.pseudonyms.username(admin_request.username());
+        let context = caller_context(request, route);
+        let answer = match &admin_request {
+            AdminRequest::Password(credentials) => log_in_admin(
+                &self.directory,
+                &self.signing_keys,
+                &credentials.username,
+                &credentials.password,
+                &context,
+            )
+            .await
+            .map(|outcome| match outcome {
+                AdminLoginOutcome::Token(token) => {
+                    tracing::info!(%username, amr = "pwd", "admin token issued");
+                    token_response(&token)
+                }
+                AdminLoginOutcome::TotpRequired(challenge) => {
+                    tracing::info!(%username, "admin password accepted, TOTP code required");
+                    totp_required_response(&challenge.session)
+                }
+            }),
+            AdminRequest::Totp {
+                username: typed,
+                session,
+                code,
+            } => verify_admin_totp(
+                &self.directory,
+                &self.signing_keys,
+                typed,
+                &PendingChallenge {
+                    session: session.clone(),
+                },
+                code,
+                &context,
+            )
+            .await
+            .map(|token| {
+                tracing::info!(%username, amr = "pwd otp mfa", "admin token issued");
+                token_response(&token)
+            }),
+        };
+        answer
+            .inspect_err(|error| tracing::info!(%username, %error, "admin login refused"))
             .map_err(|error| to_api_error(error, request_id))
     }
 }
@@ -305,4 +364,30 @@ fn request_id(request: &Request) -> String {
                 .map(|context| context.request_id.clone())
         })
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Cognito's risk checks get with both admin login steps (`ContextData`); moto
+    /// ignores it, so this is checked here, on an API Gateway event.
+    #[test]
+    fn the_caller_context_carries_the_gateway_source_ip_and_user_agent() {
+        let event = include_str!("../../tests/fixtures/apigw_v1_post_v1_admin_login_form.json");
+        let request = lambda_http::request::from_str(event).expect("REST API event");
+
+        let context = caller_context(&request, AuthRoute::AdminLoginV1);
+
+        assert_eq!(context.ip_address, "203.0.113.40");
+        assert_eq!(
+            context.user_agent.as_deref(),
+            Some("python-requests/2.31.0")
+        );
+        assert_eq!(
+            context.server_name,
+            "xyz987wvu6.execute-api.us-east-1.amazonaws.com"
+        );
+        assert_eq!(context.server_path, "/v1/api/admin/login");
+    }
 }

@@ -24,6 +24,7 @@ pub use route_access::RouteAccess;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_http::http::{HeaderMap, Method, header};
 use lambda_runtime::LambdaEvent;
+use postech_shared_sdk::cognito::{AdminStatusCache, CognitoClient};
 use postech_shared_sdk::secrets::{EnvSource, KeyRingError, VerificationKeyRing};
 use postech_shared_sdk::telemetry::SpanFlusher;
 use postech_shared_sdk::token::{AuthMethod, Role, VerifiedToken};
@@ -49,10 +50,12 @@ pub enum StartupError {
     Keys(#[from] KeyRingError),
 }
 
-/// What every invocation shares: the verification keys and the stage's settings.
+/// What every invocation shares: the verification keys, the admins' status (Cognito, cached)
+/// and the stage's settings.
 #[derive(Debug)]
 pub struct Authorizer {
     keys: VerificationKeyRing,
+    admins: AdminStatusCache,
     payment_simulator: PaymentSimulator,
     default_staff_usage_key: String,
 }
@@ -60,7 +63,8 @@ pub struct Authorizer {
 impl Authorizer {
     /// Builds the production wiring from the environment (`JWT_VERIFICATION_KEY_SECRET_ID`,
     /// or `JWT_KEY_ID` and `JWT_PUBLIC_KEY_PEM`; `JWT_KEY_REFRESH_SECONDS`;
-    /// `PAYMENT_SIMULATOR`; `DEFAULT_STAFF_USAGE_KEY`): public keys only, see
+    /// `PAYMENT_SIMULATOR`; `DEFAULT_STAFF_USAGE_KEY`; `COGNITO_USER_POOL_ID` and
+    /// `ADMIN_STATUS_CACHE_SECONDS` for the admins' status): public keys only, see
     /// [`VerificationKeyRing::load`], which refuses `JWT_SIGNING_KEY_SECRET_ID` alone.
     pub async fn from_env(
         env: &dyn EnvSource,
@@ -68,13 +72,21 @@ impl Authorizer {
     ) -> Result<Self, StartupError> {
         let settings = AuthorizerSettings::from_env(env)?;
         let keys = VerificationKeyRing::load(env, sdk_config, settings.key_refresh).await?;
-        Ok(Self::new(keys, &settings))
+        // AdminGetUser and AdminListGroupsForUser name no app client.
+        let cognito = CognitoClient::new(sdk_config, settings.user_pool_id.clone(), "");
+        let admins = AdminStatusCache::new(cognito, settings.admin_status_ttl);
+        Ok(Self::new(keys, admins, &settings))
     }
 
-    /// An authorizer trusting these keys, with the stage's settings.
-    pub fn new(keys: VerificationKeyRing, settings: &AuthorizerSettings) -> Self {
+    /// An authorizer trusting these keys and these admins' status, with the stage's settings.
+    pub fn new(
+        keys: VerificationKeyRing,
+        admins: AdminStatusCache,
+        settings: &AuthorizerSettings,
+    ) -> Self {
         Self {
             keys,
+            admins,
             payment_simulator: settings.payment_simulator,
             default_staff_usage_key: settings.default_staff_usage_key.clone(),
         }
@@ -164,13 +176,26 @@ impl Authorizer {
     }
 
     /// Who the caller is: the verified bearer token, or why there is none (a 401). A check
-    /// that makes a token unusable everywhere (a revoked `jti` or `kid`) belongs here.
+    /// that makes a token unusable everywhere belongs here: a revoked `jti` or `kid` (the key
+    /// ring), an admin disabled in Cognito or removed from group `admin` (asked at most
+    /// `ADMIN_STATUS_CACHE_SECONDS` ago).
     async fn authenticate(&self, headers: &HeaderMap) -> Result<VerifiedToken, DenyReason> {
         let token = bearer_token(headers)?;
-        self.keys
+        let verified = self
+            .keys
             .verify(token)
             .await
-            .map_err(DenyReason::InvalidToken)
+            .map_err(DenyReason::InvalidToken)?;
+        if verified.role == Role::Admin {
+            match self.admins.is_active(&verified.subject).await {
+                Ok(true) => {}
+                Ok(false) => return Err(DenyReason::AdminInactive),
+                // Never asked successfully and Cognito is failing: the token stands (its login
+                // was checked by Cognito); a Cognito outage must not lock the kitchen out.
+                Err(error) => tracing::warn!(%error, "admin status unavailable: token honoured"),
+            }
+        }
+        Ok(verified)
     }
 
     /// The API key whose usage plan meters an allowed request: an admin's own key when the

@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod admin_login;
+mod admin_mfa;
 mod authorizer;
 mod authorizer_binary;
 mod cognito_outage;

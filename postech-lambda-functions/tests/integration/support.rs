@@ -12,11 +12,15 @@ use postech_shared_sdk::cpf::Cpf;
 use postech_shared_sdk::ids::CustomerId;
 use postech_shared_sdk::local_aws::{self, LocalUserPool, MotoServer};
 use postech_shared_sdk::token::{SigningKeyMaterial, TokenVerifier};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 /// The shared staff usage plan's key, as serverless.yml gives it to `validate_jwt`.
 pub const STAFF_SHARED_USAGE_KEY: &str = "postech-test-staff-shared-usage-plan";
+
+/// The admin the tests' hand-issued admin tokens name: the authorizers built here find them
+/// active in Cognito (enabled, in group `admin`).
+pub const TOKEN_ADMIN: &str = "gerente";
 
 /// One test's slice of the local AWS.
 pub struct LocalAws {
@@ -24,6 +28,8 @@ pub struct LocalAws {
     pub pool: LocalUserPool,
     /// `{kid, private_key_pem, public_key_pem}`: what `authenticate` reads.
     pub signing_secret_id: String,
+    /// The key of the usernames' log pseudonyms, generated per test (`LOG_HASH_KEY`).
+    pub log_hash_key: String,
     /// `{kid, public_key_pem}`: what `validate_jwt` reads.
     pub verification_secret_id: String,
     pub key: SigningKeyMaterial,
@@ -46,6 +52,7 @@ impl LocalAws {
             sdk_config,
             pool,
             signing_secret_id: format!("postech/{stage}/jwt-signing-key"),
+            log_hash_key: local_aws::generate_password().expose_secret().to_owned(),
             verification_secret_id: format!("postech/{stage}/jwt-verification-key"),
             key,
         };
@@ -85,6 +92,7 @@ impl LocalAws {
                 "JWT_SIGNING_KEY_SECRET_ID".to_owned(),
                 self.signing_secret_id.clone(),
             ),
+            ("LOG_HASH_KEY".to_owned(), self.log_hash_key.clone()),
         ])
     }
 
@@ -100,6 +108,10 @@ impl LocalAws {
             (
                 "DEFAULT_STAFF_USAGE_KEY".to_owned(),
                 STAFF_SHARED_USAGE_KEY.to_owned(),
+            ),
+            (
+                "COGNITO_USER_POOL_ID".to_owned(),
+                self.pool.user_pool_id.clone(),
             ),
         ])
     }
@@ -132,8 +144,10 @@ impl LocalAws {
         self.authorizer_with(&[]).await
     }
 
-    /// `validate_jwt` as the binary builds it, with `extra` variables set too.
+    /// `validate_jwt` as the binary builds it, with `extra` variables set too; the admin
+    /// [`TOKEN_ADMIN`] exists.
     pub async fn authorizer_with(&self, extra: &[(&str, &str)]) -> Authorizer {
+        self.ensure_admin(TOKEN_ADMIN).await;
         Authorizer::from_env(&self.authorizer_env(extra), &self.sdk_config)
             .await
             .expect("validate_jwt starts")
@@ -200,6 +214,31 @@ impl LocalAws {
             .await
             .expect("admin created");
         password
+    }
+
+    /// Creates the admin `username` unless a user of that name exists already.
+    pub async fn ensure_admin(&self, username: &str) {
+        let exists = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk_config)
+            .admin_get_user()
+            .user_pool_id(&self.pool.user_pool_id)
+            .username(username)
+            .send()
+            .await
+            .is_ok();
+        if !exists {
+            self.create_admin(username).await;
+        }
+    }
+
+    /// An admin with TOTP MFA (enrolled as with an authenticator app): the password and the
+    /// authenticator's shared secret.
+    pub async fn create_admin_with_totp(&self, username: &str) -> (SecretString, SecretString) {
+        let password = self.create_admin(username).await;
+        let totp_secret =
+            local_aws::enable_totp_mfa(&self.sdk_config, &self.pool, username, &password)
+                .await
+                .expect("TOTP MFA enabled");
+        (password, totp_secret)
     }
 
     /// A user with a password but outside group `admin`.

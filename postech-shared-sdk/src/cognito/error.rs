@@ -76,8 +76,12 @@ impl SdkFailure {
                 | "PasswordResetRequiredException"
                 | "UserNotConfirmedException" => Self::LoginRefused,
                 "UsernameExistsException" => Self::UsernameExists,
-                // A wrong, expired or already used one-time code, or a session past its time.
-                "CodeMismatchException" | "ExpiredCodeException" => Self::LoginRefused,
+                // A wrong, expired or already used one-time code, or a session past its time;
+                // too many failed attempts (Cognito's lockout): refused like a wrong password,
+                // so the answer does not tell a locked account apart.
+                "CodeMismatchException"
+                | "ExpiredCodeException"
+                | "TooManyFailedAttemptsException" => Self::LoginRefused,
                 _ => {
                     let message = service_error.message().unwrap_or("no message");
                     Self::Other(scrub(

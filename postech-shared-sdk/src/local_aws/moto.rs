@@ -20,6 +20,10 @@ const INSTALL_HINT: &str = "install it with `python3 -m venv /root/.cache/postec
 /root/.cache/postech/venv-sdk/bin/pip install -r postech-shared-sdk/tools/requirements-dev.txt` \
 (or `pip install 'moto[server]'`) and put the venv's bin on PATH, set MOTO_SERVER_BIN to the \
 `moto_server` executable, or set POSTECH_MOTO_ENDPOINT to a running server";
+/// moto's switch that makes its Cognito check TOTP codes (`SOFTWARE_TOKEN_MFA`,
+/// `VerifySoftwareToken`) against the secret `AssociateSoftwareToken` hands out; without it
+/// moto accepts any code, and a wrong-code test could not fail.
+pub const MOTO_TOTP_ENV: &str = "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const PORT_ATTEMPTS: usize = 3;
 
@@ -131,6 +135,7 @@ impl MotoServer {
             .arg("postech-moto-supervisor")
             .arg(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env(MOTO_TOTP_ENV, "true")
             .stdin(Stdio::piped())
             .stdout(log)
             .stderr(log_for_stderr)

@@ -10,6 +10,10 @@
 //! * a revoked token (`jti` or `kid` listed in the verification-key secret) → 401, within
 //!   the key ring's re-read bound.
 //!
+//! An admin token is honoured only while Cognito reports its admin enabled and in group
+//! `admin` ([`AdminStatusCache`], asked at most `ADMIN_STATUS_CACHE_SECONDS` ago, ≤ 60 s):
+//! disabling an admin ends their live tokens within that bound (401), not at their expiry.
+//!
 //! Customer tokens come in two assurance levels (`amr`): a kiosk token (a CPF alone) and a
 //! step-up token (a one-time code e-mailed to the customer). [`CustomerCaller`] tells the
 //! handlers which; a customer token naming neither method is refused (403), as the gateway's
@@ -22,8 +26,9 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 
 use crate::adapters::http::error::ApiError;
-use crate::application::caller::Caller;
+use crate::application::caller::{Caller, PersonalData};
 use crate::domain::ids::CustomerId;
+use postech_shared_sdk::cognito::AdminStatusCache;
 use postech_shared_sdk::secrets::VerificationKeyRing;
 use postech_shared_sdk::token::{AuthMethod, CLOCK_TOLERANCE, Role, VerifiedToken};
 
@@ -32,6 +37,7 @@ use postech_shared_sdk::token::{AuthMethod, CLOCK_TOLERANCE, Role, VerifiedToken
 struct PendingToken {
     token: String,
     keys: web::Data<VerificationKeyRing>,
+    admins: web::Data<AdminStatusCache>,
 }
 
 /// `None` when the request carries no `Authorization` header.
@@ -53,9 +59,14 @@ fn pending_token(request: &HttpRequest) -> Result<Option<PendingToken>, ApiError
         .app_data::<web::Data<VerificationKeyRing>>()
         .ok_or_else(|| ApiError::Internal("token verification keys not configured".into()))?
         .clone();
+    let admins = request
+        .app_data::<web::Data<AdminStatusCache>>()
+        .ok_or_else(|| ApiError::Internal("admin status cache not configured".to_owned()))?
+        .clone();
     Ok(Some(PendingToken {
         token: token.to_owned(),
         keys,
+        admins,
     }))
 }
 
@@ -65,13 +76,35 @@ fn verified_token_of(
 ) -> LocalBoxFuture<'static, Result<Option<VerifiedToken>, ApiError>> {
     let pending = pending_token(request);
     async move {
-        let Some(PendingToken { token, keys }) = pending? else {
+        let Some(PendingToken {
+            token,
+            keys,
+            admins,
+        }) = pending?
+        else {
             return Ok(None);
         };
         let verified = keys.verify(&token).await.map_err(|error| {
             tracing::info!(reason = %error, "token refused");
             ApiError::Unauthorized("Token inválido ou expirado".to_owned())
         })?;
+        if verified.role == Role::Admin {
+            match admins.is_active(&verified.subject).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(
+                        reason = "admin disabled or out of group admin",
+                        "token refused"
+                    );
+                    return Err(ApiError::Unauthorized(
+                        "Token inválido ou expirado".to_owned(),
+                    ));
+                }
+                // Never asked successfully and Cognito is failing: the token stands (its login
+                // was checked by Cognito); a Cognito outage must not lock the kitchen out.
+                Err(error) => tracing::warn!(%error, "admin status unavailable: token honoured"),
+            }
+        }
         Ok(Some(verified))
     }
     .boxed_local()
@@ -91,10 +124,17 @@ fn caller_from(verified: VerifiedToken) -> Result<Caller, ApiError> {
         Role::Admin => Ok(Caller::Admin {
             username: verified.subject,
         }),
-        Role::Customer => verified
-            .customer_id()
-            .map(Caller::Customer)
-            .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned())),
+        Role::Customer => {
+            let personal_data = if verified.may_read_personal_data() {
+                PersonalData::Full
+            } else {
+                PersonalData::Masked
+            };
+            verified
+                .customer_id()
+                .map(|id| Caller::Customer(id, personal_data))
+                .ok_or_else(|| ApiError::Unauthorized("Token inválido ou expirado".to_owned()))
+        }
     }
 }
 
@@ -154,7 +194,7 @@ impl FromRequest for CustomerCaller {
                     return Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned()));
                 };
                 match caller_from(verified)? {
-                    Caller::Customer(id) => Ok(CustomerCaller { id, assurance }),
+                    Caller::Customer(id, _) => Ok(CustomerCaller { id, assurance }),
                     _ => Err(ApiError::Forbidden("Rota exclusiva de clientes".to_owned())),
                 }
             })
@@ -175,7 +215,7 @@ impl FromRequest for AdminCaller {
             .map(|caller| match caller {
                 Ok(caller @ Caller::Admin { .. }) => Ok(AdminCaller(caller)),
                 Ok(Caller::Anonymous) => Err(ApiError::missing_token()),
-                Ok(Caller::Customer(_)) => Err(ApiError::Forbidden(
+                Ok(Caller::Customer(..)) => Err(ApiError::Forbidden(
                     "Rota exclusiva de administradores".to_owned(),
                 )),
                 Err(error) => Err(error),

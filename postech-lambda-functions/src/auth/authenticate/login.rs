@@ -3,7 +3,8 @@
 use std::future::Future;
 
 use postech_shared_sdk::cognito::{
-    AdminIdentity, CallerContext, CognitoClient, CognitoError, CustomerIdentity, PendingChallenge,
+    AdminIdentity, AdminLoginStep, CallerContext, CognitoClient, CognitoError, CustomerIdentity,
+    PendingChallenge,
 };
 use postech_shared_sdk::cpf::Cpf;
 use postech_shared_sdk::token::{IssuedToken, TokenError};
@@ -38,13 +39,25 @@ pub trait CustomerDirectory: Send + Sync {
     ) -> impl Future<Output = Result<CustomerIdentity, CognitoError>> + Send;
 }
 
-/// Where admin passwords and the `admin` group are checked (Cognito `AdminInitiateAuth`).
+/// Where admin passwords, TOTP codes and the `admin` group are checked (Cognito
+/// `AdminInitiateAuth`, then `AdminRespondToAuthChallenge` for `SOFTWARE_TOKEN_MFA`).
 pub trait AdminDirectory: Send + Sync {
-    /// The admin, when the password is right and the user is in group `admin`.
-    fn authenticate_admin(
+    /// The password step: the admin (no MFA, in group `admin`), or the TOTP challenge.
+    fn start_admin_login(
         &self,
         username: &str,
         password: &SecretString,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<AdminLoginStep, CognitoError>> + Send;
+
+    /// The code step: the admin, when the TOTP code answers the challenge and the user is in
+    /// group `admin`; a wrong or expired code → [`CognitoError::InvalidCredentials`].
+    fn respond_admin_totp(
+        &self,
+        username: &str,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
     ) -> impl Future<Output = Result<AdminIdentity, CognitoError>> + Send;
 }
 
@@ -76,12 +89,23 @@ impl CustomerDirectory for CognitoClient {
 }
 
 impl AdminDirectory for CognitoClient {
-    fn authenticate_admin(
+    fn start_admin_login(
         &self,
         username: &str,
         password: &SecretString,
+        context: &CallerContext,
+    ) -> impl Future<Output = Result<AdminLoginStep, CognitoError>> + Send {
+        CognitoClient::start_admin_login(self, username, password, context)
+    }
+
+    fn respond_admin_totp(
+        &self,
+        username: &str,
+        challenge: &PendingChallenge,
+        code: &SecretString,
+        context: &CallerContext,
     ) -> impl Future<Output = Result<AdminIdentity, CognitoError>> + Send {
-        CognitoClient::authenticate_admin(self, username, password)
+        CognitoClient::respond_admin_totp(self, username, challenge, code, context)
     }
 }
 
@@ -200,31 +224,72 @@ pub async fn step_up_customer<D: CustomerDirectory>(
     Ok(token)
 }
 
-/// `POST /auth/admin` and `POST /v1/api/admin/login`: an admin token for a member of group
-/// `admin` with the right password.
+/// What the password step of an admin login ends with.
+#[derive(Debug)]
+pub enum AdminLoginOutcome {
+    /// An admin without MFA: the token (`amr: ["pwd"]`), as v1 clients expect it.
+    Token(IssuedToken),
+    /// An admin with TOTP MFA: the challenge to answer with the code
+    /// ([`verify_admin_totp`]).
+    TotpRequired(PendingChallenge),
+}
+
+/// `POST /auth/admin` and `POST /v1/api/admin/login` with `username` and `password`: an admin
+/// token for a member of group `admin` without MFA, or the TOTP challenge for one with MFA.
+/// The caller's context (IP, user agent) goes to Cognito for its risk checks.
 pub async fn log_in_admin<D: AdminDirectory>(
     directory: &D,
     keys: &SigningKeys,
     username: &str,
     password: &SecretString,
-) -> Result<IssuedToken, LoginError> {
+    context: &CallerContext,
+) -> Result<AdminLoginOutcome, LoginError> {
     // Cognito would refuse these too; not asking it saves a call and a throttling slot.
     if username.trim().is_empty() || password.expose_secret().is_empty() {
         return Err(LoginError::AdminRefused);
     }
-    let admin = match directory.authenticate_admin(username, password).await {
-        Ok(admin) => admin,
-        Err(
-            CognitoError::InvalidCredentials
-            | CognitoError::NotAdmin
-            | CognitoError::NotFound
-            | CognitoError::Disabled,
-        ) => {
-            return Err(LoginError::AdminRefused);
-        }
-        Err(CognitoError::Throttled) => return Err(LoginError::Throttled),
-        Err(error) => return Err(LoginError::Directory(error)),
-    };
-    let token = keys.issuer().await?.issue_admin(&admin.username)?;
-    Ok(token)
+    match directory
+        .start_admin_login(username, password, context)
+        .await
+        .map_err(admin_refusal(LoginError::AdminRefused))?
+    {
+        AdminLoginStep::Authenticated(admin) => Ok(AdminLoginOutcome::Token(
+            keys.issuer().await?.issue_admin(&admin.username)?,
+        )),
+        AdminLoginStep::TotpRequired(challenge) => Ok(AdminLoginOutcome::TotpRequired(challenge)),
+    }
+}
+
+/// The code step of an admin login with MFA: `username`, the `sessao` of the password step
+/// and the TOTP `codigo` → an admin token with `amr: ["pwd", "otp", "mfa"]`. A wrong, expired
+/// or reused code, or a session that is not this user's: [`LoginError::CodeRefused`].
+pub async fn verify_admin_totp<D: AdminDirectory>(
+    directory: &D,
+    keys: &SigningKeys,
+    username: &str,
+    challenge: &PendingChallenge,
+    code: &SecretString,
+    context: &CallerContext,
+) -> Result<IssuedToken, LoginError> {
+    if username.trim().is_empty() {
+        return Err(LoginError::CodeRefused);
+    }
+    let admin = directory
+        .respond_admin_totp(username, challenge, code, context)
+        .await
+        .map_err(admin_refusal(LoginError::CodeRefused))?;
+    Ok(keys.issuer().await?.issue_admin_mfa(&admin.username)?)
+}
+
+/// Cognito's refusals of an admin login as one answer (`refused`), so that it never tells
+/// which usernames exist or which step failed; throttling and outages apart.
+fn admin_refusal(refused: LoginError) -> impl FnOnce(CognitoError) -> LoginError {
+    move |error| match error {
+        CognitoError::InvalidCredentials
+        | CognitoError::NotAdmin
+        | CognitoError::NotFound
+        | CognitoError::Disabled => refused,
+        CognitoError::Throttled => LoginError::Throttled,
+        error => LoginError::Directory(error),
+    }
 }

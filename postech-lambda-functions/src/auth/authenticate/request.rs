@@ -20,53 +20,6 @@ pub struct AdminCredentials {
     pub password: SecretString,
 }
 
-impl AdminCredentials {
-    /// The username as logs may show it: [`username_for_logs`].
-    pub fn username_for_logs(&self) -> String {
-        username_for_logs(&self.username)
-    }
-}
-
-/// A username typed into the admin login, as logs may show it.
-///
-/// Customers' Cognito usernames are their CPFs, so a customer trying the admin form types a
-/// CPF here, and a CPF never appears in logs in clear (LGPD). A CPF-shaped username (11
-/// digits, bare or with `.`/`-`/spaces) is masked as [`Cpf::masked`] masks a CPF, whatever its
-/// check digits; any other username holding 11 or more digits shows no digit at all; other
-/// usernames are shown as typed (the audit trail of admin logins needs them).
-///
-/// ```
-/// use postech_lambda_functions::auth::authenticate::username_for_logs;
-///
-/// assert_eq!(username_for_logs("529.982.247-25"), "***.***.***-25");
-/// assert_eq!(username_for_logs("gerente"), "gerente");
-/// ```
-pub fn username_for_logs(username: &str) -> String {
-    let digits: Vec<char> = username.chars().filter(char::is_ascii_digit).collect();
-    let cpf_shaped = digits.len() == 11
-        && username
-            .chars()
-            .all(|character| character.is_ascii_digit() || matches!(character, '.' | '-' | ' '));
-    if cpf_shaped {
-        // As `Cpf::masked`: the check digits only, which leave ten million candidates.
-        let check: String = digits[9..11].iter().collect();
-        format!("***.***.***-{check}")
-    } else if digits.len() >= 11 {
-        username
-            .chars()
-            .map(|character| {
-                if character.is_ascii_digit() {
-                    '*'
-                } else {
-                    character
-                }
-            })
-            .collect()
-    } else {
-        username.to_owned()
-    }
-}
-
 /// What a `POST /auth` body asks for.
 #[derive(Debug)]
 pub enum CustomerRequest {
@@ -138,9 +91,82 @@ fn cpf_of(object: &Map<String, Value>) -> Result<Cpf, ApiError> {
     Cpf::parse(text).map_err(|error| one("cpf", "value_error", cpf_message(error)))
 }
 
-/// The credentials of an admin login, from JSON or from a urlencoded form.
+/// What an admin login body asks for, from JSON or from a urlencoded form.
+#[derive(Debug)]
+pub enum AdminRequest {
+    /// `username`, `password`: the password step (the whole login for an admin without MFA).
+    Password(AdminCredentials),
+    /// `username`, `sessao`, `codigo`: the TOTP step of an admin with MFA.
+    Totp {
+        /// The Cognito username, as in the password step.
+        username: String,
+        /// The `sessao` the password step answered with.
+        session: SecretString,
+        /// The code of the admin's authenticator app.
+        code: SecretString,
+    },
+}
+
+impl AdminRequest {
+    /// The username the request is about.
+    pub fn username(&self) -> &str {
+        match self {
+            Self::Password(credentials) => &credentials.username,
+            Self::Totp { username, .. } => username,
+        }
+    }
+}
+
+const ADMIN_FIELDS: [&str; 4] = ["username", "password", "sessao", "codigo"];
+
+/// The body of an admin login: the password step, or the TOTP step when `sessao` or `codigo`
+/// is present (then `username`, `sessao` and `codigo` are required; 422 naming each missing).
+pub fn admin_request(request: &Request) -> Result<AdminRequest, ApiError> {
+    let mut fields = admin_fields(request)?;
+    let totp_step = fields.contains_key("sessao") || fields.contains_key("codigo");
+    let required: &[&str] = if totp_step {
+        &["username", "sessao", "codigo"]
+    } else {
+        &["username", "password"]
+    };
+    let missing: Vec<FieldError> = required
+        .iter()
+        .filter(|name| !fields.contains_key(**name))
+        .map(|name| FieldError::in_body(Some(name), "missing", REQUIRED))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::Validation(missing));
+    }
+    let mut take = |name: &str| fields.remove(name).unwrap_or_default();
+    let username = take("username");
+    Ok(if totp_step {
+        AdminRequest::Totp {
+            username,
+            session: SecretString::from(take("sessao").trim().to_owned()),
+            code: SecretString::from(take("codigo").trim().to_owned()),
+        }
+    } else {
+        AdminRequest::Password(AdminCredentials {
+            username,
+            password: SecretString::from(take("password")),
+        })
+    })
+}
+
+/// The credentials of an admin's password step (422 for a TOTP step or missing fields).
 pub fn admin_credentials(request: &Request) -> Result<AdminCredentials, ApiError> {
-    let (username, password) = if is_form(request) {
+    match admin_request(request)? {
+        AdminRequest::Password(credentials) => Ok(credentials),
+        AdminRequest::Totp { .. } => Err(one("password", "missing", REQUIRED)),
+    }
+}
+
+/// The admin login fields present in the body (absent and `null` JSON values left out).
+fn admin_fields(
+    request: &Request,
+) -> Result<std::collections::HashMap<&'static str, String>, ApiError> {
+    let mut fields = std::collections::HashMap::new();
+    if is_form(request) {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body_bytes(request.body()))
             .map_err(|_| {
                 ApiError::Validation(vec![FieldError::in_body(
@@ -149,53 +175,34 @@ pub fn admin_credentials(request: &Request) -> Result<AdminCredentials, ApiError
                     "Formulário inválido",
                 )])
             })?;
-        let field = |name: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        };
-        (field("username"), field("password"))
+        for name in ADMIN_FIELDS {
+            if let Some((_, value)) = pairs.iter().find(|(key, _)| key == name) {
+                fields.insert(name, value.clone());
+            }
+        }
     } else if accepts_json(request) {
         let object = json_object(request)?;
-        let field = |name: &str| match object.get(name) {
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            None | Some(Value::Null) => Ok(None),
-            Some(_) => Err(FieldError::in_body(
-                Some(name),
-                "string_type",
-                "O valor deve ser um texto",
-            )),
-        };
-        let username = field("username");
-        let password = field("password");
-        let errors: Vec<FieldError> = [&username, &password]
-            .into_iter()
-            .filter_map(|field| field.as_ref().err().cloned())
-            .collect();
+        let mut errors = Vec::new();
+        for name in ADMIN_FIELDS {
+            match object.get(name) {
+                Some(Value::String(text)) => {
+                    fields.insert(name, text.clone());
+                }
+                None | Some(Value::Null) => {}
+                Some(_) => errors.push(FieldError::in_body(
+                    Some(name),
+                    "string_type",
+                    "O valor deve ser um texto",
+                )),
+            }
+        }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        (username.ok().flatten(), password.ok().flatten())
     } else {
         return Err(ApiError::UnsupportedMediaType);
-    };
-    match (username, password) {
-        (Some(username), Some(password)) => Ok(AdminCredentials {
-            username,
-            password: SecretString::from(password),
-        }),
-        (username, password) => {
-            let mut missing = Vec::new();
-            if username.is_none() {
-                missing.push(FieldError::in_body(Some("username"), "missing", REQUIRED));
-            }
-            if password.is_none() {
-                missing.push(FieldError::in_body(Some("password"), "missing", REQUIRED));
-            }
-            Err(ApiError::Validation(missing))
-        }
     }
+    Ok(fields)
 }
 
 fn cpf_message(error: CpfError) -> &'static str {
@@ -262,32 +269,5 @@ fn accepts_json(request: &Request) -> bool {
     match content_type(request) {
         None => true,
         Some(kind) => kind == "application/json" || kind.ends_with("+json"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cpf_typed_as_admin_username_is_masked_like_a_cpf() {
-        let cpf = Cpf::parse("529.982.247-25").expect("valid CPF");
-        for typed in ["52998224725", "529.982.247-25", " 529 982 247 25 "] {
-            assert_eq!(username_for_logs(typed), cpf.masked(), "{typed:?}");
-        }
-        // Wrong check digits are still someone's CPF with a typo.
-        assert_eq!(username_for_logs("529.982.247-26"), "***.***.***-26");
-    }
-
-    #[test]
-    fn other_usernames_holding_a_cpf_show_no_digit() {
-        assert_eq!(username_for_logs("cpf:52998224725"), "cpf:***********");
-    }
-
-    #[test]
-    fn ordinary_usernames_are_shown_as_typed() {
-        for typed in ["gerente", "caixa-02", "admin@postech.example"] {
-            assert_eq!(username_for_logs(typed), typed);
-        }
     }
 }

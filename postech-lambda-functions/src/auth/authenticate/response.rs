@@ -150,6 +150,28 @@ pub fn code_sent_response(session: &secrecy::SecretString) -> Response<Body> {
     response
 }
 
+/// How long an admin has to type the TOTP code after the password step: Cognito's
+/// `AdminInitiateAuth` session lasts 3 minutes.
+pub const TOTP_SESSION_SECONDS: u64 = 180;
+
+/// 202 `{"sessao", "desafio": "totp", "expires_in"}` to the password step of an admin with TOTP
+/// MFA: send `username`, this `sessao` and the authenticator's `codigo` to the same route.
+pub fn totp_required_response(session: &secrecy::SecretString) -> Response<Body> {
+    use secrecy::ExposeSecret;
+    let mut response = json_response(
+        StatusCode::ACCEPTED,
+        &json!({
+            "sessao": session.expose_secret(),
+            "desafio": "totp",
+            "expires_in": TOTP_SESSION_SECONDS,
+        }),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;

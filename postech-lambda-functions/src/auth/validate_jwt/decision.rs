@@ -132,6 +132,10 @@ pub enum DenyReason {
     /// this system's customer logins, or from before the levels existed.
     #[error("customer token without a known login method (amr)")]
     WeakLogin,
+    /// An admin token whose admin Cognito now reports disabled, deleted or outside group
+    /// `admin` (asked at most `ADMIN_STATUS_CACHE_SECONDS` ago).
+    #[error("the admin is no longer active")]
+    AdminInactive,
 }
 
 impl DenyReason {
@@ -140,7 +144,9 @@ impl DenyReason {
     /// 401, a login of too weak an assurance (`amr`) for the route a 403.
     pub fn refusal(&self) -> Refusal {
         match self {
-            Self::MissingToken | Self::NotBearer | Self::InvalidToken(_) => Refusal::Unauthorized,
+            Self::MissingToken | Self::NotBearer | Self::InvalidToken(_) | Self::AdminInactive => {
+                Refusal::Unauthorized
+            }
             Self::WrongRole { .. } | Self::DeniedRoute | Self::WeakLogin => Refusal::Forbidden,
         }
     }
