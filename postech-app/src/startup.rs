@@ -251,7 +251,8 @@ pub fn read_pools(
     registry: &prometheus::Registry,
 ) -> Result<ReadPools, StartupError> {
     let Some(reader) = reader else {
-        return ReadPools::writer_only(writer, registry).map_err(|error| StartupError::Setup(error.into()));
+        return ReadPools::writer_only(writer, registry)
+            .map_err(|error| StartupError::Setup(error.into()));
     };
     let writer_secret = writer_settings.connection.clone();
     let connector = PgConnector::new(writer_settings.tls.clone());

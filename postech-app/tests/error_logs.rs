@@ -41,6 +41,7 @@ async fn a_500_logs_its_whole_cause_chain_once() {
             service_version: "test".to_owned(),
             log_filter: "info".to_owned(),
             otlp_endpoint: None,
+            sampling_ratio: 1.0,
         },
         move || writer.clone(),
     )

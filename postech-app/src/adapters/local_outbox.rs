@@ -105,7 +105,7 @@ impl VerificationMailer for LocalOutbox {
                 .and_then(|mut file| writeln!(file, "{email} {}", code.expose_secret()))
                 .map_err(|error| PortError::Unavailable {
                     dependency: "local outbox",
-                    cause: error.to_string(),
+                    cause: error.into(),
                 })?;
         }
         Ok(())

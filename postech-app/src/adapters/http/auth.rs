@@ -61,7 +61,7 @@ fn pending_token(request: &HttpRequest) -> Result<Option<PendingToken>, ApiError
         .clone();
     let admins = request
         .app_data::<web::Data<AdminStatusCache>>()
-        .ok_or_else(|| ApiError::Internal("admin status cache not configured".to_owned()))?
+        .ok_or_else(|| ApiError::Internal("admin status cache not configured".into()))?
         .clone();
     Ok(Some(PendingToken {
         token: token.to_owned(),

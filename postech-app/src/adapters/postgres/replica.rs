@@ -341,7 +341,7 @@ fn parse_lsn(text: &str) -> Option<u64> {
 fn unexpected(cause: String) -> PortError {
     PortError::Unexpected {
         dependency: "database replica",
-        cause,
+        cause: cause.into(),
     }
 }
 
