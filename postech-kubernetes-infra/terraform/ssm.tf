@@ -26,6 +26,8 @@ locals {
     "eks/migrator-role-arn"           = { type = "String", value = local.workload_role_arns.migrator }
     "ecr/postech-app-repository"      = { type = "String", value = module.ecr.repository_urls["postech-app"] }
     "ecr/postech-migrator-repository" = { type = "String", value = module.ecr.repository_urls["postech-migrator"] }
+    "ses/identity-arn"                = { type = "String", value = aws_sesv2_email_identity.sender.arn }
+    "ses/from-address"                = { type = "String", value = local.email_sender_address }
   }
 }
 
