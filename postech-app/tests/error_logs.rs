@@ -8,44 +8,14 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod helpers;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::BehindTheApi;
 use helpers::{BURGERS, TestApp};
-use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_500_logs_its_whole_cause_chain_once() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard = telemetry::init_with_writer(
-        TelemetryConfig {
-            service_name: "postech-app-test".to_owned(),
-            service_version: "test".to_owned(),
-            log_filter: "info".to_owned(),
-            otlp_endpoint: None,
-            sampling_ratio: 1.0,
-        },
-        move || writer.clone(),
-    )
-    .unwrap();
+    let (captured, _guard) = common::capture_logs("info");
     let app = TestApp::spawn().await;
     let burger = app.create_product("X-Burguer", "15.90", BURGERS, 10).await;
     // A column the app reads is renamed behind its back: PostgreSQL refuses the statement,
@@ -58,7 +28,7 @@ async fn a_500_logs_its_whole_cause_chain_once() {
     let body: Value = response.json().await.unwrap();
     let request_id = body["request_id"].as_str().unwrap().to_owned();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let line = logs
         .lines()
         .find(|line| line.contains("internal error") && line.contains(&request_id))

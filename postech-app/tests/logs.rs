@@ -8,44 +8,14 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod helpers;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use helpers::{BURGERS, CPF_A, CPF_A_DIGITS, CPF_B, Options, TestApp, checkout_body};
-use postech_shared_sdk::telemetry::{self, TelemetryConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn registration_and_checkout_logs_have_request_ids_and_no_cpf_in_clear() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard = telemetry::init_with_writer(
-        TelemetryConfig {
-            service_name: "postech-app-test".to_owned(),
-            service_version: "test".to_owned(),
-            // Debug everywhere: the CPF must stay out even when operators turn logs up.
-            log_filter: "debug".to_owned(),
-            otlp_endpoint: None,
-            sampling_ratio: 1.0,
-        },
-        move || writer.clone(),
-    )
-    .unwrap();
+    // Debug everywhere: the CPF must stay out even when operators turn logs up.
+    let (captured, _guard) = common::capture_logs("debug");
 
     let app = TestApp::spawn().await;
     let burger = app.create_product("X-Burguer", "15.90", BURGERS, 10).await;
@@ -83,7 +53,7 @@ async fn registration_and_checkout_logs_have_request_ids_and_no_cpf_in_clear() {
         .await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let lines: Vec<Value> = logs
         .lines()
         .filter(|line| !line.trim().is_empty())

@@ -245,16 +245,7 @@ impl CognitoClient {
     #[tracing::instrument(name = "cognito.customer_email_verified", skip_all,
         fields(cpf = %cpf.masked()))]
     pub async fn customer_email_verified(&self, cpf: &Cpf) -> Result<bool, CognitoError> {
-        let user = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(cpf.as_digits())
-            .send()
-            .await
-            .map_err(|error| {
-                SdkFailure::classify("AdminGetUser", &error, Some(cpf)).into_default_error()
-            })?;
+        let user = self.admin_get_customer_user(cpf).await?;
         Ok(user.user_attributes().iter().any(|attribute| {
             attribute.name() == "email_verified" && attribute.value() == Some("true")
         }))
@@ -566,10 +557,15 @@ impl CognitoClient {
         }
     }
 
-    /// `AdminGetUser`, enabled or not.
-    async fn get_customer(&self, cpf: &Cpf) -> Result<CustomerIdentity, CognitoError> {
-        let user = self
-            .client
+    /// `AdminGetUser` of the customer whose username is this CPF, its failures classified.
+    async fn admin_get_customer_user(
+        &self,
+        cpf: &Cpf,
+    ) -> Result<
+        aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput,
+        CognitoError,
+    > {
+        self.client
             .admin_get_user()
             .user_pool_id(&self.user_pool_id)
             .username(cpf.as_digits())
@@ -577,7 +573,12 @@ impl CognitoClient {
             .await
             .map_err(|error| {
                 SdkFailure::classify("AdminGetUser", &error, Some(cpf)).into_default_error()
-            })?;
+            })
+    }
+
+    /// `AdminGetUser`, enabled or not.
+    async fn get_customer(&self, cpf: &Cpf) -> Result<CustomerIdentity, CognitoError> {
+        let user = self.admin_get_customer_user(cpf).await?;
         let attribute = |name: &str| {
             user.user_attributes()
                 .iter()

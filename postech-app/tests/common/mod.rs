@@ -159,3 +159,54 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Everything the app logs from now on, captured in memory: installs the process-wide log
+/// subscriber with `log_filter`, so a binary that calls it holds one test only. Keep the guard.
+pub fn capture_logs(
+    log_filter: &str,
+) -> (CapturedLogs, postech_shared_sdk::telemetry::TelemetryGuard) {
+    let captured = CapturedLogs::default();
+    let writer = captured.clone();
+    let guard = postech_shared_sdk::telemetry::init_with_writer(
+        postech_shared_sdk::telemetry::TelemetryConfig {
+            service_name: "postech-app-test".to_owned(),
+            service_version: "test".to_owned(),
+            log_filter: log_filter.to_owned(),
+            otlp_endpoint: None,
+            sampling_ratio: 1.0,
+        },
+        move || writer.clone(),
+    )
+    .expect("log subscriber installed");
+    (captured, guard)
+}
+
+/// The log lines written so far (see [`capture_logs`]).
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        String::from_utf8(bytes).expect("logs are UTF-8")
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

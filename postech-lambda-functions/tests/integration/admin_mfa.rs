@@ -250,12 +250,7 @@ async fn a_disabled_admins_token_is_refused_by_the_authorizer_once_the_status_ca
     let authorizer = aws
         .authorizer_with(&[("ADMIN_STATUS_CACHE_SECONDS", "0")])
         .await;
-    let token = TokenIssuer::from_material(&aws.key)
-        .expect("issuer")
-        .issue_admin(&username)
-        .expect("token")
-        .access_token;
-    let event = admin_route_event(&token);
+    let event = admin_route_event(&admin_token(&aws, &username));
     assert!(
         authorizer
             .authorize(&event)
@@ -287,12 +282,7 @@ async fn an_admins_status_is_trusted_for_the_cache_ttl_only() {
     let uncached = aws
         .authorizer_with(&[("ADMIN_STATUS_CACHE_SECONDS", "0")])
         .await;
-    let token = TokenIssuer::from_material(&aws.key)
-        .expect("issuer")
-        .issue_admin(&username)
-        .expect("token")
-        .access_token;
-    let event = admin_route_event(&token);
+    let event = admin_route_event(&admin_token(&aws, &username));
     assert!(
         cached
             .authorize(&event)
@@ -313,6 +303,15 @@ async fn an_admins_status_is_trusted_for_the_cache_ttl_only() {
     );
     // … while a verifier whose answer expired asks again and refuses.
     assert!(uncached.authorize(&event).await.is_err());
+}
+
+/// A token for `username` as an admin, signed with the stage's key.
+fn admin_token(aws: &LocalAws, username: &str) -> String {
+    TokenIssuer::from_material(&aws.key)
+        .expect("issuer")
+        .issue_admin(username)
+        .expect("token")
+        .access_token
 }
 
 fn admin_route_event(
