@@ -5,6 +5,7 @@
 pub mod cognito;
 pub mod http;
 pub mod local_outbox;
+pub mod ses_mailer;
 pub mod mercadopago;
 pub mod order_metrics;
 pub mod payment_expiry;

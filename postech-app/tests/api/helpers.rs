@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use postech_app::adapters::local_outbox::LocalOutbox;
+use postech_app::adapters::ses_mailer::SesSender;
+use postech_app::configuration::registration::MailChannel;
 use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
 use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
@@ -41,6 +43,9 @@ pub struct Options {
     /// directly, e.g. a [`postech_shared_sdk::local_aws::FaultProxy`] in front of moto (the
     /// outage drills).
     pub app_aws_endpoint: Option<String>,
+    /// Send the registration codes through SES (moto) from this sender instead of the local
+    /// outbox.
+    pub ses_sender: Option<SesSender>,
 }
 
 /// A running app and what the test needs to talk to it and look behind it.
@@ -65,6 +70,7 @@ struct Recipe {
     aws: aws_config::SdkConfig,
     kitchen_stream: KitchenStreamSettings,
     outbox: LocalOutbox,
+    ses_sender: Option<SesSender>,
 }
 
 impl Recipe {
@@ -80,7 +86,10 @@ impl Recipe {
             self.aws.clone(),
         );
         settings.kitchen_stream = self.kitchen_stream.clone();
-        settings.registration.outbox = self.outbox.clone();
+        settings.registration.mailer = match &self.ses_sender {
+            Some(sender) => MailChannel::Ses(sender.clone()),
+            None => MailChannel::LocalOutbox(self.outbox.clone()),
+        };
         settings
     }
 }
@@ -136,6 +145,7 @@ impl TestApp {
             aws: app_aws,
             kitchen_stream: options.kitchen_stream.unwrap_or_default(),
             outbox: LocalOutbox::default(),
+            ses_sender: options.ses_sender,
         };
         let settings = recipe.settings(&database);
         let application = Application::build(settings).await.expect("app starts");
