@@ -5,7 +5,6 @@
 pub mod cognito;
 pub mod http;
 pub mod local_outbox;
-pub mod ses_mailer;
 pub mod mercadopago;
 pub mod order_metrics;
 pub mod payment_expiry;
@@ -13,4 +12,5 @@ pub mod payment_metrics;
 pub mod postgres;
 pub mod qr_image;
 pub mod registration_reconciler;
+pub mod ses_mailer;
 pub mod simulated_payments;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use postech_app::adapters::local_outbox::LocalOutbox;
 use postech_app::adapters::ses_mailer::SesSender;
-use postech_app::configuration::registration::MailChannel;
 use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
+use postech_app::configuration::registration::MailChannel;
 use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
