@@ -53,7 +53,7 @@ psql -q "$bench_url" -f "$here/seed.sql" >/dev/null
 "$target_dir/release/examples/bench_token" "$work"
 APP_HOST=127.0.0.1 APP_PORT="$port" DATABASE_URL="$bench_url" DATABASE_POOL_SIZE="${BENCH_POOL_SIZE:-8}" \
     JWT_KEY_ID="$(cat "$work/kid")" JWT_PUBLIC_KEY_PEM="$(cat "$work/public.pem")" \
-    COGNITO_USER_POOL_ID=unused RUST_LOG=warn \
+    COGNITO_USER_POOL_ID=unused REGISTRATION_OUTBOX_FILE="$work/registration-outbox" RUST_LOG=warn \
     "$binary" serve >"$work/app.log" 2>&1 &
 app_pid=$!
 for _ in $(seq 1 100); do

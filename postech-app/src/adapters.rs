@@ -12,4 +12,5 @@ pub mod payment_metrics;
 pub mod postgres;
 pub mod qr_image;
 pub mod registration_reconciler;
+pub mod ses_mailer;
 pub mod simulated_payments;

@@ -35,12 +35,14 @@ use crate::adapters::postgres::{
     EstablishConnection, PgConnector, PgPool, ReadPools, connection_pool,
 };
 use crate::adapters::registration_reconciler;
+use crate::adapters::ses_mailer::SesMailer;
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
-use crate::application::customers::Customers;
+use crate::application::customers::{Customers, VerificationMailer};
 use crate::application::error::Cause;
 use crate::application::orders::Orders;
 use crate::configuration::database_reader::DatabaseReaderSettings;
+use crate::configuration::registration::MailChannel;
 use crate::configuration::{DatabaseSettings, Settings};
 
 /// Swagger UI's page and assets, all under `/docs/`.
@@ -149,7 +151,7 @@ impl Application {
         let customers = Customers::new(
             pool.clone(),
             CognitoIdentities::new(cognito),
-            Arc::new(settings.registration.outbox.clone()),
+            verification_mailer(&settings),
             settings.registration.policy.clone(),
         );
         let registration_reconciler = registration_reconciler::spawn(
@@ -229,6 +231,14 @@ impl Application {
         self.registration_reconciler.abort();
         self.notifications.stop();
         served
+    }
+}
+
+/// The channel of the registration codes: SES in a deployed stage, the local double otherwise.
+fn verification_mailer(settings: &Settings) -> Arc<dyn VerificationMailer> {
+    match &settings.registration.mailer {
+        MailChannel::Ses(sender) => Arc::new(SesMailer::new(&settings.aws, sender.clone())),
+        MailChannel::LocalOutbox(outbox) => Arc::new(outbox.clone()),
     }
 }
 

@@ -36,6 +36,10 @@ fn app_command(database_url: &str, port: u16) -> Command {
         .env("JWT_KEY_ID", &key.kid)
         .env("JWT_PUBLIC_KEY_PEM", &key.public_key_pem)
         .env("COGNITO_USER_POOL_ID", "us-east-1_notcontacted")
+        .env(
+            "REGISTRATION_OUTBOX_FILE",
+            std::env::temp_dir().join(format!("postech-shutdown-outbox-{port}")),
+        )
         .env("AWS_REGION", "us-east-1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

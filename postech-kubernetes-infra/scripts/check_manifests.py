@@ -17,7 +17,9 @@ Usage: check_manifests.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml
    or holds a private key.
 7. The overlays differ in HPA bounds and resources.
 8. Payments: Mercado Pago is forced (`PAYMENT_PROVIDER=mercadopago`: a missing secret fails the
-   start), with a payer e-mail and a notification URL.
+   start), with a payer e-mail and a notification URL. Registration e-mails go through SES from
+   an address at the stage's `registration_email_domain` (terraform/<stage>.tfvars, the
+   identity the app's role may send as), never to the local outbox.
 9. Database TLS: `PGSSLMODE=verify-full`, and `PGSSLROOTCERT` names a key of the ConfigMap
    `postech-rds-ca` mounted at its directory, in the app and in the migration Job (which also
    gets both variables).
@@ -237,6 +239,17 @@ class ManifestChecker:
                 reader is None and "DATABASE_READER_URL" not in config,
                 f"{stage}: ConfigMap sets a read replica ({reader!r}); staging has none",
             )
+        sender_domain = tfvars(self.terraform / f"{stage}.tfvars").get("registration_email_domain")
+        sender = config.get("REGISTRATION_EMAIL_FROM", "")
+        self.check(
+            re.fullmatch(r"[^@\s]+@" + re.escape(str(sender_domain)), sender) is not None,
+            f"{stage}: ConfigMap REGISTRATION_EMAIL_FROM={sender!r} is not an address at registration_email_domain "
+            f"{sender_domain!r} (terraform/{stage}.tfvars): the app's role may send as that identity only",
+        )
+        self.check(
+            "REGISTRATION_OUTBOX_FILE" not in config,
+            f"{stage}: ConfigMap REGISTRATION_OUTBOX_FILE: a deployed stage must send its codes through SES, not the local outbox",
+        )
         notification = config.get("MERCADOPAGO_NOTIFICATION_URL", "")
         self.check(
             notification == "set-by-deploy" or notification.startswith("https://"),

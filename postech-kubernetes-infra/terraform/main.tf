@@ -61,6 +61,8 @@ module "iam" {
   stage             = var.stage
   oidc_provider_arn = module.eks.oidc_provider_arn
   namespace         = var.app_namespace
+
+  registration_email_domain = var.registration_email_domain
 }
 
 module "vpc_link" {

@@ -17,13 +17,15 @@ node_instance_types = ["m6i.large", "m5.large"]
 node_capacity_type  = "ON_DEMAND"
 # HPA 3-12 pods of 500m (+3 surge during a rollout at the maximum) and the platform need 6
 # nodes at most (scripts/check_platform.py); 3 hold the minimum in three zones.
-node_min_size                     = 3
-node_max_size                     = 6
-node_desired_size                 = 3
-log_retention_days                = 365
-load_balancer_cidr                = "10.30.240.0/24"
-app_tls_server_name               = "app-origin.production.postech.example"
-dns_zone_name                     = "postech.example"
+node_min_size       = 3
+node_max_size       = 6
+node_desired_size   = 3
+log_retention_days  = 365
+load_balancer_cidr  = "10.30.240.0/24"
+app_tls_server_name = "app-origin.production.postech.example"
+dns_zone_name       = "postech.example"
+# The SES identity the registration e-mails are sent from (verify it in SES before the deploy).
+registration_email_domain         = "postech.example"
 load_balancer_deletion_protection = true
 image_retention_count             = 100
 # The on-call list of the stage (replace the postech.example address with the team's).

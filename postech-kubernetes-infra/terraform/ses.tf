@@ -2,10 +2,11 @@
 # the chain's public hosted zone. Cognito sends the customers' step-up codes from it (EMAIL_OTP
 # needs SES; postech-lambda-functions' pool reads ses/identity-arn and ses/from-address), and
 # postech-app sends the registration codes from it (its role's SendEmail names this identity).
-# Production sends from the chain's domain, other stages from <stage>.<domain>, so a staging
-# mail can never pass for a production one.
+# The domain is `registration_email_domain` (the chain's domain in production, <stage>.<domain>
+# elsewhere, so a staging mail never passes for a production one); the app role's SendEmail
+# (iam/) names the same identity, and the overlays' REGISTRATION_EMAIL_FROM is an address at it.
 locals {
-  email_sender_domain  = var.stage == "production" ? var.dns_zone_name : "${var.stage}.${var.dns_zone_name}"
+  email_sender_domain  = var.registration_email_domain
   email_sender_address = "no-reply@${local.email_sender_domain}"
 }
 

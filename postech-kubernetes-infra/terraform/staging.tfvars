@@ -18,13 +18,15 @@ addon_versions = {
 node_instance_types = ["m6i.large", "m5.large", "m6a.large"]
 node_capacity_type  = "SPOT"
 # HPA 2-4 pods of 250m (+1 surge) and the platform fit on 2; 4 leaves room for a lost spot node.
-node_min_size                     = 2
-node_max_size                     = 4
-node_desired_size                 = 2
-log_retention_days                = 365
-load_balancer_cidr                = "10.20.240.0/24"
-app_tls_server_name               = "app-origin.staging.postech.example"
-dns_zone_name                     = "postech.example"
+node_min_size       = 2
+node_max_size       = 4
+node_desired_size   = 2
+log_retention_days  = 365
+load_balancer_cidr  = "10.20.240.0/24"
+app_tls_server_name = "app-origin.staging.postech.example"
+dns_zone_name       = "postech.example"
+# The SES identity the registration e-mails are sent from (verify it in SES before the deploy).
+registration_email_domain         = "staging.postech.example"
 load_balancer_deletion_protection = false
 image_retention_count             = 30
 # The on-call list of the stage (replace the postech.example address with the team's).

@@ -175,3 +175,13 @@ variable "interface_endpoint_zone_count" {
   description = "Zones in which each interface VPC endpoint has a network interface (staging 1, production 2: docs/cost.md prices each)."
   type        = number
 }
+
+variable "registration_email_domain" {
+  description = "Domain of the sender of postech-app's registration e-mails (REGISTRATION_EMAIL_FROM = no-reply@<this> in k8s/overlays/<stage>): an identity verified in the stage's Amazon SES. The app may send (ses:SendEmail) as this identity only; scripts/check_manifests.py compares the overlay's sender with it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)+$", var.registration_email_domain))
+    error_message = "registration_email_domain must be a domain name (the SES identity), not an address."
+  }
+}

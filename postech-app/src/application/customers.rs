@@ -215,15 +215,23 @@ impl Customers {
             self.undo_registration(&customer, &cpf).await;
             return Err(error.into());
         }
+        // The code goes out before the identity is marked confirmed: a registration whose
+        // e-mail cannot be sent is undone like one whose identity failed (the customer could
+        // never verify it), and the 503 asks for a retry.
+        if let (Some(email), Some(code)) = (customer.email.as_deref(), code)
+            && let Err(error) = self.mailer.send_code(customer.id, email, &code.clear).await
+        {
+            tracing::warn!(customer_id = %customer.id, %error,
+                "verification code not sent; registration undone");
+            self.undo_registration(&customer, &cpf).await;
+            return Err(error.into());
+        }
         customers::mark_identity_confirmed(&self.pool, customer.id).await?;
         tracing::info!(
             customer_id = %customer.id,
             cpf = %cpf.masked(),
             "customer registered, e-mail verification pending"
         );
-        if let (Some(email), Some(code)) = (customer.email.as_deref(), code) {
-            self.send_code(customer.id, email, &code.clear).await;
-        }
         Ok(Registered::CheckEmail)
     }
 
@@ -245,7 +253,10 @@ impl Customers {
         {
             let code = new_code(cpf, &self.policy);
             customers::replace_verification_code(&self.pool, customer.id, &code.stored).await?;
-            self.send_code(customer.id, email, &code.clear).await;
+            // The record stays; the 503 asks for the retry that sends another code.
+            self.mailer
+                .send_code(customer.id, email, &code.clear)
+                .await?;
         }
         tracing::info!(
             cpf = %customer.cpf.as_ref().map(Cpf::masked).unwrap_or_default(),
@@ -301,14 +312,6 @@ impl Customers {
         if let Err(error) = customers::delete_unconfirmed(&self.pool, customer.id).await {
             tracing::warn!(customer_id = %customer.id, error = %ErrorChain(&error),
                 "could not undo a pending registration; the reconciler will");
-        }
-    }
-
-    async fn send_code(&self, customer_id: CustomerId, email: &str, code: &SecretString) {
-        // A lost e-mail is not a failed registration: a repeat with the same e-mail sends
-        // another code.
-        if let Err(error) = self.mailer.send_code(customer_id, email, code).await {
-            tracing::warn!(%customer_id, error = %ErrorChain(&error), "verification code not sent");
         }
     }
 

@@ -4,7 +4,13 @@
 //! | Variable | Default | Meaning |
 //! |---|---|---|
 //! | `REGISTRATION_RECONCILE_SECONDS` | `60` | how often the reconciler runs |
-//! | `REGISTRATION_OUTBOX_FILE` | none | local runs: the file where the local e-mail double appends `<e-mail> <code>` lines |
+//! | `REGISTRATION_EMAIL_FROM` | none | deployed stages: the SES-verified sender of the verification e-mails; codes go out through Amazon SES |
+//! | `REGISTRATION_EMAIL_CONFIGURATION_SET` | none | the SES configuration set of those e-mails |
+//! | `REGISTRATION_OUTBOX_FILE` | none | local runs only: the file where the local e-mail double appends `<e-mail> <code>` lines |
+//!
+//! One of `REGISTRATION_EMAIL_FROM` and `REGISTRATION_OUTBOX_FILE` is required (the sender wins
+//! when both are set): without either no customer could ever receive a code, so the app
+//! refuses to start instead of "delivering" to memory.
 
 use std::time::Duration;
 
@@ -12,6 +18,7 @@ use postech_shared_sdk::secrets::EnvSource;
 
 use super::{ConfigurationError, optional, parsed};
 use crate::adapters::local_outbox::LocalOutbox;
+use crate::adapters::ses_mailer::SesSender;
 use crate::application::customers::RegistrationPolicy;
 
 /// How registration behaves.
@@ -21,9 +28,17 @@ pub struct RegistrationSettings {
     pub policy: RegistrationPolicy,
     /// Period of the reconciler.
     pub reconcile_interval: Duration,
-    /// Where verification codes go: the local double of the e-mail channel (the only one
-    /// wired so far).
-    pub outbox: LocalOutbox,
+    /// Where verification codes go.
+    pub mailer: MailChannel,
+}
+
+/// The channel of the verification codes.
+#[derive(Clone, Debug)]
+pub enum MailChannel {
+    /// Amazon SES, from this sender (deployed stages).
+    Ses(SesSender),
+    /// The local double (tests, local runs): memory, plus a file when one is set.
+    LocalOutbox(LocalOutbox),
 }
 
 impl Default for RegistrationSettings {
@@ -31,7 +46,7 @@ impl Default for RegistrationSettings {
         Self {
             policy: RegistrationPolicy::default(),
             reconcile_interval: Duration::from_secs(60),
-            outbox: LocalOutbox::default(),
+            mailer: MailChannel::LocalOutbox(LocalOutbox::default()),
         }
     }
 }
@@ -50,13 +65,68 @@ impl RegistrationSettings {
             Some(seconds) => Duration::from_secs(seconds),
             None => defaults.reconcile_interval,
         };
-        let outbox = optional(env, "REGISTRATION_OUTBOX_FILE")
-            .map(LocalOutbox::with_file)
-            .unwrap_or_default();
+        let mailer = match (
+            optional(env, "REGISTRATION_EMAIL_FROM"),
+            optional(env, "REGISTRATION_OUTBOX_FILE"),
+        ) {
+            (Some(from), _) => MailChannel::Ses(SesSender {
+                from,
+                configuration_set: optional(env, "REGISTRATION_EMAIL_CONFIGURATION_SET"),
+            }),
+            (None, Some(file)) => MailChannel::LocalOutbox(LocalOutbox::with_file(file)),
+            (None, None) => {
+                return Err(ConfigurationError::Invalid {
+                    variable: "REGISTRATION_EMAIL_FROM",
+                    reason: "not set; the SES-verified sender of the verification e-mails is \
+                             required (local runs set REGISTRATION_OUTBOX_FILE instead)"
+                        .to_owned(),
+                });
+            }
+        };
         Ok(Self {
             policy: defaults.policy,
             reconcile_interval,
-            outbox,
+            mailer,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::test_support::{env_of, error_text};
+
+    #[test]
+    fn a_sender_selects_ses_with_its_configuration_set() {
+        let settings = RegistrationSettings::from_source(&env_of(&[
+            ("REGISTRATION_EMAIL_FROM", "no-reply@example.com"),
+            ("REGISTRATION_EMAIL_CONFIGURATION_SET", "registration"),
+            ("REGISTRATION_OUTBOX_FILE", "/tmp/outbox"),
+        ]))
+        .unwrap();
+        let MailChannel::Ses(sender) = settings.mailer else {
+            panic!("SES expected, got {:?}", settings.mailer);
+        };
+        assert_eq!(
+            sender,
+            SesSender {
+                from: "no-reply@example.com".to_owned(),
+                configuration_set: Some("registration".to_owned()),
+            }
+        );
+    }
+
+    #[test]
+    fn an_outbox_file_alone_selects_the_local_double() {
+        let settings =
+            RegistrationSettings::from_source(&env_of(&[("REGISTRATION_OUTBOX_FILE", "/tmp/o")]))
+                .unwrap();
+        assert!(matches!(settings.mailer, MailChannel::LocalOutbox(_)));
+    }
+
+    #[test]
+    fn without_a_sender_or_an_outbox_file_the_app_refuses_to_start() {
+        let error = error_text(RegistrationSettings::from_source(&env_of(&[]))).unwrap();
+        assert!(error.contains("REGISTRATION_EMAIL_FROM"), "{error}");
     }
 }

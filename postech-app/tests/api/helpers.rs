@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use postech_app::adapters::local_outbox::LocalOutbox;
+use postech_app::adapters::ses_mailer::SesSender;
 use postech_app::configuration::kitchen_stream::KitchenStreamSettings;
 use postech_app::configuration::payments::PaymentSettings;
+use postech_app::configuration::registration::MailChannel;
 use postech_app::configuration::{AuthSettings, CognitoSettings, Settings};
 use postech_app::startup::Application;
 use postech_database::test_support::TestDatabase;
@@ -44,6 +46,9 @@ pub struct Options {
     /// How long the app trusts Cognito's word that an admin is active (default: the
     /// deployed 30 s; `ZERO`: asked on every admin request).
     pub admin_status_ttl: Option<std::time::Duration>,
+    /// Send the registration codes through SES (moto) from this sender instead of the local
+    /// outbox.
+    pub ses_sender: Option<SesSender>,
 }
 
 /// The admin the harness's admin token names: a Cognito user of group `admin` in the pool.
@@ -71,6 +76,7 @@ struct Recipe {
     aws: aws_config::SdkConfig,
     kitchen_stream: KitchenStreamSettings,
     outbox: LocalOutbox,
+    ses_sender: Option<SesSender>,
 }
 
 impl Recipe {
@@ -86,7 +92,10 @@ impl Recipe {
             self.aws.clone(),
         );
         settings.kitchen_stream = self.kitchen_stream.clone();
-        settings.registration.outbox = self.outbox.clone();
+        settings.registration.mailer = match &self.ses_sender {
+            Some(sender) => MailChannel::Ses(sender.clone()),
+            None => MailChannel::LocalOutbox(self.outbox.clone()),
+        };
         settings
     }
 }
@@ -154,6 +163,7 @@ impl TestApp {
             aws: app_aws,
             kitchen_stream: options.kitchen_stream.unwrap_or_default(),
             outbox: LocalOutbox::default(),
+            ses_sender: options.ses_sender,
         };
         let settings = recipe.settings(&database);
         let application = Application::build(settings).await.expect("app starts");

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use postech_app::adapters::cognito::CognitoIdentities;
 use postech_app::adapters::local_outbox::LocalOutbox;
+use postech_app::adapters::ses_mailer::SesSender;
 use postech_app::application::customers::{Customers, ReconcileRound, RegistrationPolicy};
 use postech_app::configuration::DatabaseSettings;
 use postech_app::startup::database_pool;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::common::BehindTheApi;
 use crate::helpers::{CPF_A, CPF_A_DIGITS, CPF_B, CPF_C, Options, TestApp};
-use postech_shared_sdk::local_aws::{Fault, FaultProxy};
+use postech_shared_sdk::local_aws::{self, Fault, FaultProxy};
 
 fn cognito(app: &TestApp) -> CognitoClient {
     CognitoClient::new(
@@ -529,4 +530,112 @@ async fn secrets_manager_outage_drill_tokens_keep_verifying_with_the_cached_keys
         fast * 2 > latencies.len(),
         "most requests do not wait for the re-read: {latencies:?}"
     );
+}
+
+/// The sender identity `from`, verified in moto's SES (as a deployment verifies its domain).
+async fn verify_sender(app: &TestApp, from: &str) {
+    aws_sdk_sesv2::Client::new(&app.aws)
+        .create_email_identity()
+        .email_identity(from)
+        .send()
+        .await
+        .expect("sender identity created in moto");
+}
+
+/// The bodies of the e-mails moto's SES accepted for `recipient` (moto's model data).
+async fn ses_messages_to(app: &TestApp, recipient: &str) -> Vec<String> {
+    let moto = app.aws.endpoint_url().expect("moto endpoint");
+    let data: Value = reqwest::get(format!("{moto}/moto-api/data.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|message| {
+            message["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|address| address == recipient))
+        })
+        .filter_map(|message| message["body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The six-digit code in a verification e-mail.
+fn code_in(body: &str) -> String {
+    let after = body
+        .split_once("código de verificação é: ")
+        .expect("the code's sentence")
+        .1;
+    let code: String = after.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "a six-digit code in {body:?}");
+    code
+}
+
+fn ses_sender(from: String) -> SesSender {
+    SesSender {
+        from,
+        configuration_set: None,
+    }
+}
+
+/// Production's channel: the code goes out through SES from the verified sender, and the one
+/// the customer reads in the e-mail confirms the registration.
+#[tokio::test]
+async fn a_code_sent_through_ses_confirms_the_registration() {
+    let from = format!("no-reply-{}@example.com", local_aws::unique_suffix());
+    let app = TestApp::spawn_with(Options {
+        ses_sender: Some(ses_sender(from.clone())),
+        ..Options::default()
+    })
+    .await;
+    verify_sender(&app, &from).await;
+    let email = format!("ana-{}@example.com", local_aws::unique_suffix());
+
+    let (status, _) = post_registration(&app, &json!({"email": email, "cpf": CPF_A})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let bodies = ses_messages_to(&app, &email).await;
+    assert_eq!(bodies.len(), 1, "one e-mail to the customer");
+    assert!(app.outbox().is_empty(), "nothing went to the local double");
+
+    let confirmed = app
+        .post_json(
+            "/v1/api/clientes/confirmacao",
+            &json!({"cpf": CPF_A, "codigo": code_in(&bodies[0])}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(row_of(&app, CPF_A_DIGITS), "rows=1 confirmed=1 verified=1");
+}
+
+/// SES refuses the message (here: a sender never verified): the registration answers 503
+/// with a retry hint and is undone — no row, no Cognito identity — so a retry starts afresh.
+#[tokio::test]
+async fn a_registration_whose_code_ses_refuses_answers_503_and_leaves_nothing() {
+    let app = TestApp::spawn_with(Options {
+        ses_sender: Some(ses_sender(format!(
+            "unverified-{}@example.com",
+            local_aws::unique_suffix()
+        ))),
+        ..Options::default()
+    })
+    .await;
+    let email = format!("bia-{}@example.com", local_aws::unique_suffix());
+
+    let response = app
+        .post_json("/v1/api/clientes/", &json!({"email": email, "cpf": CPF_A}))
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get(header::RETRY_AFTER).is_some());
+    assert_eq!(row_of(&app, CPF_A_DIGITS), "rows=0 confirmed=0 verified=0");
+    assert!(matches!(
+        cognito(&app)
+            .find_customer_by_cpf(&Cpf::parse(CPF_A).unwrap())
+            .await,
+        Err(CognitoError::NotFound)
+    ));
+    assert!(ses_messages_to(&app, &email).await.is_empty());
 }

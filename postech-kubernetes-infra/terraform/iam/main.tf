@@ -32,6 +32,10 @@ locals {
   # The provider marks every value of a by-path read sensitive; a pool ARN is not a secret.
   cognito_parameters    = zipmap(data.aws_ssm_parameters_by_path.cognito.names, nonsensitive(data.aws_ssm_parameters_by_path.cognito.values))
   cognito_user_pool_arn = lookup(local.cognito_parameters, "/postech/${var.stage}/cognito/user-pool-arn", null)
+
+  # The verified SES identity of the registration e-mails' sender (a domain identity authorises
+  # every address under it).
+  registration_email_identity_arn = "arn:aws:ses:${local.region}:${local.account}:identity/${var.registration_email_domain}"
 }
 
 # ---- The app (ServiceAccount postech-app) ------------------------------------------------
@@ -108,6 +112,14 @@ data "aws_iam_policy_document" "app" {
       actions   = ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"]
       resources = [statement.value]
     }
+  }
+
+  # The registration's verification codes (postech-app REGISTRATION_EMAIL_FROM), as the stage's
+  # sender identity only.
+  statement {
+    sid       = "SendRegistrationEmails"
+    actions   = ["ses:SendEmail"]
+    resources = [local.registration_email_identity_arn]
   }
 }
 

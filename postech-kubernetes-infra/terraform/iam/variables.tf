@@ -29,3 +29,8 @@ variable "migrator_service_account" {
   type        = string
   default     = "postech-migrator"
 }
+
+variable "registration_email_domain" {
+  description = "The SES identity (a domain) the app sends its registration e-mails as."
+  type        = string
+}
