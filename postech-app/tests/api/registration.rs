@@ -489,6 +489,15 @@ async fn secrets_manager_outage_drill_tokens_keep_verifying_with_the_cached_keys
     })
     .await;
     let token = app.admin_token().to_owned();
+    // The app has been serving: its admin's status is known (a Cognito answer, fresh for the
+    // deployed 30 s), so what this drill times is the key ring alone.
+    let warm_up = app
+        .request(Method::GET, "/v1/api/admin/produtos")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warm_up.status(), StatusCode::OK);
     proxy.set(Fault::Hang);
     let started = Instant::now();
     let mut latencies = Vec::new();
@@ -638,4 +647,64 @@ async fn a_registration_whose_code_ses_refuses_answers_503_and_leaves_nothing() 
         Err(CognitoError::NotFound)
     ));
     assert!(ses_messages_to(&app, &email).await.is_empty());
+}
+
+/// The admin-status half of the Cognito drill: Cognito hangs after the admin's status expired.
+/// One request asks again (bounded) while the others are answered with the last status at
+/// once; the failure keeps that status for another TTL, so the next round waits for nothing.
+#[tokio::test]
+async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_waiting() {
+    let proxy = FaultProxy::start(TestApp::moto_address().await)
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(1);
+    let app = TestApp::spawn_with(Options {
+        app_aws_endpoint: Some(proxy.endpoint()),
+        admin_status_ttl: Some(ttl),
+        ..Options::default()
+    })
+    .await;
+    let token = app.admin_token().to_owned();
+    let admin_round = || {
+        futures_util::future::join_all((0..4).map(|_| {
+            let request = app
+                .request(Method::GET, "/v1/api/admin/produtos")
+                .bearer_auth(&token);
+            async move {
+                let sent = Instant::now();
+                let status = request.send().await.unwrap().status();
+                (status, sent.elapsed())
+            }
+        }))
+    };
+    let known = admin_round().await;
+    assert!(known.iter().all(|(status, _)| *status == StatusCode::OK));
+    proxy.set(Fault::Hang);
+    // Waits out the TTL under test: the status must be stale for the refresh to happen.
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+
+    let refreshing = admin_round().await;
+    let after_failure = admin_round().await;
+
+    let slow = |round: &[(StatusCode, Duration)]| {
+        round
+            .iter()
+            .filter(|(_, took)| *took >= Duration::from_secs(1))
+            .count()
+    };
+    eprintln!(
+        "drill: hanging Cognito, admin status stale — {refreshing:?}, then {after_failure:?}"
+    );
+    for (status, _) in refreshing.iter().chain(&after_failure) {
+        assert_eq!(*status, StatusCode::OK, "the last known status stands");
+    }
+    assert!(
+        slow(&refreshing) <= 1,
+        "one request refreshes, the others get the last answer: {refreshing:?}"
+    );
+    assert_eq!(
+        slow(&after_failure),
+        0,
+        "the failure keeps the last answer for a TTL: {after_failure:?}"
+    );
 }

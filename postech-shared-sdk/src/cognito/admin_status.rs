@@ -10,11 +10,14 @@ use super::{CognitoClient, CognitoError};
 
 /// A cache of [`CognitoClient::admin_is_active`] answers.
 ///
-/// Answers (active or not) are cached. A failed lookup is not: the next request asks again,
-/// and meanwhile the last answer known for the admin stands, however old; with none, the
-/// error goes to the caller. The verifiers then honour the token (it came from a login Cognito
-/// checked at most the token's lifetime ago) and log a warning: a Cognito outage must not stop
-/// the kitchen display, and disabling an admin is itself a Cognito call.
+/// An answer (active or not) is trusted for the TTL. Past it, one request asks Cognito again
+/// while concurrent requests for the same admin get the last answer at once, so a slow or
+/// hanging Cognito delays at most one request per admin and TTL (the AWS clients' calls are
+/// bounded, `aws_timeouts`). A failed lookup keeps the last answer, however old, and trusts it
+/// for another TTL; with none known, the error goes to the caller, and again at once for the
+/// TTL instead of another hanging call. The verifiers then honour the token (it came from a
+/// login Cognito checked at most the token's lifetime ago) and log a warning: a Cognito outage
+/// must not stop the kitchen display, and disabling an admin is itself a Cognito call.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,8 +37,33 @@ use super::{CognitoClient, CognitoError};
 pub struct AdminStatusCache {
     cognito: CognitoClient,
     ttl: Duration,
-    answers: Mutex<HashMap<String, (bool, Instant)>>,
+    answers: Mutex<HashMap<String, Answer>>,
 }
+
+/// What is known of one admin.
+#[derive(Debug)]
+struct Answer {
+    /// Cognito's last answer; `None` while every lookup so far failed.
+    active: Option<bool>,
+    /// When that answer (or failure) came.
+    asked_at: Instant,
+    /// When a request started asking again, if one is asking.
+    refreshing_since: Option<Instant>,
+}
+
+/// What a request does with the cache.
+enum Lookup {
+    /// Answer with this (fresh, or the last one while another request refreshes it).
+    Known(bool),
+    /// Every lookup failed recently: fail at once.
+    RecentlyFailed,
+    /// Ask Cognito.
+    Ask,
+}
+
+/// A refresh older than this was abandoned (its request cancelled): another may start. Past
+/// the AWS clients' bounded operation time, so a live refresh is never doubled.
+const ABANDONED_REFRESH: Duration = Duration::from_secs(15);
 
 impl AdminStatusCache {
     /// The longest an answer is trusted: the bound within which a disabled admin's tokens
@@ -57,40 +85,60 @@ impl AdminStatusCache {
     }
 
     /// Whether `username` exists, is enabled and is in group `admin`, as Cognito said at most
-    /// [`ttl`](Self::ttl) ago.
+    /// [`ttl`](Self::ttl) ago — or, while another request is asking again or Cognito fails,
+    /// as it last said.
     pub async fn is_active(&self, username: &str) -> Result<bool, CognitoError> {
-        if let Some(active) = self.fresh_answer(username) {
-            return Ok(active);
-        }
-        let active = match self.cognito.admin_is_active(username).await {
-            Ok(active) => active,
-            Err(error) => {
-                return match self.last_answer(username) {
-                    Some(active) => {
-                        tracing::warn!(%error, active, "admin status unavailable: the last answer stands");
-                        Ok(active)
-                    }
-                    None => Err(error),
-                };
+        match self.lookup(username) {
+            Lookup::Known(active) => return Ok(active),
+            Lookup::RecentlyFailed => {
+                return Err(CognitoError::Unavailable(
+                    "admin status: Cognito failed within the cache TTL".to_owned(),
+                ));
             }
-        };
+            Lookup::Ask => {}
+        }
+        let asked = self.cognito.admin_is_active(username).await;
         let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
         // Entries are only ever created for verified admin tokens' subjects (real admins), so
-        // the map stays small; an expired one is kept as the last answer until replaced.
-        answers.insert(username.to_owned(), (active, Instant::now()));
-        Ok(active)
+        // the map stays small.
+        let answer = answers.entry(username.to_owned()).or_insert(Answer {
+            active: None,
+            asked_at: Instant::now(),
+            refreshing_since: None,
+        });
+        answer.asked_at = Instant::now();
+        answer.refreshing_since = None;
+        match (asked, answer.active) {
+            (Ok(active), _) => {
+                answer.active = Some(active);
+                Ok(active)
+            }
+            (Err(error), Some(active)) => {
+                tracing::warn!(%error, active, "admin status unavailable: the last answer stands");
+                Ok(active)
+            }
+            (Err(error), None) => Err(error),
+        }
     }
 
-    fn last_answer(&self, username: &str) -> Option<bool> {
-        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        answers.get(username).map(|(active, _)| *active)
-    }
-
-    fn fresh_answer(&self, username: &str) -> Option<bool> {
-        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        answers
-            .get(username)
-            .filter(|(_, asked_at)| asked_at.elapsed() < self.ttl)
-            .map(|(active, _)| *active)
+    /// Decides, under the lock, whether this request answers from the cache or asks Cognito
+    /// (and then marks the refresh as under way).
+    fn lookup(&self, username: &str) -> Lookup {
+        let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(answer) = answers.get_mut(username) else {
+            return Lookup::Ask;
+        };
+        let fresh = answer.asked_at.elapsed() < self.ttl;
+        let refreshing = answer
+            .refreshing_since
+            .is_some_and(|since| since.elapsed() < ABANDONED_REFRESH);
+        match (answer.active, fresh, refreshing) {
+            (Some(active), true, _) | (Some(active), false, true) => Lookup::Known(active),
+            (None, true, _) => Lookup::RecentlyFailed,
+            (_, false, _) => {
+                answer.refreshing_since = Some(Instant::now());
+                Lookup::Ask
+            }
+        }
     }
 }
