@@ -488,32 +488,16 @@ async fn secrets_manager_outage_drill_tokens_keep_verifying_with_the_cached_keys
         ..Options::default()
     })
     .await;
-    let token = app.admin_token().to_owned();
     // The app has been serving: its admin's status is known (a Cognito answer, fresh for the
     // deployed 30 s), so what this drill times is the key ring alone.
-    let warm_up = app
-        .request(Method::GET, "/v1/api/admin/produtos")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(warm_up.status(), StatusCode::OK);
+    let warm_up = admin_round(&app).await;
+    assert!(warm_up.iter().all(|(status, _)| *status == StatusCode::OK));
     proxy.set(Fault::Hang);
     let started = Instant::now();
     let mut latencies = Vec::new();
     // Several refresh intervals' worth of rounds of four concurrent requests.
     while started.elapsed() < Duration::from_secs(3) {
-        let round = futures_util::future::join_all((0..4).map(|_| {
-            let request = app
-                .request(Method::GET, "/v1/api/admin/produtos")
-                .bearer_auth(&token);
-            async move {
-                let sent = Instant::now();
-                let status = request.send().await.unwrap().status();
-                (status, sent.elapsed())
-            }
-        }))
-        .await;
+        let round = admin_round(&app).await;
         for (status, took) in round {
             assert_eq!(status, StatusCode::OK, "verified with the cached keys");
             latencies.push(took);
@@ -664,27 +648,14 @@ async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_
         ..Options::default()
     })
     .await;
-    let token = app.admin_token().to_owned();
-    let admin_round = || {
-        futures_util::future::join_all((0..4).map(|_| {
-            let request = app
-                .request(Method::GET, "/v1/api/admin/produtos")
-                .bearer_auth(&token);
-            async move {
-                let sent = Instant::now();
-                let status = request.send().await.unwrap().status();
-                (status, sent.elapsed())
-            }
-        }))
-    };
-    let known = admin_round().await;
+    let known = admin_round(&app).await;
     assert!(known.iter().all(|(status, _)| *status == StatusCode::OK));
     proxy.set(Fault::Hang);
     // Waits out the TTL under test: the status must be stale for the refresh to happen.
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
 
-    let refreshing = admin_round().await;
-    let after_failure = admin_round().await;
+    let refreshing = admin_round(&app).await;
+    let after_failure = admin_round(&app).await;
 
     let slow = |round: &[(StatusCode, Duration)]| {
         round
@@ -707,4 +678,17 @@ async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_
         0,
         "the failure keeps the last answer for a TTL: {after_failure:?}"
     );
+}
+
+/// Four admin requests at once: each one's status and how long it took.
+async fn admin_round(app: &TestApp) -> Vec<(StatusCode, Duration)> {
+    futures_util::future::join_all((0..4).map(|_| {
+        let request = app.as_admin(Method::GET, "/v1/api/admin/produtos");
+        async move {
+            let sent = Instant::now();
+            let status = request.send().await.unwrap().status();
+            (status, sent.elapsed())
+        }
+    }))
+    .await
 }
