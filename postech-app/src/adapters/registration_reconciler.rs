@@ -14,7 +14,10 @@ use crate::application::customers::{Customers, ReconcileRound};
 /// Runs [`Customers::reconcile`] every `interval` until the handle is aborted.
 pub fn spawn(customers: Customers, interval: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
+        // The first round one interval after the start, not at once: a half-finished
+        // registration waits at most that long either way, a rollout's pods do not all sweep
+        // together, and a test's own `reconcile()` call is not raced by the app it spawned.
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
