@@ -321,13 +321,15 @@ mod tests {
     }
 
     /// A template shaped like the packaged one: both functions, their roles with these
-    /// statements, the secrets, and one invoke permission with this source.
+    /// statements (`authenticate`'s also reading the log hash key, as its function needs), the
+    /// secrets, and one invoke permission with this source.
     fn template(
-        authenticate: Vec<Value>,
+        mut authenticate: Vec<Value>,
         validate_jwt: Vec<Value>,
         validate_jwt_env: Value,
         source_arn: &str,
     ) -> Value {
+        authenticate.push(read("LogHashKeySecret"));
         let role = |statements: Vec<Value>| {
             json!({
                 "Type": "AWS::IAM::Role",
@@ -338,6 +340,7 @@ mod tests {
             "Resources": {
                 "JwtSigningKeySecret": { "Type": "AWS::SecretsManager::Secret" },
                 "JwtVerificationKeySecret": { "Type": "AWS::SecretsManager::Secret" },
+                "LogHashKeySecret": { "Type": "AWS::SecretsManager::Secret" },
                 "AuthenticateRole": role(authenticate),
                 "ValidateJwtRole": role(validate_jwt),
                 "AuthenticateLambdaFunction": {
@@ -345,7 +348,8 @@ mod tests {
                     "Properties": {
                         "Role": { "Fn::GetAtt": ["AuthenticateRole", "Arn"] },
                         "Environment": { "Variables": {
-                            "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" }
+                            "JWT_SIGNING_KEY_SECRET_ID": { "Ref": "JwtSigningKeySecret" },
+                            "LOG_HASH_KEY_SECRET_ID": { "Ref": "LogHashKeySecret" }
                         } }
                     }
                 },
