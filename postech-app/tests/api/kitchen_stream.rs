@@ -321,7 +321,10 @@ fn write_orders(app: &TestApp, count: usize) {
         .expect("orders written");
 }
 
-#[tokio::test]
+// Two workers: `write_orders` blocks its thread on SQL, and on a one-thread runtime the app's
+// stream task (spawned on the same runtime) only ran between rounds, fell behind the event log
+// and never filled the slow client's buffer ("never dropped", seen in a fresh-clone run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_dropped_with_the_reason_and_its_backlog_freed() {
     let settings = postech_app::configuration::kitchen_stream::KitchenStreamSettings {
         buffer_bytes: 64 * 1024,
