@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::application::customers::{Customers, ReconcileRound};
+use crate::application::error::ErrorChain;
 
 /// Runs [`Customers::reconcile`] every `interval` until the handle is aborted.
 pub fn spawn(customers: Customers, interval: Duration) -> JoinHandle<()> {
@@ -30,7 +31,7 @@ pub fn spawn(customers: Customers, interval: Duration) -> JoinHandle<()> {
                     "registration reconciliation round"
                 ),
                 Err(error) => {
-                    tracing::warn!(%error, "registration reconciliation failed; retrying next round")
+                    tracing::warn!(error = %ErrorChain(&error), "registration reconciliation failed; retrying next round")
                 }
             }
         }

@@ -221,7 +221,7 @@ impl Customers {
         if let (Some(email), Some(code)) = (customer.email.as_deref(), code)
             && let Err(error) = self.mailer.send_code(customer.id, email, &code.clear).await
         {
-            tracing::warn!(customer_id = %customer.id, %error,
+            tracing::warn!(customer_id = %customer.id, error = %ErrorChain(&error),
                 "verification code not sent; registration undone");
             self.undo_registration(&customer, &cpf).await;
             return Err(error.into());

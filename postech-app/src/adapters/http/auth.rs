@@ -27,6 +27,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::adapters::http::error::ApiError;
 use crate::application::caller::{Caller, PersonalData};
+use crate::application::error::ErrorChain;
 use crate::domain::ids::CustomerId;
 use postech_shared_sdk::cognito::AdminStatusCache;
 use postech_shared_sdk::secrets::VerificationKeyRing;
@@ -102,7 +103,7 @@ fn verified_token_of(
                 }
                 // Never asked successfully and Cognito is failing: the token stands (its login
                 // was checked by Cognito); a Cognito outage must not lock the kitchen out.
-                Err(error) => tracing::warn!(%error, "admin status unavailable: token honoured"),
+                Err(error) => tracing::warn!(error = %ErrorChain(&error), "admin status unavailable: token honoured"),
             }
         }
         Ok(Some(verified))

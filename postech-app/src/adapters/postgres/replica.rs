@@ -30,7 +30,7 @@ use diesel_async::RunQueryDsl;
 use prometheus::{Gauge, IntCounter, IntCounterVec, Opts, Registry};
 
 use super::{PgPool, connection, to_port_error};
-use crate::application::error::PortError;
+use crate::application::error::{ErrorChain, PortError};
 
 /// The writer's position now: where the WAL has been inserted up to, at or past the commit
 /// record of every transaction that has returned.
@@ -234,7 +234,7 @@ impl ReadPools {
             }
             Ok(_) => self.on_writer(query, ReadOutcome::ReplicaMiss).await,
             Err(error) => {
-                tracing::warn!(%error, "the read replica failed: reading the writer until its lag is measured again");
+                tracing::warn!(error = %ErrorChain(&error), "the read replica failed: reading the writer until its lag is measured again");
                 replica.forget();
                 self.on_writer(query, ReadOutcome::ReplicaFailed).await
             }
