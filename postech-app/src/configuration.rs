@@ -8,6 +8,7 @@
 //! | `APP_WORKERS` | no (CPU count) | actix worker threads |
 //! | `APP_SHUTDOWN_TIMEOUT_SECONDS` | no (`30`) | grace period for in-flight requests on SIGTERM |
 //! | `MENU_CACHE_MAX_AGE_SECONDS` | no (`10`) | longest a cached product list is served without a re-read; changes are heard at once through `postech_menu` notifications, this only bounds a silently dropped notification connection |
+//! | `KITCHEN_CACHE_MAX_AGE_MILLISECONDS` | no (`1000`) | longest a prepared kitchen-list page is served without a re-read; order creations and moves are heard at once through `postech_kitchen` notifications, this bounds the rest (a refused payment, a renamed customer) and a dropped connection |
 //! | `APP_DATABASE_SECRET_ID` or `DATABASE_URL` | one of them | the app's database role |
 //! | `DATABASE_POOL_SIZE` | no (`8`) | connections per process (see docs/performance.md: more connections than the database has cores only add lock waiters on hot stock rows) |
 //! | `DATABASE_ACQUIRE_TIMEOUT_SECONDS` | no (`5`) | wait for a pooled connection before 503 |
@@ -101,6 +102,10 @@ pub struct HttpSettings {
     /// with no notification: bounds staleness when the network drops the notification
     /// connection silently (until the listener's ping notices).
     pub menu_cache_max_age: Duration,
+    /// The longest a prepared kitchen page is served without a new read. Short: besides a
+    /// dropped connection it bounds the changes `postech_kitchen` does not carry (a refused
+    /// payment, a customer's new name), as the replica's lag bound does for the same list.
+    pub kitchen_cache_max_age: Duration,
 }
 
 /// The database connection.
@@ -225,6 +230,9 @@ impl Settings {
             ),
             menu_cache_max_age: Duration::from_secs(
                 parsed(env, "MENU_CACHE_MAX_AGE_SECONDS")?.unwrap_or(10),
+            ),
+            kitchen_cache_max_age: Duration::from_millis(
+                parsed(env, "KITCHEN_CACHE_MAX_AGE_MILLISECONDS")?.unwrap_or(1000),
             ),
         };
         let database = DatabaseSettings {

@@ -12,6 +12,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::FutureExt;
+use postech_database::kitchen::KITCHEN_EVENTS_CHANNEL;
 use postech_shared_sdk::cognito::{AdminStatusCache, CognitoClient};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
@@ -24,6 +25,7 @@ use crate::adapters::http::menu_cache::MenuCache;
 use crate::adapters::http::metrics::{HttpMetrics, RecordMetrics};
 use crate::adapters::http::openapi::ApiDoc;
 use crate::adapters::http::pages::Pages;
+use crate::adapters::http::prepared_cache::{CacheSpec, PreparedCache};
 use crate::adapters::http::request_id::AssignRequestId;
 use crate::adapters::http::state::AppState;
 use crate::adapters::http::trailing_slash::TrimTrailingSlash;
@@ -144,6 +146,19 @@ impl Application {
             metrics.registry(),
         )
         .map_err(|error| StartupError::Setup(error.into()))?;
+        let kitchen_pages = PreparedCache::start(
+            CacheSpec {
+                name: "kitchen_cache",
+                holds: "the kitchen list's pages",
+                channel: KITCHEN_EVENTS_CHANNEL,
+                max_age: settings.http.kitchen_cache_max_age,
+                // A display asks for one or two page shapes; staff tools for a few more.
+                max_keys: 16,
+            },
+            notifications.clone(),
+            metrics.registry(),
+        )
+        .map_err(|error| StartupError::Setup(error.into()))?;
         let kitchen = web::Data::new(kitchen);
         let pages = web::Data::new(Pages::new(&settings.pages));
         let payment_expiry =
@@ -161,6 +176,7 @@ impl Application {
         let state = web::Data::new(AppState {
             catalog,
             menu,
+            kitchen_pages,
             customers,
             checkout: Checkout::new(pool.clone(), order_metrics.clone()),
             orders: Orders::new(reads.clone(), payments.clone(), order_metrics),

@@ -65,7 +65,7 @@ pub struct TestApp {
     /// asked for one.
     pub key_secret_id: Option<String>,
     issuer: TokenIssuer,
-    admin_token: String,
+    pub admin_token: String,
     recipe: Recipe,
 }
 
@@ -439,4 +439,17 @@ pub fn checkout_body(items: &[(&str, u32)]) -> Value {
 pub async fn detail(response: Response) -> Value {
     let body: Value = response.json().await.expect("json error body");
     body["detail"].clone()
+}
+
+/// The value of a metric line of the app at `address`, 0 when the series is absent.
+pub async fn metric(address: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{address}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
 }

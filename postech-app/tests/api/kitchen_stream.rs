@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::BehindTheApi;
-use crate::helpers::{BURGERS, Options, TestApp};
+use crate::helpers::{BURGERS, Options, TestApp, metric};
 
 const STREAM: &str = "/v1/api/admin/pedidos/eventos";
 /// Long enough for a slow CI machine; an event that never comes fails the test, it is no
@@ -295,14 +295,6 @@ async fn two_app_processes_on_one_database_each_stream_the_other_s_changes() {
     }
 }
 
-/// The metric line's value, 0 when the series is absent.
-async fn metric(app: &TestApp, series: &str) -> f64 {
-    let text = app.get("/metrics").await.text().await.expect("metrics");
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// Orders written straight into the tables, as any process would: `count` orders with long
 /// notes and their creation history, in one transaction (one notification).
 fn write_orders(app: &TestApp, count: usize) {
@@ -356,16 +348,22 @@ async fn a_client_that_stops_reading_is_dropped_with_the_reason_and_its_backlog_
     let mut head = [0u8; 12];
     slow.read_exact(&mut head).await.expect("status line");
     assert_eq!(&head, b"HTTP/1.1 200");
-    assert_eq!(metric(&app, "kitchen_stream_clients").await, 1.0);
+    assert_eq!(metric(&app.address, "kitchen_stream_clients").await, 1.0);
 
     // The client reads nothing more. Each round is about 100 kB of events.
     let mut rounds = 0;
-    while metric(&app, r#"kitchen_stream_closed_total{reason="slow_client"}"#).await < 1.0 {
+    while metric(
+        &app.address,
+        r#"kitchen_stream_closed_total{reason="slow_client"}"#,
+    )
+    .await
+        < 1.0
+    {
         rounds += 1;
         assert!(rounds <= 400, "the client was never dropped");
         write_orders(&app, 100);
     }
-    assert_eq!(metric(&app, "kitchen_stream_clients").await, 0.0);
+    assert_eq!(metric(&app.address, "kitchen_stream_clients").await, 0.0);
 
     // What reaches the client when it reads again: whatever was already on its way, then
     // the reason — not the thrown-away backlog — and the end of the response.

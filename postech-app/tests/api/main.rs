@@ -16,6 +16,7 @@ mod database_tls;
 mod helpers;
 mod identity_levels;
 mod key_rotation;
+mod kitchen_cache;
 mod kitchen_queries;
 mod kitchen_stream;
 mod listener;

@@ -1,4 +1,4 @@
-//! The menu cache (`adapters/http/menu_cache.rs`): the product list served as prepared
+//! The menu cache (`adapters/http/menu_cache.rs` on `prepared_cache.rs`): the product list served as prepared
 //! answers, dropped on every pod when the database notifies `postech_menu`, read from the
 //! database while notifications cannot be heard, and answered 304 to a current `ETag`.
 //! The test apps keep a cached answer for an hour without a notification, so nothing here can
@@ -13,23 +13,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{BehindTheApi, eventually};
-use crate::helpers::{BURGERS, TestApp};
+use crate::helpers::{BURGERS, TestApp, metric};
 
 /// An upper bound for each wait; every wait ends at its witness.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// The value of a metric line of the app at `address`, 0 when absent.
-async fn metric(address: &str, series: &str) -> f64 {
-    let text = reqwest::get(format!("{address}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
 
 const FROM_CACHE: &str = r#"menu_cache_requests_total{result="cache"}"#;
 const FROM_DATABASE: &str = r#"menu_cache_requests_total{result="database"}"#;

@@ -75,6 +75,10 @@ impl Replicated {
                 .region(aws_config::Region::new("us-east-1"))
                 .build(),
         );
+        // The kitchen list is these tests' probe of the read routing: with its prepared pages
+        // kept, it would be read on the writer once per change (prepared_cache.rs). Off, as
+        // `KITCHEN_CACHE_MAX_AGE_MILLISECONDS=0` turns it off, every page is a routed read.
+        settings.http.kitchen_cache_max_age = Duration::ZERO;
         settings.database_reader = Some(DatabaseReaderSettings {
             endpoint: ReaderEndpoint::Url(CachedSecret::fixed(
                 AppDatabaseSecret::from_url(&self.standby.url("127.0.0.1", ""), "standby").unwrap(),

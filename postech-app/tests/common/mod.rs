@@ -119,8 +119,9 @@ pub fn settings_for_url(
             workers: 2,
             shutdown_timeout: Duration::from_secs(2),
             // Long enough that only a notification or a lost connection can drop a cached
-            // menu during a test: the cache tests must not pass by expiry.
+            // menu or kitchen page during a test: the cache tests must not pass by expiry.
             menu_cache_max_age: Duration::from_secs(3600),
+            kitchen_cache_max_age: Duration::from_secs(3600),
         },
         database: DatabaseSettings {
             connection: CachedSecret::fixed(

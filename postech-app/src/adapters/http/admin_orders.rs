@@ -1,7 +1,7 @@
 //! Staff order routes: the kitchen list, the order with its history, status changes and
 //! cancellation.
 
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,8 +11,10 @@ use crate::adapters::http::auth::AdminCaller;
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::extract::ValidJson;
 use crate::adapters::http::orders::{OrderBody, timestamp};
+use crate::adapters::http::prepared_cache::{Keep, Prepared};
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres::orders::{self, KitchenPage};
+use crate::application::error::because;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 
@@ -93,10 +95,11 @@ impl KitchenPageQuery {
 #[get("/v1/api/admin/pedidos")]
 async fn kitchen_list(
     _admin: AdminCaller,
+    request: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<KitchenPageQuery>,
-) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    queue(&state, &query).await
+) -> Result<HttpResponse, ApiError> {
+    queue(&request, &state, &query).await
 }
 
 /// Same as the kitchen list (the v1 path).
@@ -114,27 +117,45 @@ async fn kitchen_list(
 #[get("/v1/api/admin/pedidos/em-aberto")]
 async fn open_orders(
     _admin: AdminCaller,
+    request: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<KitchenPageQuery>,
-) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
-    queue(&state, &query).await
+) -> Result<HttpResponse, ApiError> {
+    queue(&request, &state, &query).await
 }
 
+/// A page of the kitchen list, from the process's prepared pages while the database's
+/// `postech_kitchen` notifications are being heard (`prepared_cache.rs`); a display that polls
+/// may send the last `ETag` in `If-None-Match` and get 304 while its page is unchanged.
 async fn queue(
+    request: &HttpRequest,
     state: &AppState,
     query: &KitchenPageQuery,
-) -> Result<web::Json<Vec<OrderBody>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let page = query.page()?;
-    let queue = state
-        .reads
-        .read(move |pool| async move { orders::kitchen_queue(&pool, page).await })
+    let prepared = state
+        .kitchen_pages
+        .get(page, |keep| async move {
+            let queue = match keep {
+                Keep::Yes => orders::kitchen_queue(state.reads.writer(), page).await?,
+                Keep::No => {
+                    state
+                        .reads
+                        .read(move |pool| async move { orders::kitchen_queue(&pool, page).await })
+                        .await?
+                }
+            };
+            let body = queue
+                .into_iter()
+                .map(OrderBody::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let json = serde_json::to_vec(&body)
+                .map_err(|error| ApiError::Internal(because("kitchen list JSON", error)))?;
+            Ok::<_, ApiError>(Prepared::new(json))
+        })
         .await?;
-    Ok(web::Json(
-        queue
-            .into_iter()
-            .map(OrderBody::try_from)
-            .collect::<Result<_, _>>()?,
-    ))
+    // `private`: a staff answer, never kept by a shared cache.
+    Ok(prepared.answer(request, "private, no-cache"))
 }
 
 /// An order with its status history.
@@ -208,6 +229,7 @@ async fn change_status(
         .orders
         .change_status(&admin, OrderId::from(order_id.into_inner()), status)
         .await?;
+    state.kitchen_changed();
     Ok(web::Json(order.try_into()?))
 }
 
@@ -235,6 +257,7 @@ async fn cancel_order(
         .orders
         .cancel(&admin, OrderId::from(order_id.into_inner()))
         .await?;
+    state.kitchen_changed();
     // Stock released: shown on this pod's next menu.
     state.menu.invalidate();
     Ok(HttpResponse::NoContent().finish())

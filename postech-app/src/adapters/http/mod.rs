@@ -14,6 +14,7 @@ pub mod operations;
 pub mod orders;
 pub mod pages;
 pub mod payments;
+pub mod prepared_cache;
 pub mod products;
 pub mod request_id;
 pub mod state;

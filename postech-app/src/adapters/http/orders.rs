@@ -187,6 +187,7 @@ async fn checkout(
         idempotency_key,
     };
     let outcome = state.checkout.place(&caller, command).await?;
+    state.kitchen_changed();
     let mut response = HttpResponse::Created();
     if outcome.replayed {
         response.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));

@@ -140,6 +140,8 @@ async fn qr_code(
         .payments
         .issue_qr_code(OrderId::from(order_id.into_inner()))
         .await?;
+    // A new attempt after a refusal shows as pending again in the kitchen list.
+    state.kitchen_changed();
     Ok(web::Json(payment.into()))
 }
 
@@ -169,6 +171,7 @@ async fn qr_code_png(
         .payments
         .issue_qr_code(OrderId::from(order_id.into_inner()))
         .await?;
+    state.kitchen_changed();
     let picture = payment
         .qr_code_base64
         .as_deref()
@@ -236,6 +239,7 @@ async fn webhook(
 ) -> Result<web::Json<WebhookAckBody>, ApiError> {
     let notification = notification(&request, &query, &body);
     let outcome = state.payments.receive_notification(&notification).await?;
+    state.kitchen_changed();
     Ok(web::Json(acknowledgement(outcome)))
 }
 
@@ -286,6 +290,7 @@ async fn simulate(
         .payments
         .simulate(OrderId::from(order_id), outcome)
         .await?;
+    state.kitchen_changed();
     Ok(web::Json(view.into()))
 }
 

@@ -2,7 +2,6 @@
 
 use std::sync::OnceLock;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +11,7 @@ use uuid::Uuid;
 use crate::adapters::http::auth::AdminCaller;
 use crate::adapters::http::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::adapters::http::extract::ValidJson;
-use crate::adapters::http::menu_cache::Prepared;
+use crate::adapters::http::prepared_cache::Prepared;
 use crate::adapters::http::state::AppState;
 use crate::adapters::postgres::products;
 use crate::domain::catalog::{Category, Product, ProductDraft};
@@ -139,7 +138,7 @@ async fn list_categories(request: HttpRequest) -> HttpResponse {
         // Plain structs of strings and ids: serialising them cannot fail.
         Prepared::new(serde_json::to_vec(&body).unwrap_or_default())
     });
-    prepared_answer(&request, prepared)
+    prepared.answer(&request, MENU_CACHE_CONTROL)
 }
 
 /// Active products, optionally of one category. Served from the process's menu cache while
@@ -162,38 +161,16 @@ async fn list_products(
 ) -> Result<HttpResponse, ApiError> {
     let category = category_filter(&query)?;
     let prepared = state.menu.products(category, public_menu_json).await?;
-    Ok(prepared_answer(&request, &prepared))
+    Ok(prepared.answer(&request, MENU_CACHE_CONTROL))
 }
+
+/// A client may keep the menu, but must ask again (a 304 when unchanged) before reusing it.
+const MENU_CACHE_CONTROL: &str = "no-cache";
 
 /// The public menu's JSON body.
 fn public_menu_json(menu: Vec<Product>) -> Result<Vec<u8>, serde_json::Error> {
     let body: Vec<ProductBody> = menu.into_iter().map(ProductBody::public).collect();
     serde_json::to_vec(&body)
-}
-
-/// 304 when the client's `If-None-Match` names `prepared`, else 200 with its body; both
-/// with its `ETag`, and `Cache-Control: no-cache` (a client may keep it, but must ask again).
-fn prepared_answer(request: &HttpRequest, prepared: &Prepared) -> HttpResponse {
-    let not_modified = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| prepared.matches(tags));
-    let mut answer = if not_modified {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    answer
-        .insert_header((header::ETAG, prepared.etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"));
-    if not_modified {
-        answer.finish()
-    } else {
-        answer
-            .content_type("application/json")
-            .body(prepared.body.clone())
-    }
 }
 
 fn category_filter(query: &ProductQuery) -> Result<Option<Category>, ApiError> {

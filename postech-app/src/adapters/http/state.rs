@@ -2,6 +2,8 @@
 
 use crate::adapters::http::menu_cache::MenuCache;
 use crate::adapters::http::metrics::HttpMetrics;
+use crate::adapters::http::prepared_cache::PreparedCache;
+use crate::adapters::postgres::orders::KitchenPage;
 use crate::adapters::postgres::{PgPool, ReadPools};
 use crate::application::catalog::Catalog;
 use crate::application::checkout::Checkout;
@@ -18,6 +20,9 @@ pub struct AppState {
     /// The read-only routes' reads (the kitchen list): the replica when it may answer, else
     /// the writer.
     pub reads: ReadPools,
+    /// The kitchen list's pages as prepared answers, dropped on every `postech_kitchen`
+    /// notification (an order created or moved, by any pod).
+    pub kitchen_pages: PreparedCache<KitchenPage>,
     /// Menu use cases.
     pub catalog: Catalog,
     /// The public product list as prepared answers.
@@ -32,4 +37,12 @@ pub struct AppState {
     pub payments: Payments,
     /// Prometheus series.
     pub metrics: HttpMetrics,
+}
+
+impl AppState {
+    /// This process just changed an order or its payment: its next kitchen list must show
+    /// it without waiting for the database's notification to come back.
+    pub fn kitchen_changed(&self) {
+        self.kitchen_pages.invalidate();
+    }
 }

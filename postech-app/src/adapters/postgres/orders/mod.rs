@@ -105,7 +105,7 @@ pub async fn kitchen_queue(
 }
 
 /// Which part of the kitchen queue to read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KitchenPage {
     /// At most this many orders; `None` for the whole queue.
     pub limit: Option<u32>,
