@@ -7,7 +7,8 @@
 # connections: /health (no database: the server's own ceiling), categories, product list by
 # category, order by id, the kitchen list with 500 open orders (whole, and its first page of
 # 50), hot-row checkout and spread checkout; then pgbench runs the app's checkout transaction
-# (bench/checkout.pgbench) at the same concurrencies. Prints a Markdown table and the app's
+# on the same rows (bench/checkout.pgbench, bench/checkout_spread.pgbench) at the same
+# concurrencies: the database's own ceiling for each. Prints a Markdown table and the app's
 # peak RSS, and writes them to bench/results/latest.md.
 #
 # Loopback only; every run is bounded in time (BENCH_DURATION seconds, default 8).
@@ -94,19 +95,19 @@ print(f"{name}\t{connections}\t{float(rate):.0f}\t{ms(*p50.groups()):.2f}\t{ms(*
 PY
 }
 
-run_pgbench() { # connections
-    local connections="$1"
-    pgbench -n -M prepared -c "$connections" -j 2 -T "$duration" -f "$here/checkout.pgbench" \
+run_pgbench() { # name connections script
+    local name="$1" connections="$2" script="$3"
+    pgbench -n -M prepared -c "$connections" -j 2 -T "$duration" -f "$here/$script" \
         -D p1="$hot_a" -D p2="$hot_b" -r "$bench_url" >"$work/pg.txt" 2>&1
-    python3 - "$connections" "$work/pg.txt" >>"$results" <<'PY'
+    python3 - "$name" "$connections" "$work/pg.txt" >>"$results" <<'PY'
 import re, sys
-connections, path = sys.argv[1], sys.argv[2]
+name, connections, path = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
 tps = re.search(r"tps = ([\d.]+)", text).group(1)
 latency = re.search(r"latency average = ([\d.]+) ms", text).group(1)
 failed = re.search(r"number of failed transactions: (\d+)", text)
 note = f"avg {float(latency):.2f} ms" + (f"; {failed.group(1)} failed" if failed and failed.group(1) != "0" else "")
-print(f"pgbench: checkout transaction (hot rows)\t{connections}\t{float(tps):.0f}\t-\t-\t{note}")
+print(f"pgbench: {name}\t{connections}\t{float(tps):.0f}\t-\t-\t{note}")
 PY
 }
 
@@ -123,8 +124,9 @@ done
 restock & restock_pid=$!
 for connections in 16 64; do
     run_wrk "checkout, hot rows (same 2 products)" "$connections" "/v1/api/pedidos" "$here/wrk/checkout_hot.lua"
-    run_pgbench "$connections"
+    run_pgbench "checkout transaction (hot rows)" "$connections" checkout.pgbench
     run_wrk "checkout, spread over 200 products" "$connections" "/v1/api/pedidos" "$here/wrk/checkout_spread.lua"
+    run_pgbench "checkout transaction (spread over 200 products)" "$connections" checkout_spread.pgbench
 done
 kill "$restock_pid" 2>/dev/null || true
 restock_pid=""
