@@ -453,3 +453,63 @@ pub async fn metric(address: &str, series: &str) -> f64 {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
         .unwrap_or(0.0)
 }
+
+/// The app's notification connection lost for good: its `LISTEN` session killed while the
+/// database refuses new connections, until [`ListenerOutage::end`]. Its own connection,
+/// opened before, still writes behind the app's back (the app's pool keeps its own).
+pub struct ListenerOutage {
+    connection: diesel::PgConnection,
+    server: diesel::PgConnection,
+    name: String,
+}
+
+impl ListenerOutage {
+    pub fn begin(database: &TestDatabase) -> Self {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+
+        let mut connection = database.connect().expect("connection");
+        let name = database.name().to_owned();
+        // A database cannot refuse connections on its own session's say: from the server's
+        // maintenance database.
+        let server_url = format!(
+            "{}/postgres",
+            database.url().rsplit_once('/').expect("a database url").0
+        );
+        let mut server = diesel::PgConnection::establish(&server_url).expect("server connection");
+        server
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+            ))
+            .expect("connections refused");
+        connection
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                    AND query LIKE 'LISTEN %'",
+            )
+            .expect("listener cut off");
+        Self {
+            connection,
+            server,
+            name,
+        }
+    }
+
+    /// Runs `sql` behind the app's back, heard by nobody.
+    pub fn write(&mut self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        self.connection.batch_execute(sql).expect(sql);
+    }
+
+    /// Lets the listener connect again.
+    pub fn end(mut self) {
+        use diesel::connection::SimpleConnection;
+        self.server
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{}\" ALLOW_CONNECTIONS true",
+                self.name
+            ))
+            .expect("connections allowed");
+    }
+}

@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::common::{BehindTheApi, eventually};
-use crate::helpers::{BURGERS, TestApp, metric};
+use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric};
 
 /// An upper bound for each wait; every wait ends at its witness.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -186,43 +184,17 @@ async fn a_lost_notification_connection_makes_the_kitchen_list_read_the_database
     let burger = app.create_product("X-Burguer", "15.90", BURGERS, 10).await;
     let order = id_of(&app.place_order(&[(&burger, 1)]).await);
     caching(&app, &app.address).await;
-    // Opened before the database stops accepting connections; the app's pool keeps its own.
-    let mut connection = app.database.connect().expect("connection");
-    let name = app.database.name().to_owned();
-    let server_url = format!(
-        "{}/postgres",
-        app.database
-            .url()
-            .rsplit_once('/')
-            .expect("a database url")
-            .0
-    );
-    let mut server = diesel::PgConnection::establish(&server_url).expect("server connection");
     let before = metric(&app.address, INVALIDATIONS).await;
 
-    // The listening connection dies and cannot come back.
-    server
-        .batch_execute(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .expect("connections refused");
-    connection
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-              WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                AND query LIKE 'LISTEN %'",
-        )
-        .expect("listener cut off");
+    let mut outage = ListenerOutage::begin(&app.database);
     invalidated_after(&app.address, before).await;
 
     // Heard by nobody: the only listening connection is gone.
     let from_database = metric(&app.address, FROM_DATABASE).await;
     for status in ["paid", "in_preparation"] {
-        connection
-            .batch_execute(&format!(
-                "UPDATE orders SET status = '{status}' WHERE id = '{order}'"
-            ))
-            .expect("order moved");
+        outage.write(&format!(
+            "UPDATE orders SET status = '{status}' WHERE id = '{order}'"
+        ));
         let expected = if status == "paid" {
             "Pago"
         } else {
@@ -239,9 +211,7 @@ async fn a_lost_notification_connection_makes_the_kitchen_list_read_the_database
         from_database + 2.0
     );
 
-    server
-        .batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .expect("connections allowed");
+    outage.end();
     caching(&app, &app.address).await;
     assert_eq!(
         listed_status(&app, &app.address, &order).await.as_deref(),
@@ -303,7 +273,10 @@ async fn page_shapes_past_the_sixteen_kept_are_read_from_the_database_and_not_ke
     // The whole list takes the first of the sixteen slots.
     caching(&app, &app.address).await;
     let page = |limit: u32| {
-        let request = app.as_admin(Method::GET, &format!("/v1/api/admin/pedidos?limite={limit}"));
+        let request = app.as_admin(
+            Method::GET,
+            &format!("/v1/api/admin/pedidos?limite={limit}"),
+        );
         async move {
             let response = request.send().await.expect("request");
             assert_eq!(response.status(), StatusCode::OK, "limite={limit}");

@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{BehindTheApi, eventually};
-use crate::helpers::{BURGERS, TestApp, metric};
+use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric};
 
 /// An upper bound for each wait; every wait ends at its witness.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -125,50 +123,20 @@ async fn a_lost_notification_connection_makes_the_product_list_read_the_database
     let app = TestApp::spawn().await;
     let burger = app.create_product("X-Burguer", "15.90", BURGERS, 10).await;
     caching(&app.address, &burger).await;
-    // Opened before the database stops accepting connections; the app's pool keeps its own.
-    let mut connection = app.database.connect().expect("connection");
-    let name = app.database.name().to_owned();
-    // A database cannot refuse connections on its own session's say: from the server's
-    // maintenance database.
-    let server_url = format!(
-        "{}/postgres",
-        app.database
-            .url()
-            .rsplit_once('/')
-            .expect("a database url")
-            .0
-    );
-    let mut server = diesel::PgConnection::establish(&server_url).expect("server connection");
     let before = metric(&app.address, INVALIDATIONS).await;
 
-    // The listening connection dies and cannot come back.
-    server
-        .batch_execute(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .expect("connections refused");
-    connection
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-              WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                AND query LIKE 'LISTEN %'",
-        )
-        .expect("listener cut off");
+    let mut outage = ListenerOutage::begin(&app.database);
     invalidated_after(&app.address, before).await;
     // Heard by nobody: the only listening connection is gone.
-    connection
-        .batch_execute(&format!(
-            "UPDATE products SET stock_available = 4 WHERE id = '{burger}'"
-        ))
-        .expect("stock changed");
+    outage.write(&format!(
+        "UPDATE products SET stock_available = 4 WHERE id = '{burger}'"
+    ));
 
     let from_database = metric(&app.address, FROM_DATABASE).await;
     assert_eq!(listed_stock(&app.address, &burger).await, 4);
-    connection
-        .batch_execute(&format!(
-            "UPDATE products SET stock_available = 5 WHERE id = '{burger}'"
-        ))
-        .expect("stock changed");
+    outage.write(&format!(
+        "UPDATE products SET stock_available = 5 WHERE id = '{burger}'"
+    ));
     assert_eq!(
         listed_stock(&app.address, &burger).await,
         5,
@@ -179,9 +147,7 @@ async fn a_lost_notification_connection_makes_the_product_list_read_the_database
         from_database + 2.0
     );
 
-    server
-        .batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .expect("connections allowed");
+    outage.end();
     caching(&app.address, &burger).await;
     assert_eq!(listed_stock(&app.address, &burger).await, 5);
 }
