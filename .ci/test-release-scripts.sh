@@ -356,6 +356,9 @@ test_require_upstream_enforces_the_order_through_the_markers() {
   out=$(PATH="$work/bin-aws:$PATH" bash "$scripts/require-upstream.sh" production postech-lambda-functions 2>&1) || status=$?
   equals "$status" 3
   contains "$out" "/postech/production/rds/app-role-name (written by postech-database-infra's deploy)"
+  # The functions' VPC configuration and OTLP endpoint (postech-lambda-functions infra/parameters.yml).
+  contains "$out" "/postech/production/eks/edge-functions-security-group-id (written by postech-kubernetes-infra's deploy)"
+  contains "$out" "/postech/production/tracing/edge-otlp-endpoint (written by postech-kubernetes-infra's deploy)"
   out=$(PATH="$work/bin-aws:$PATH" bash "$scripts/require-upstream.sh" production postech-kubernetes-infra 2>&1)
   contains "$out" "in place (1 parameters)"
 }

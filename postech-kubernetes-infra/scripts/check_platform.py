@@ -27,6 +27,15 @@ Usage: check_platform.py TERRAFORM_DIR STAGE=RENDERED.yaml [STAGE=RENDERED.yaml 
    migrator and the migration tunnel by the labels their pods carry; the NetworkPolicy's 5432
    destinations are exactly the stage's private (database) subnets, computed from
    <stage>.tfvars like terraform/network does.
+7. The edge functions' OTLP entry (terraform/edge-otlp): the root module calls it; its load
+   balancer is an internal NLB with a security group; its listener is TLS on 443 with a TLS 1.3/1.2
+   policy and a validated certificate, forwarding to an instance target group on the module's
+   node port; the load balancer's security group admits 443 from the edge functions' group only
+   (by reference, no address range) and the nodes admit the node port from the load balancer's
+   group; the name resolves in a private hosted zone tied to the VPC; the endpoints module admits
+   the edge functions' group; the collector's NodePort Service (monitoring/tracing.tf) listens on
+   the collector's OTLP/HTTP port 4318 at the same node port the root passes to both; ssm.tf
+   publishes the edge functions' group and the endpoint.
 
 Needs PyYAML and python-hcl2 (as check_manifests.py). Prints each failure and a summary (not in
 the "N passed, M failed" shape the root test command adds up).
@@ -368,6 +377,61 @@ class Checker:
             if any(port.get("port") == 5432 for port in rule.get("ports", [])):
                 self.check(bool(rule.get("to")), f"{stage}: a 5432 egress rule without destinations admits every address")
 
+    # 7 ------------------------------------------------------------------------------------
+    def check_edge_otlp(self) -> None:
+        folder = self.terraform / "edge-otlp"
+        calls = [b for b in self.module_calls().values() if label(b.get("source")) == "./edge-otlp"]
+        self.check(len(calls) == 1, "the root module does not call ./edge-otlp: the edge functions' spans have no way to the collector")
+        call = calls[0] if calls else {}
+        balancers = self.resources("aws_lb", folder)
+        self.check(len(balancers) == 1, "edge-otlp/: expected one aws_lb")
+        for name, lb in balancers.items():
+            self.check(label(lb.get("internal")) in (True, "true"), f"edge-otlp/: aws_lb.{name} is not internal")
+            self.check(label(lb.get("load_balancer_type")) == "network", f"edge-otlp/: aws_lb.{name} is not a network load balancer")
+            self.check(bool(lb.get("security_groups")), f"edge-otlp/: aws_lb.{name} has no security group: any address of the VPC could send spans")
+        listeners = self.resources("aws_lb_listener", folder)
+        self.check(bool(listeners), "edge-otlp/: no listener")
+        for name, listener in listeners.items():
+            self.check(label(listener.get("protocol")) == "TLS" and str(label(listener.get("port"))) == "443",
+                       f"edge-otlp/: listener {name} is not TLS on 443: spans would cross the VPC in clear")
+            self.check(str(label(listener.get("ssl_policy", ""))).startswith("ELBSecurityPolicy-TLS13-1-2-"),
+                       f"edge-otlp/: listener {name} allows TLS below 1.2 (policy {label(listener.get('ssl_policy'))!r})")
+            self.check("aws_acm_certificate_validation." in str(listener.get("certificate_arn", "")),
+                       f"edge-otlp/: listener {name} does not wait for its certificate's validation")
+        groups = self.resources("aws_lb_target_group", folder)
+        for name, group in groups.items():
+            self.check(label(group.get("target_type")) == "instance" and label(group.get("port")) == "${var.node_port}",
+                       f"edge-otlp/: target group {name} does not send to the instances' node port")
+        ingress = self.resources("aws_vpc_security_group_ingress_rule", folder)
+        into_lb = [r for r in ingress.values() if label(r.get("security_group_id")) == "${aws_security_group.load_balancer.id}"]
+        self.check(len(into_lb) == 1 and all(
+            label(r.get("referenced_security_group_id")) == "${aws_security_group.edge_functions.id}" and str(label(r.get("from_port"))) == "443"
+            and not ({"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(r)) for r in into_lb),
+            "edge-otlp/: the load balancer must admit 443 from the edge functions' security group only")
+        into_nodes = [r for r in ingress.values() if label(r.get("security_group_id")) == "${var.node_security_group_id}"]
+        self.check(len(into_nodes) == 1 and all(
+            label(r.get("referenced_security_group_id")) == "${aws_security_group.load_balancer.id}" and label(r.get("from_port")) == "${var.node_port}"
+            for r in into_nodes), "edge-otlp/: the nodes must admit the node port from the load balancer's security group only")
+        zones = self.resources("aws_route53_zone", folder)
+        self.check(bool(zones) and all(z.get("vpc") for z in zones.values()),
+                   "edge-otlp/: the endpoint's name must live in a private hosted zone tied to the VPC (not in the public zone)")
+        endpoints_call = next((b for b in self.module_calls().values() if label(b.get("source")) == "./endpoints"), {})
+        self.check("module.edge_otlp.edge_functions_security_group_id" in json.dumps(endpoints_call.get("client_security_group_ids")),
+                   "endpoints.tf: the interface endpoints do not admit the edge functions' security group (their Secrets Manager reads)")
+        services = self.resources("kubernetes_service_v1", self.terraform / "monitoring")
+        edge = services.get("otel_collector_edge", {})
+        spec = (edge.get("spec") or [{}])[0]
+        ports = spec.get("port", [])
+        self.check(label(spec.get("type")) == "NodePort" and len(ports) == 1
+                   and str(label(ports[0].get("target_port"))) == "4318" and label(ports[0].get("node_port")) == "${var.edge_otlp_node_port}",
+                   "monitoring/tracing.tf: no NodePort Service otel-collector-edge on the collector's OTLP/HTTP port 4318 at var.edge_otlp_node_port")
+        monitoring_call = next((b for b in self.module_calls().values() if label(b.get("source")) == "./monitoring"), {})
+        self.check(label(call.get("node_port")) == label(monitoring_call.get("edge_otlp_node_port")) == "${var.otlp_node_port}",
+                   "the load balancer's node port (module edge_otlp) and the collector Service's (module monitoring) are not both var.otlp_node_port")
+        ssm = json.dumps(self.locals_of(self.terraform).get("ssm_out", {}))
+        for key, output in (("eks/edge-functions-security-group-id", "edge_functions_security_group_id"), ("tracing/edge-otlp-endpoint", "endpoint")):
+            self.check(key in ssm and f"module.edge_otlp.{output}" in ssm, f"ssm.tf: /postech/<stage>/{key} is not module.edge_otlp.{output}")
+
     def run(self, rendered: dict[str, Path]) -> int:
         def load(path: Path) -> dict:
             return {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d}
@@ -378,6 +442,7 @@ class Checker:
         self.check_autoscaler()
         self.check_addons_pinned()
         self.check_endpoints()
+        self.check_edge_otlp()
         for stage, objects in stages.items():
             self.check_node_bounds(stage, objects)
             self.check_disruption(stage, objects)

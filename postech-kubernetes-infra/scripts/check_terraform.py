@@ -52,6 +52,9 @@ SSM_CONTRACT = {
     "eks/vpc-link-security-group-id": "String",
     "eks/app-load-balancer-arn": "String",
     "eks/app-tls-server-name": "String",
+    # postech-lambda-functions: the edge functions' VPC configuration and OTLP endpoint.
+    "eks/edge-functions-security-group-id": "String",
+    "tracing/edge-otlp-endpoint": "String",
 }
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

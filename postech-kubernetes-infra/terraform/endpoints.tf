@@ -13,6 +13,8 @@ module "endpoints" {
     {
       nodes     = module.eks.node_security_group_id
       workloads = module.eks.workload_security_group_id
+      # The auth edge's Lambda functions read their keys from Secrets Manager.
+      "edge-functions" = module.edge_otlp.edge_functions_security_group_id
     },
     var.lab_role_arn == null ? { "deploy-executor" = module.deploy_executor[0].security_group_id } : {},
   )

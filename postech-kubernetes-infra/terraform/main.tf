@@ -80,6 +80,24 @@ module "vpc_link" {
   deletion_protection         = var.load_balancer_deletion_protection
 }
 
+# The edge functions' way to the collector (postech-lambda-functions' authenticate and
+# validate_jwt run in the private subnets with this module's security group): an internal NLB
+# with a TLS listener on `otlp_server_name`, resolvable inside the VPC only, in front of the
+# collector's NodePort Service (README.md, "Traces").
+module "edge_otlp" {
+  source = "./edge-otlp"
+
+  name                        = local.name
+  vpc_id                      = module.network.vpc_id
+  subnet_ids                  = module.network.private_subnet_ids
+  server_name                 = var.otlp_server_name
+  dns_zone_name               = var.dns_zone_name
+  node_security_group_id      = module.eks.node_security_group_id
+  node_autoscaling_group_name = module.eks.node_autoscaling_group_name
+  node_port                   = var.otlp_node_port
+  deletion_protection         = var.load_balancer_deletion_protection
+}
+
 # Deploy steps that need the private cluster API (namespace and ServiceAccounts, the app's
 # migration Job and rollout, the database migration) run in CodeBuild inside the VPC. None
 # under the AWS Academy fallback, where no role can be created (README.md, "Deploying").

@@ -42,6 +42,7 @@ module "monitoring" {
   trace_retention_hours     = var.trace_retention_hours
   trace_volume_gib          = var.trace_volume_gib
   log_retention_days        = var.log_retention_days
+  edge_otlp_node_port       = var.otlp_node_port
 }
 
 output "alerts_topic_arn" {

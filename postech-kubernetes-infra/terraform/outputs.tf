@@ -43,6 +43,16 @@ output "vpc_link_security_group_id" {
   value       = module.vpc_link.vpc_link_security_group_id
 }
 
+output "edge_otlp_endpoint" {
+  description = "OTLP/HTTP endpoint of the collector for the edge functions (https, resolvable inside the VPC only)."
+  value       = module.edge_otlp.endpoint
+}
+
+output "edge_functions_security_group_id" {
+  description = "Security group of the edge functions (the OTLP load balancer admits it only)."
+  value       = module.edge_otlp.edge_functions_security_group_id
+}
+
 output "repository_urls" {
   description = "ECR repository URLs by image name."
   value       = module.ecr.repository_urls

@@ -23,6 +23,7 @@ node_desired_size   = 3
 log_retention_days  = 365
 load_balancer_cidr  = "10.30.240.0/24"
 app_tls_server_name = "app-origin.production.postech.example"
+otlp_server_name    = "otlp.production.postech.example"
 dns_zone_name       = "postech.example"
 # The SES identity the registration e-mails are sent from (verify it in SES before the deploy).
 registration_email_domain         = "postech.example"

@@ -24,6 +24,7 @@ node_desired_size   = 2
 log_retention_days  = 365
 load_balancer_cidr  = "10.20.240.0/24"
 app_tls_server_name = "app-origin.staging.postech.example"
+otlp_server_name    = "otlp.staging.postech.example"
 dns_zone_name       = "postech.example"
 # The SES identity the registration e-mails are sent from (verify it in SES before the deploy).
 registration_email_domain         = "staging.postech.example"

@@ -121,6 +121,22 @@ variable "app_tls_server_name" {
   type        = string
 }
 
+variable "otlp_server_name" {
+  description = "Name of the edge functions' OTLP endpoint, e.g. otlp.<stage>.<chain's domain> (under dns_zone_name, which validates its certificate). A private hosted zone resolves it to the internal OTLP load balancer inside the VPC only; published as SSM /postech/<stage>/tracing/edge-otlp-endpoint."
+  type        = string
+}
+
+variable "otlp_node_port" {
+  description = "NodePort of the collector's edge Service (monitoring/tracing.tf): the OTLP load balancer's target port on every node."
+  type        = number
+  default     = 30318
+
+  validation {
+    condition     = var.otlp_node_port >= 30000 && var.otlp_node_port <= 32767 && var.otlp_node_port != var.app_node_port
+    error_message = "NodePorts live in 30000-32767, and the collector's is not the app's."
+  }
+}
+
 variable "dns_zone_name" {
   description = "The chain's public Route 53 hosted zone (a parent of app_tls_server_name), where the certificate's DNS validation record is written."
   type        = string

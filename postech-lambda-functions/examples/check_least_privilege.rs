@@ -9,6 +9,14 @@
 //! * API Gateway may invoke a function for named methods and paths (or as the authorizer),
 //!   never for the whole API (`<api>/*`); each such permission is for a method of the REST API
 //!   that calls that function, and every method calling a function has its permission.
+//! * EC2: a role whose function runs in a VPC may call exactly the ENI actions of
+//!   AWSLambdaVPCAccessExecutionRole ([`ENI_DESCRIBE`] on `*`, which has no resource-level
+//!   permissions, and [`ENI_MANAGE`] on this account's and region's resources only); no other
+//!   EC2 action, no wildcard; a role of a function outside a VPC, no EC2 action at all.
+//! * Network: both functions run in the VPC from the stack's parameters ([`FUNCTION_NETWORK`]:
+//!   the private subnets and the edge functions' security group, SSM-typed parameters whose
+//!   defaults name `/postech/<stage>/…`), export their spans to the collector's endpoint from
+//!   its parameter, and give the exporter at most [`MAX_EXPORT_TIMEOUT_MS`].
 //!
 //! cfn-lint and checkov know none of this; scripts/validate-serverless.sh runs it on every
 //! packaged template.
@@ -42,6 +50,34 @@ const SECRET_ACCESS: &[(&str, &[&str])] = &[
 /// The one Secrets Manager action the functions' code calls.
 const READ_SECRET: &str = "secretsmanager:GetSecretValue";
 
+/// EC2 calls Lambda makes with a VPC function's role, that have no resource-level permissions.
+const ENI_DESCRIBE: [&str; 2] = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"];
+
+/// EC2 calls Lambda makes with a VPC function's role on the function's ENIs.
+const ENI_MANAGE: [&str; 4] = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+];
+
+/// The only resource [`ENI_MANAGE`] may be granted on: this account's, in this region.
+const ENI_SCOPE: &str = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*";
+
+/// Where each function runs: the stack parameters of its subnets and security group, and of
+/// its OTLP endpoint, with the SSM parameter each one's default must name (after the stage).
+const FUNCTION_NETWORK: &[(&str, &str)] = &[
+    ("FunctionSubnetIds", "vpc/private-subnet-ids"),
+    (
+        "EdgeFunctionsSecurityGroupId",
+        "eks/edge-functions-security-group-id",
+    ),
+    ("EdgeOtlpEndpoint", "tracing/edge-otlp-endpoint"),
+];
+
+/// The longest the functions' span exporter may wait (`OTEL_EXPORTER_OTLP_TIMEOUT`, ms).
+const MAX_EXPORT_TIMEOUT_MS: u64 = 1000;
+
 const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 fn main() -> ExitCode {
@@ -61,9 +97,10 @@ fn main() -> ExitCode {
     };
     let mut problems = least_privilege_problems(&template);
     problems.extend(method_permission_problems(&template));
+    problems.extend(network_problems(&template));
     if problems.is_empty() {
         println!(
-            "least privilege holds: secrets per function as listed, invoke permissions per method, one for each method that calls a function"
+            "least privilege holds: secrets per function as listed, invoke permissions per method, one for each method that calls a function, ENI actions only for the VPC functions; both functions in the VPC from the parameters, exporting spans to the edge OTLP endpoint within {MAX_EXPORT_TIMEOUT_MS} ms"
         );
         ExitCode::SUCCESS
     } else {
@@ -119,6 +156,10 @@ fn least_privilege_problems(template: &Value) -> Vec<String> {
             .flatten()
             .copied()
             .collect();
+        let in_vpc = functions_of_role(template, role)
+            .iter()
+            .any(|function| runs_in_vpc(template, function));
+        eni_grant_problems(role, resource, in_vpc, &mut problems);
         let granted = secret_grants(template, role, resource, &mut problems);
         for secret in granted.difference(&allowed) {
             problems.push(format!(
@@ -154,12 +195,7 @@ fn secret_grants<'a>(
     problems: &mut Vec<String>,
 ) -> BTreeSet<&'a str> {
     let mut granted = BTreeSet::new();
-    let statements = resource["Properties"]["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|policy| one_or_many(&policy["PolicyDocument"]["Statement"]));
-    for statement in statements {
+    for statement in statements_of(resource) {
         let actions: Vec<&str> = one_or_many(&statement["Action"])
             .filter_map(Value::as_str)
             .collect();
@@ -188,6 +224,135 @@ fn secret_grants<'a>(
         }
     }
     granted
+}
+
+/// The statements of a role's inline policies.
+fn statements_of(resource: &Value) -> impl Iterator<Item = &Value> {
+    resource["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| one_or_many(&policy["PolicyDocument"]["Statement"]))
+}
+
+/// EC2 grants of a role: exactly the ENI actions, in their scopes, when its function runs in a
+/// VPC; none otherwise.
+fn eni_grant_problems(role: &str, resource: &Value, in_vpc: bool, problems: &mut Vec<String>) {
+    let mut granted = BTreeSet::new();
+    for statement in statements_of(resource) {
+        let actions: Vec<&str> = one_or_many(&statement["Action"])
+            .filter_map(Value::as_str)
+            .collect();
+        let ec2: Vec<&str> = actions
+            .iter()
+            .copied()
+            .filter(|action| *action == "*" || action.to_ascii_lowercase().starts_with("ec2:"))
+            .collect();
+        if ec2.is_empty() || statement["Effect"] != "Allow" {
+            continue;
+        }
+        if !in_vpc {
+            problems.push(format!(
+                "{role}: grants {ec2:?}, but its function runs outside a VPC"
+            ));
+            continue;
+        }
+        let resources: Vec<&Value> = one_or_many(&statement["Resource"]).collect();
+        for action in ec2 {
+            if ENI_DESCRIBE.contains(&action) {
+                granted.insert(action);
+            } else if ENI_MANAGE.contains(&action) {
+                granted.insert(action);
+                for target in &resources {
+                    if target["Fn::Sub"].as_str() != Some(ENI_SCOPE) {
+                        problems.push(format!(
+                            "{role}: grants {action} on {target}; only on this account's and region's resources ({ENI_SCOPE})"
+                        ));
+                    }
+                }
+            } else {
+                problems.push(format!(
+                    "{role}: grants {action}; a VPC function's role needs only {ENI_DESCRIBE:?} and {ENI_MANAGE:?}"
+                ));
+            }
+        }
+    }
+    if in_vpc {
+        for action in ENI_DESCRIBE.iter().chain(&ENI_MANAGE) {
+            if !granted.contains(action) {
+                problems.push(format!(
+                    "{role}: cannot call {action}: Lambda could not manage its function's ENIs"
+                ));
+            }
+        }
+    }
+}
+
+fn runs_in_vpc(template: &Value, function: &str) -> bool {
+    !template["Resources"][function]["Properties"]["VpcConfig"].is_null()
+}
+
+/// Both functions in the VPC of the stack's parameters, exporting their spans to the edge OTLP
+/// endpoint's parameter within [`MAX_EXPORT_TIMEOUT_MS`].
+fn network_problems(template: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (parameter, ssm_name) in FUNCTION_NETWORK {
+        let declared = &template["Parameters"][*parameter];
+        let typed = declared["Type"]
+            .as_str()
+            .is_some_and(|kind| kind.starts_with("AWS::SSM::Parameter::Value<"));
+        let default = declared["Default"].as_str().unwrap_or_default();
+        let names_it = default.starts_with("/postech/")
+            && default.ends_with(&format!("/{ssm_name}"))
+            && default.split('/').count() == ssm_name.split('/').count() + 3;
+        if !typed || !names_it {
+            problems.push(format!(
+                "parameter {parameter}: must be an SSM-typed parameter defaulting to /postech/<stage>/{ssm_name} (got {declared})"
+            ));
+        }
+    }
+    for (function, _) in SECRET_ACCESS {
+        let properties = &template["Resources"][*function]["Properties"];
+        let vpc = &properties["VpcConfig"];
+        if vpc["SubnetIds"] != function_subnets() {
+            problems.push(format!(
+                "{function}: VpcConfig.SubnetIds is {}, not the FunctionSubnetIds parameter",
+                vpc["SubnetIds"]
+            ));
+        }
+        if vpc["SecurityGroupIds"] != serde_json::json!([{ "Ref": "EdgeFunctionsSecurityGroupId" }])
+        {
+            problems.push(format!(
+                "{function}: VpcConfig.SecurityGroupIds is {}, not exactly the EdgeFunctionsSecurityGroupId parameter",
+                vpc["SecurityGroupIds"]
+            ));
+        }
+        let variables = &properties["Environment"]["Variables"];
+        if variables["OTEL_EXPORTER_OTLP_ENDPOINT"]
+            != serde_json::json!({ "Ref": "EdgeOtlpEndpoint" })
+        {
+            problems.push(format!(
+                "{function}: OTEL_EXPORTER_OTLP_ENDPOINT is {}, not the EdgeOtlpEndpoint parameter: its spans would not reach the collector",
+                variables["OTEL_EXPORTER_OTLP_ENDPOINT"]
+            ));
+        }
+        let timeout = variables["OTEL_EXPORTER_OTLP_TIMEOUT"]
+            .as_str()
+            .and_then(|value| value.parse::<u64>().ok());
+        if !timeout.is_some_and(|ms| ms > 0 && ms <= MAX_EXPORT_TIMEOUT_MS) {
+            problems.push(format!(
+                "{function}: OTEL_EXPORTER_OTLP_TIMEOUT is {}, not 1..={MAX_EXPORT_TIMEOUT_MS} ms: a hanging collector could hold the exporter for the SDK's 10 s",
+                variables["OTEL_EXPORTER_OTLP_TIMEOUT"]
+            ));
+        }
+    }
+    problems
+}
+
+/// The functions' subnets as serverless.yml writes them: the `FunctionSubnetIds` list joined
+/// and split again (serverless's schema refuses a `Ref` to a list parameter there).
+fn function_subnets() -> Value {
+    serde_json::json!({ "Fn::Split": [",", { "Fn::Join": [",", { "Ref": "FunctionSubnetIds" }] }] })
 }
 
 /// The functions (logical ids) that run with `role`.
@@ -464,6 +629,191 @@ mod tests {
             problems
                 .iter()
                 .any(|problem| problem.contains("not on one secret")),
+            "{problems:?}"
+        );
+    }
+
+    /// The intended template with both functions in the VPC, their roles granting the ENI
+    /// actions as infra/iam.yml does, plus `extra` on validate_jwt's role.
+    fn in_vpc(extra: Vec<Value>) -> Value {
+        let mut template = template(
+            vec![read("JwtSigningKeySecret")],
+            vec![read("JwtVerificationKeySecret")],
+            verification_key_env(),
+            LOGIN_ROUTE,
+        );
+        for (function, role) in [
+            ("AuthenticateLambdaFunction", "AuthenticateRole"),
+            ("ValidateJwtLambdaFunction", "ValidateJwtRole"),
+        ] {
+            template["Resources"][function]["Properties"]["VpcConfig"] = json!({
+                "SecurityGroupIds": [{ "Ref": "EdgeFunctionsSecurityGroupId" }],
+                "SubnetIds": function_subnets()
+            });
+            let statements = template["Resources"][role]["Properties"]["Policies"][0]
+                ["PolicyDocument"]["Statement"]
+                .as_array_mut()
+                .expect("statements");
+            statements.push(statement(json!(ENI_DESCRIBE), json!("*")));
+            statements.push(statement(
+                json!(ENI_MANAGE),
+                json!({ "Fn::Sub": ENI_SCOPE }),
+            ));
+            if role == "ValidateJwtRole" {
+                statements.extend(extra.clone());
+            }
+        }
+        template
+    }
+
+    #[test]
+    fn the_eni_actions_of_vpc_functions_pass() {
+        assert_eq!(
+            least_privilege_problems(&in_vpc(vec![])),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn broader_ec2_grants_are_refused() {
+        for (extra, expected) in [
+            (statement(json!("ec2:*"), json!("*")), "grants ec2:*"),
+            (statement(json!("*"), json!("*")), "grants *"),
+            (
+                statement(
+                    json!("ec2:AttachNetworkInterface"),
+                    json!({ "Fn::Sub": ENI_SCOPE }),
+                ),
+                "grants ec2:AttachNetworkInterface",
+            ),
+            (
+                statement(json!("ec2:DeleteNetworkInterface"), json!("*")),
+                "grants ec2:DeleteNetworkInterface on \"*\"",
+            ),
+        ] {
+            let problems = least_privilege_problems(&in_vpc(vec![extra]));
+            assert!(
+                problems
+                    .iter()
+                    .any(|problem| problem.starts_with("ValidateJwtRole: ")
+                        && problem.contains(expected)),
+                "{expected}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_vpc_function_without_its_eni_actions_is_refused() {
+        let mut template = in_vpc(vec![]);
+        let statements = template["Resources"]["AuthenticateRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .expect("statements");
+        statements.pop();
+        let problems = least_privilege_problems(&template);
+        assert_eq!(problems.len(), ENI_MANAGE.len(), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .all(|problem| problem.starts_with("AuthenticateRole: cannot call ec2:")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn ec2_grants_outside_a_vpc_are_refused() {
+        let template = template(
+            vec![
+                read("JwtSigningKeySecret"),
+                statement(json!(ENI_DESCRIBE), json!("*")),
+            ],
+            vec![read("JwtVerificationKeySecret")],
+            verification_key_env(),
+            LOGIN_ROUTE,
+        );
+        let problems = least_privilege_problems(&template);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("runs outside a VPC"), "{problems:?}");
+    }
+
+    /// `in_vpc` with the parameters and the OTLP environment of the packaged template.
+    fn networked() -> Value {
+        let mut template = in_vpc(vec![]);
+        for (parameter, ssm_name) in FUNCTION_NETWORK {
+            template["Parameters"][*parameter] = json!({
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": format!("/postech/staging/{ssm_name}")
+            });
+        }
+        for function in ["AuthenticateLambdaFunction", "ValidateJwtLambdaFunction"] {
+            let variables =
+                &mut template["Resources"][function]["Properties"]["Environment"]["Variables"];
+            variables["OTEL_EXPORTER_OTLP_ENDPOINT"] = json!({ "Ref": "EdgeOtlpEndpoint" });
+            variables["OTEL_EXPORTER_OTLP_TIMEOUT"] = json!("1000");
+        }
+        template
+    }
+
+    #[test]
+    fn both_functions_in_the_vpc_exporting_to_the_edge_endpoint_pass() {
+        assert_eq!(network_problems(&networked()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_function_outside_the_vpc_or_without_a_bounded_exporter_is_refused() {
+        let properties = "/Resources/ValidateJwtLambdaFunction/Properties";
+        let cases: [(&str, Value, &str); 6] = [
+            (
+                "/VpcConfig/SubnetIds",
+                json!(["subnet-0123"]),
+                "VpcConfig.SubnetIds",
+            ),
+            (
+                "/VpcConfig/SecurityGroupIds",
+                json!([{ "Ref": "EdgeFunctionsSecurityGroupId" }, "sg-0123"]),
+                "VpcConfig.SecurityGroupIds",
+            ),
+            (
+                "/Environment/Variables/OTEL_EXPORTER_OTLP_ENDPOINT",
+                Value::Null,
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ),
+            (
+                "/Environment/Variables/OTEL_EXPORTER_OTLP_TIMEOUT",
+                json!("10000"),
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+            ),
+            (
+                "/Environment/Variables/OTEL_EXPORTER_OTLP_TIMEOUT",
+                Value::Null,
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+            ),
+            (
+                "/Environment/Variables/OTEL_EXPORTER_OTLP_ENDPOINT",
+                json!("http://otel-collector.tracing.svc.cluster.local:4318"),
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ),
+        ];
+        for (pointer, value, expected) in cases {
+            let mut template = networked();
+            *template
+                .pointer_mut(&format!("{properties}{pointer}"))
+                .expect("pointer") = value;
+            let problems = network_problems(&template);
+            assert_eq!(problems.len(), 1, "{pointer}: {problems:?}");
+            assert!(
+                problems[0].starts_with("ValidateJwtLambdaFunction: ")
+                    && problems[0].contains(expected),
+                "{pointer}: {problems:?}"
+            );
+        }
+        let mut template = networked();
+        template["Parameters"]["EdgeOtlpEndpoint"]["Default"] =
+            json!("/postech/staging/tracing/other");
+        let problems = network_problems(&template);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("parameter EdgeOtlpEndpoint"),
             "{problems:?}"
         );
     }

@@ -5,7 +5,9 @@
 # responses, no payment simulator in production), the edge-protection check (the WAF on the
 # stage and its rules, usage plans, stage throttles: static, since AWS WAF cannot run here)
 # and the least-privilege check (which secrets each function's role reads, which methods may
-# invoke a function). Skipped checks carry their reason beside the resource
+# invoke a function, the ENI actions of the VPC functions' roles; and that both functions run
+# in the VPC from the FunctionSubnetIds/EdgeFunctionsSecurityGroupId parameters and export to
+# the EdgeOtlpEndpoint parameter with a bounded exporter timeout). Skipped checks carry their reason beside the resource
 # (infra/generated-resources.yml and the infra files) or in .cfnlintrc.yaml.
 #
 # serverless needs the two artifacts to exist. Packaging does not depend on their content
@@ -74,7 +76,7 @@ for stage in staging production; do
     cargo run --quiet --locked --example check_route_table -- "$template" || status=1
     echo "== $stage: edge protection (WAF, usage plans, throttles)"
     cargo run --quiet --locked --example check_edge_protection -- "$template" || status=1
-    echo "== $stage: least privilege (secrets per function, invoke permissions per method)"
+    echo "== $stage: least privilege (secrets per function, invoke permissions per method, ENI actions) and the functions' VPC and OTLP endpoint"
     cargo run --quiet --locked --example check_least_privilege -- "$template" || status=1
     echo "== $stage: alarms (every function and the gateway, notifying the topic of AlarmEmail)"
     cargo run --quiet --locked --example check_alarms -- "$template" || status=1

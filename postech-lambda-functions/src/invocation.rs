@@ -10,10 +10,20 @@
 //!
 //! Lambda freezes the execution environment once an invocation has answered, possibly for
 //! ever: spans still queued in the batch exporter then never leave. [`flushed`] exports them
-//! first, so each invocation answers only after its spans reached the collector (at most the
-//! exporter's timeout later; without an OTLP endpoint nothing waits).
+//! first, so each invocation answers only after its spans reached the collector, or after
+//! [`FLUSH_TIMEOUT`] at most: a collector that hangs or is unreachable never stretches a login
+//! or an authorization by more than that (without an OTLP endpoint nothing waits).
+//!
+//! Two bounds, because neither alone is enough. The exporter gives up on its own after
+//! `OTEL_EXPORTER_OTLP_TIMEOUT` (the SDK's default is 10 s, retries included; serverless.yml
+//! sets 1000 ms), but the batch processor's `force_flush` waits up to a fixed 5 s, and the
+//! invocation's latency should not rest on an environment variable. So [`flushed`] stops
+//! waiting after [`FLUSH_TIMEOUT`] whatever the exporter does; the export carries on in the
+//! background (and, if Lambda freezes the environment meanwhile, times out when it thaws: those
+//! spans are lost, the answer was not delayed).
 
 use std::future::Future;
+use std::time::Duration;
 
 use lambda_runtime::Context;
 use postech_shared_sdk::telemetry::{SpanFlusher, set_parent_from_xray};
@@ -38,17 +48,25 @@ pub fn parent_on_invocation_trace(span: &tracing::Span, context: &Context) {
     }
 }
 
+/// The longest an invocation waits for its spans to be exported before answering.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Runs `work` (whose spans must have ended when it completes), then exports every span ended
-/// so far, then returns `work`'s output. A failed export is logged, never the invocation's
-/// failure.
+/// so far, waiting at most [`FLUSH_TIMEOUT`], then returns `work`'s output. A failed or late
+/// export is logged, never the invocation's failure.
 pub async fn flushed<T>(flusher: &SpanFlusher, work: impl Future<Output = T>) -> T {
     let output = work.await;
     let flusher = flusher.clone();
     // The exporter's HTTP client blocks; the runtime's threads must stay free meanwhile.
-    match tokio::task::spawn_blocking(move || flusher.flush()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::warn!(%error, "this invocation's spans were not exported"),
-        Err(error) => tracing::warn!(%error, "the span flush did not run"),
+    let flush = tokio::task::spawn_blocking(move || flusher.flush());
+    match tokio::time::timeout(FLUSH_TIMEOUT, flush).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => tracing::warn!(%error, "this invocation's spans were not exported"),
+        Ok(Err(error)) => tracing::warn!(%error, "the span flush did not run"),
+        Err(_) => tracing::warn!(
+            timeout_ms = FLUSH_TIMEOUT.as_millis(),
+            "the collector did not take this invocation's spans in time; answering without waiting"
+        ),
     }
     output
 }

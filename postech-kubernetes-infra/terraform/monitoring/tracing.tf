@@ -66,3 +66,36 @@ resource "helm_release" "opentelemetry_collector" {
   # Its ServiceMonitor needs the CRDs of kube-prometheus-stack; its exporter, Jaeger.
   depends_on = [helm_release.kube_prometheus_stack, helm_release.jaeger]
 }
+
+# The edge functions' way in (../edge-otlp): a NodePort Service on the collector pods' OTLP/HTTP
+# port, the target of the internal OTLP load balancer. externalTrafficPolicy Cluster: every
+# node of the target group forwards to a collector pod wherever it runs (the two replicas are
+# not on every node); the pods see a node's address as the source, and the tracing namespace
+# has no NetworkPolicy to admit it in (the collector's Service is cluster-wide, as for the
+# app's spans). OTLP/gRPC stays cluster-internal.
+resource "kubernetes_service_v1" "otel_collector_edge" {
+  metadata {
+    name      = "otel-collector-edge"
+    namespace = kubernetes_namespace_v1.this["tracing"].metadata[0].name
+    labels    = { "app.kubernetes.io/component" = "edge-otlp" }
+  }
+
+  spec {
+    type                    = "NodePort"
+    external_traffic_policy = "Cluster"
+    # The chart's selector labels (release opentelemetry-collector, mode deployment).
+    selector = {
+      "app.kubernetes.io/name"     = "opentelemetry-collector"
+      "app.kubernetes.io/instance" = helm_release.opentelemetry_collector.name
+      component                    = "standalone-collector"
+    }
+
+    port {
+      name        = "otlp-http"
+      protocol    = "TCP"
+      port        = 4318
+      target_port = 4318
+      node_port   = var.edge_otlp_node_port
+    }
+  }
+}

@@ -64,6 +64,11 @@ variable "trace_volume_gib" {
   type        = number
 }
 
+variable "edge_otlp_node_port" {
+  description = "NodePort of the collector's edge Service, the target port of the edge functions' OTLP load balancer (../edge-otlp)."
+  type        = number
+}
+
 variable "log_retention_days" {
   description = "Retention of the container log groups in CloudWatch Logs."
   type        = number

@@ -35,7 +35,8 @@ upstream_reads() { # <repository> <stage>
         "$p/deploy/executor-bucket" "$p/deploy/database-migrate-project" ;;
     postech-lambda-functions)
       printf '%s\n' "$p/vpc/private-subnet-ids" "$p/eks/vpc-link-security-group-id" "$p/eks/app-load-balancer-arn" \
-        "$p/eks/app-tls-server-name" "$p/ses/identity-arn" "$p/ses/from-address" ;;
+        "$p/eks/app-tls-server-name" "$p/ses/identity-arn" "$p/ses/from-address" \
+        "$p/eks/edge-functions-security-group-id" "$p/tracing/edge-otlp-endpoint" ;;
     postech-app)
       printf '%s\n' "$p/ecr/postech-app-repository" "$p/ecr/postech-migrator-repository" "$p/eks/cluster-name" \
         "$p/rds/endpoint" "$p/rds/port" "$p/rds/db-name" \
@@ -49,7 +50,7 @@ upstream_reads() { # <repository> <stage>
 upstream_writer() {
   case "$1" in
     /postech/account/*) echo "the account bootstrap (postech-kubernetes-infra terraform-bootstrap, applied once by an operator)" ;;
-    */vpc/* | */eks/* | */ecr/* | */deploy/* | */ses/*) echo "postech-kubernetes-infra's deploy" ;;
+    */vpc/* | */eks/* | */ecr/* | */deploy/* | */ses/* | */tracing/*) echo "postech-kubernetes-infra's deploy" ;;
     */rds/*) echo "postech-database-infra's deploy" ;;
     */cognito/* | */apigw/* | */auth/*) echo "postech-lambda-functions' deploy" ;;
     *) echo "an earlier repository's deploy" ;;

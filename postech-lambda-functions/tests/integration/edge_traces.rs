@@ -2,10 +2,15 @@
 //! (the gateway's X-Ray context), not on a `traceparent` the client wrote, and it has reached
 //! the OTLP receiver when the handler returns (the SDK's in-test receiver records an export
 //! before answering it; nothing here waits or polls). The handlers are called as the binaries
-//! call them, without a Lambda runtime.
+//! call them, without a Lambda runtime. A collector that accepts connections and never
+//! answers delays neither handler's answer by more than the flush bound.
+
+use std::time::{Duration, Instant};
 
 use lambda_http::RequestExt as _;
 use lambda_runtime::{Context, LambdaEvent};
+use postech_lambda_functions::invocation::FLUSH_TIMEOUT;
+use postech_shared_sdk::local_aws::{Fault, FaultProxy};
 use postech_shared_sdk::local_otlp::{OtlpReceiver, Span, attribute, hex};
 use postech_shared_sdk::telemetry::{self, TelemetryConfig, TelemetryGuard};
 use serde_json::json;
@@ -26,11 +31,18 @@ const CLIENT_TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169
 fn exporting_telemetry(
     receiver: &OtlpReceiver,
 ) -> (tracing::subscriber::DefaultGuard, TelemetryGuard) {
+    telemetry_exporting_to(receiver.endpoint())
+}
+
+/// Telemetry exporting to `endpoint`, installed for this thread. The exporter keeps the SDK's
+/// own timeout (10 s: the test sets no `OTEL_EXPORTER_OTLP_TIMEOUT`), so only the handlers'
+/// flush bound can keep an answer short.
+fn telemetry_exporting_to(endpoint: &str) -> (tracing::subscriber::DefaultGuard, TelemetryGuard) {
     let config = TelemetryConfig {
         service_name: "edge-traces-test".into(),
         service_version: "0".into(),
         log_filter: "info".into(),
-        otlp_endpoint: Some(receiver.endpoint().to_owned()),
+        otlp_endpoint: Some(endpoint.to_owned()),
         sampling_ratio: 1.0,
     };
     let (subscriber, guard) =
@@ -131,4 +143,79 @@ async fn the_login_span_is_on_the_gateway_trace_and_exported_before_it_answers()
             );
         }
     }
+}
+
+/// How long a handler may take beyond the flush bound: its own work against moto.
+const HANDLER_WORK_ALLOWANCE: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn a_collector_that_never_answers_delays_each_answer_by_the_flush_bound_at_most() {
+    let aws = LocalAws::provision().await;
+    let cpf = unique_cpf();
+    aws.register_customer(&cpf).await;
+    let authenticator = aws.authenticator().await;
+    let authorizer = aws.authorizer().await;
+    let receiver = OtlpReceiver::start().expect("receiver");
+    // The collector's address accepts connections and never answers (as a load balancer in
+    // front of a stuck collector would).
+    let collector = FaultProxy::start(receiver.endpoint().trim_start_matches("http://").to_owned())
+        .await
+        .expect("proxy");
+    collector.set(Fault::Hang);
+    let (_installed, telemetry) = telemetry_exporting_to(&collector.endpoint());
+    let flusher = telemetry.span_flusher();
+
+    let started = Instant::now();
+    let answer = authorizer
+        .handle_invocation(
+            LambdaEvent::new(
+                event_with("GET", "/v1/api/categorias", &[]),
+                invocation_context(),
+            ),
+            &flusher,
+        )
+        .await;
+    let authorizer_took = started.elapsed();
+    assert!(answer.is_ok(), "a public route is allowed: {answer:?}");
+
+    let started = Instant::now();
+    let response = authenticator
+        .handle_invocation(
+            customer_login_event(&json!({ "cpf": cpf.as_digits() }))
+                .with_lambda_context(invocation_context()),
+            &flusher,
+        )
+        .await;
+    let login_took = started.elapsed();
+    let (status, body) = status_and_json(&response);
+    assert_eq!(status, 200, "the login itself succeeds: {body}");
+
+    eprintln!(
+        "hanging collector: authorizer answered in {authorizer_took:?}, login in {login_took:?}"
+    );
+    for (handler, took) in [
+        ("validate_jwt", authorizer_took),
+        ("authenticate", login_took),
+    ] {
+        // It did wait for the collector (the export was attempted and hung) ...
+        assert!(
+            took >= FLUSH_TIMEOUT,
+            "{handler}: answered in {took:?}, before the flush bound: was anything exported?"
+        );
+        // ... and stopped waiting at the bound (the batch processor alone waits 5 s).
+        assert!(
+            took < FLUSH_TIMEOUT + HANDLER_WORK_ALLOWANCE,
+            "{handler}: a hanging collector stretched the answer to {took:?}"
+        );
+    }
+    assert!(
+        receiver.spans().is_empty(),
+        "nothing passed the hanging collector"
+    );
+    // Releases the held connections, so the exports still running fail or reach the receiver;
+    // the shutdown blocks, so it runs off this single-threaded runtime, which the proxy needs.
+    collector.set(Fault::None);
+    tokio::task::spawn_blocking(move || drop(telemetry))
+        .await
+        .expect("telemetry shut down");
 }
