@@ -680,6 +680,54 @@ async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_
     );
 }
 
+#[tokio::test]
+async fn cognito_outage_drill_with_no_status_known_one_admin_request_per_ttl_waits() {
+    let proxy = FaultProxy::start(TestApp::moto_address().await)
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(1);
+    let app = TestApp::spawn_with(Options {
+        app_aws_endpoint: Some(proxy.endpoint()),
+        admin_status_ttl: Some(ttl),
+        ..Options::default()
+    })
+    .await;
+    // Hanging before the app ever asked about this admin: nothing is known.
+    proxy.set(Fault::Hang);
+
+    let first_lookup = admin_round(&app).await;
+    // Waits out the TTL under test: the failure must be stale for another lookup to start.
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    let next_lookup = admin_round(&app).await;
+
+    let slow = |round: &[(StatusCode, Duration)]| {
+        round
+            .iter()
+            .filter(|(_, took)| *took >= Duration::from_secs(1))
+            .count()
+    };
+    eprintln!(
+        "drill: hanging Cognito, no admin status known — {first_lookup:?}, then {next_lookup:?}"
+    );
+    for (status, _) in first_lookup.iter().chain(&next_lookup) {
+        assert_eq!(
+            *status,
+            StatusCode::OK,
+            "an unknown status honours the token"
+        );
+    }
+    assert_eq!(
+        slow(&first_lookup),
+        1,
+        "one request asks, the others do not wait for it: {first_lookup:?}"
+    );
+    assert_eq!(
+        slow(&next_lookup),
+        1,
+        "after the TTL, again one: {next_lookup:?}"
+    );
+}
+
 /// Four admin requests at once: each one's status and how long it took.
 async fn admin_round(app: &TestApp) -> Vec<(StatusCode, Duration)> {
     futures_util::future::join_all((0..4).map(|_| {

@@ -13,9 +13,10 @@ use super::{CognitoClient, CognitoError};
 /// An answer (active or not) is trusted for the TTL. Past it, one request asks Cognito again
 /// while concurrent requests for the same admin get the last answer at once, so a slow or
 /// hanging Cognito delays at most one request per admin and TTL (the AWS clients' calls are
-/// bounded, `aws_timeouts`). A failed lookup keeps the last answer, however old, and trusts it
-/// for another TTL; with none known, the error goes to the caller, and again at once for the
-/// TTL instead of another hanging call. The verifiers then honour the token (it came from a
+/// bounded, `aws_timeouts`) — the first lookup of an admin included: while it is under way,
+/// the others get [`CognitoError::Unavailable`] at once rather than asking too. A failed lookup
+/// keeps the last answer, however old, and trusts it for another TTL; with none known, the
+/// error goes to the caller, and again at once for the TTL instead of another hanging call. The verifiers then honour the token (it came from a
 /// login Cognito checked at most the token's lifetime ago) and log a warning: a Cognito outage
 /// must not stop the kitchen display, and disabling an admin is itself a Cognito call.
 ///
@@ -57,6 +58,8 @@ enum Lookup {
     Known(bool),
     /// Every lookup failed recently: fail at once.
     RecentlyFailed,
+    /// Nothing known yet and another request is asking: fail at once.
+    NotYetKnown,
     /// Ask Cognito.
     Ask,
 }
@@ -95,12 +98,15 @@ impl AdminStatusCache {
                     "admin status: Cognito failed within the cache TTL".to_owned(),
                 ));
             }
+            Lookup::NotYetKnown => {
+                return Err(CognitoError::Unavailable(
+                    "admin status: not known yet, a lookup is under way".to_owned(),
+                ));
+            }
             Lookup::Ask => {}
         }
         let asked = self.cognito.admin_is_active(username).await;
         let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        // Entries are only ever created for verified admin tokens' subjects (real admins), so
-        // the map stays small.
         let answer = answers.entry(username.to_owned()).or_insert(Answer {
             active: None,
             asked_at: Instant::now(),
@@ -126,6 +132,17 @@ impl AdminStatusCache {
     fn lookup(&self, username: &str) -> Lookup {
         let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(answer) = answers.get_mut(username) else {
+            // The first lookup of this admin: marked as under way, so that the requests
+            // arriving meanwhile do not all ask too. Entries are only ever created for
+            // verified admin tokens' subjects (real admins), so the map stays small.
+            answers.insert(
+                username.to_owned(),
+                Answer {
+                    active: None,
+                    asked_at: Instant::now(),
+                    refreshing_since: Some(Instant::now()),
+                },
+            );
             return Lookup::Ask;
         };
         let fresh = answer.asked_at.elapsed() < self.ttl;
@@ -134,8 +151,9 @@ impl AdminStatusCache {
             .is_some_and(|since| since.elapsed() < ABANDONED_REFRESH);
         match (answer.active, fresh, refreshing) {
             (Some(active), true, _) | (Some(active), false, true) => Lookup::Known(active),
-            (None, true, _) => Lookup::RecentlyFailed,
-            (_, false, _) => {
+            (None, _, true) => Lookup::NotYetKnown,
+            (None, true, false) => Lookup::RecentlyFailed,
+            (_, false, false) => {
                 answer.refreshing_since = Some(Instant::now());
                 Lookup::Ask
             }
