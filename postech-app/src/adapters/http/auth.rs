@@ -19,6 +19,9 @@
 //! handlers which; a customer token naming neither method is refused (403), as the gateway's
 //! authorizer refuses it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -29,7 +32,7 @@ use crate::adapters::http::error::ApiError;
 use crate::application::caller::{Caller, PersonalData};
 use crate::application::error::ErrorChain;
 use crate::domain::ids::CustomerId;
-use postech_shared_sdk::cognito::AdminStatusCache;
+use postech_shared_sdk::cognito::{AdminStatusCache, CognitoError};
 use postech_shared_sdk::secrets::VerificationKeyRing;
 use postech_shared_sdk::token::{AuthMethod, CLOCK_TOLERANCE, Role, VerifiedToken};
 
@@ -103,12 +106,39 @@ fn verified_token_of(
                 }
                 // Never asked successfully and Cognito is failing: the token stands (its login
                 // was checked by Cognito); a Cognito outage must not lock the kitchen out.
-                Err(error) => tracing::warn!(error = %ErrorChain(&error), "admin status unavailable: token honoured"),
+                Err(error) => warn_status_unavailable(&error),
             }
         }
         Ok(Some(verified))
     }
     .boxed_local()
+}
+
+/// At most one "admin status unavailable" warning per this many seconds: while Cognito is
+/// down every admin request honours its token, and a line each would flood the logs (and, at
+/// thousands of kitchen polls a second, slow the requests that write them).
+const STATUS_WARNING_INTERVAL_SECONDS: u64 = 10;
+
+/// When the last of those warnings was logged, in seconds since the Unix epoch.
+static LAST_STATUS_WARNING: AtomicU64 = AtomicU64::new(0);
+
+fn warn_status_unavailable(error: &CognitoError) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let last = LAST_STATUS_WARNING.load(Ordering::Relaxed);
+    let due = now >= last.saturating_add(STATUS_WARNING_INTERVAL_SECONDS)
+        && LAST_STATUS_WARNING
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+    if due {
+        tracing::warn!(
+            error = %ErrorChain(error),
+            "admin status unavailable: token honoured (repeats logged at debug for {STATUS_WARNING_INTERVAL_SECONDS} s)"
+        );
+    } else {
+        tracing::debug!(error = %ErrorChain(error), "admin status unavailable: token honoured");
+    }
 }
 
 fn caller_of(request: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
