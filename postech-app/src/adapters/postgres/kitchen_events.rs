@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::codes::order_status;
 use super::orders::{self, KitchenPage};
 use super::{PgPool, connection, to_port_error};
+use crate::adapters::postgres::prepared::KeepPrepared;
 use crate::application::error::PortError;
 use crate::application::orders::OrderRecord;
 use crate::domain::ids::OrderId;
@@ -244,6 +245,7 @@ impl KitchenEventLog {
                         diesel::sql_query(EVENTS_SINCE_SNAPSHOT_SQL)
                             .bind::<Text, _>(since)
                             .bind::<BigInt, _>(limit)
+                            .keep_prepared()
                             .load::<HistoryRow>(connection)
                             .await?,
                     ),

@@ -11,6 +11,7 @@ mod money;
 pub mod orders;
 pub mod payments;
 mod pool_metrics;
+pub mod prepared;
 pub mod products;
 pub mod replica;
 pub mod seed;

@@ -30,6 +30,7 @@ use diesel_async::RunQueryDsl;
 use prometheus::{Gauge, IntCounter, IntCounterVec, Opts, Registry};
 
 use super::{PgPool, connection, to_port_error};
+use crate::adapters::postgres::prepared::KeepPrepared;
 use crate::application::error::{ErrorChain, PortError};
 
 /// The writer's position now: where the WAL has been inserted up to, at or past the commit
@@ -322,6 +323,7 @@ struct Position {
 async fn position(pool: &PgPool, sql: &'static str) -> Result<Option<u64>, PortError> {
     let mut connection = connection(pool).await?;
     let row = diesel::sql_query(sql)
+        .keep_prepared()
         .get_result::<Position>(&mut connection)
         .await
         .map_err(to_port_error)?;

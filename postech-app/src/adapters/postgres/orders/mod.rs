@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::codes::order_status;
 use super::{PgPool, connection, to_port_error};
+use crate::adapters::postgres::prepared::KeepPrepared;
 use crate::application::checkout::IdempotencyRecord;
 use crate::application::error::PortError;
 use crate::application::orders::{OrderRecord, StatusChange};
@@ -53,6 +54,7 @@ pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<OrderRecord>, Por
     let mut connection = connection(pool).await?;
     let rows = diesel::sql_query(ORDER_BY_ID_SQL)
         .bind::<diesel::sql_types::Uuid, _>(id.into_uuid())
+        .keep_prepared()
         .load::<OrderRecordRow>(&mut connection)
         .await
         .map_err(to_port_error)?;
@@ -66,6 +68,7 @@ pub async fn find_many(pool: &PgPool, ids: &[OrderId]) -> Result<Vec<OrderRecord
     let mut connection = connection(pool).await?;
     let rows = diesel::sql_query(ORDERS_BY_IDS_SQL)
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .keep_prepared()
         .load::<OrderRecordRow>(&mut connection)
         .await
         .map_err(to_port_error)?;
@@ -81,6 +84,7 @@ pub async fn list_for_customer(
     let mut connection = connection(pool).await?;
     let rows = diesel::sql_query(CUSTOMER_ORDERS_SQL)
         .bind::<diesel::sql_types::Uuid, _>(customer.into_uuid())
+        .keep_prepared()
         .load::<OrderRecordRow>(&mut connection)
         .await
         .map_err(to_port_error)?;
@@ -98,6 +102,7 @@ pub async fn kitchen_queue(
     let rows = diesel::sql_query(KITCHEN_QUEUE_SQL)
         .bind::<Nullable<BigInt>, _>(page.limit.map(i64::from))
         .bind::<BigInt, _>(i64::try_from(page.offset).unwrap_or(i64::MAX))
+        .keep_prepared()
         .load::<OrderRecordRow>(&mut connection)
         .await
         .map_err(to_port_error)?;

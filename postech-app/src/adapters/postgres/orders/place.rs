@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::adapters::order_metrics::OrderMetrics;
 use crate::adapters::postgres::money::SqlMoney;
+use crate::adapters::postgres::prepared::KeepPrepared;
 use crate::adapters::postgres::{
     PgPool, connection, lock_conflict, to_port_error, violated_constraint,
 };
@@ -339,6 +340,7 @@ async fn write(
         .bind::<Nullable<Text>, _>(idempotency.map(|record| record.key.as_str()))
         .bind::<Nullable<Text>, _>(idempotency.map(|record| record.fingerprint.as_str()))
         .bind::<Text, _>(order.actor.as_str())
+        .keep_prepared()
         .load::<WrittenRow>(connection)
         .await?;
     if let Some(first) = rows.as_slice().first()
