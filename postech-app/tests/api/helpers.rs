@@ -513,3 +513,15 @@ impl ListenerOutage {
             .expect("connections allowed");
     }
 }
+
+/// Waits (up to a minute) until the series of the app at `address` is above `value`: the
+/// witness that the app heard something, e.g. a cache's invalidation count.
+pub async fn wait_until_metric_exceeds(address: &str, series: &str, value: f64) {
+    assert!(
+        crate::common::eventually(std::time::Duration::from_secs(60), || async {
+            metric(address, series).await > value
+        })
+        .await,
+        "{series} never went above {value}: the app never heard the change"
+    );
+}

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::common::{BehindTheApi, eventually};
-use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric};
+use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric, wait_until_metric_exceeds};
 
 /// An upper bound for each wait; every wait ends at its witness.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -47,17 +47,6 @@ async fn listed_status(app: &TestApp, address: &str, order: &str) -> Option<Stri
         .into_iter()
         .find(|(id, _, _)| id == order)
         .map(|(_, status, _)| status)
-}
-
-/// Waits until the app at `address` has counted more invalidations than `before`.
-async fn invalidated_after(address: &str, before: f64) {
-    assert!(
-        eventually(PATIENCE, || async {
-            metric(address, INVALIDATIONS).await > before
-        })
-        .await,
-        "the app never heard the change"
-    );
 }
 
 /// Waits until the app at `address` answers the kitchen list from its cache again.
@@ -101,7 +90,7 @@ async fn a_status_change_through_one_pod_is_listed_by_it_at_once_and_by_the_othe
         Some("Pago")
     );
 
-    invalidated_after(&sibling, before).await;
+    wait_until_metric_exceeds(&sibling, INVALIDATIONS, before).await;
     assert_eq!(
         listed_status(&app, &sibling, &order).await.as_deref(),
         Some("Pago")
@@ -125,7 +114,7 @@ async fn an_order_written_behind_the_apps_back_is_listed_after_its_notification(
          COMMIT;"
     ));
 
-    invalidated_after(&app.address, before).await;
+    wait_until_metric_exceeds(&app.address, INVALIDATIONS, before).await;
     assert_eq!(
         listed_status(&app, &app.address, &first).await.as_deref(),
         Some("Pago")
@@ -187,7 +176,7 @@ async fn a_lost_notification_connection_makes_the_kitchen_list_read_the_database
     let before = metric(&app.address, INVALIDATIONS).await;
 
     let mut outage = ListenerOutage::begin(&app.database);
-    invalidated_after(&app.address, before).await;
+    wait_until_metric_exceeds(&app.address, INVALIDATIONS, before).await;
 
     // Heard by nobody: the only listening connection is gone.
     let from_database = metric(&app.address, FROM_DATABASE).await;

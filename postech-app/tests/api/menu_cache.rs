@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{BehindTheApi, eventually};
-use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric};
+use crate::helpers::{BURGERS, ListenerOutage, TestApp, metric, wait_until_metric_exceeds};
 
 /// An upper bound for each wait; every wait ends at its witness.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -34,17 +34,6 @@ async fn listed_stock(address: &str, product: &str) -> i64 {
         .find(|item| item["id"] == product)
         .and_then(|item| item["estoque_disponivel"].as_i64())
         .expect("listed")
-}
-
-/// Waits until the app at `address` has counted more invalidations than `before`.
-async fn invalidated_after(address: &str, before: f64) {
-    assert!(
-        eventually(PATIENCE, || async {
-            metric(address, INVALIDATIONS).await > before
-        })
-        .await,
-        "the app never heard the change"
-    );
 }
 
 /// Waits until the app at `address` answers the product list from its cache again.
@@ -84,7 +73,7 @@ async fn a_stock_change_by_any_writer_is_served_by_every_pod_on_the_next_request
         .into_iter()
         .zip(before)
     {
-        invalidated_after(pod, before).await;
+        wait_until_metric_exceeds(pod, INVALIDATIONS, before).await;
         assert_eq!(listed_stock(pod, &burger).await, 7, "{pod}");
     }
 }
@@ -113,7 +102,7 @@ async fn an_admin_change_through_one_pod_is_served_by_the_other_after_its_notifi
     // The pod that made the change shows it at once, without waiting for the notification.
     assert_eq!(listed_stock(&app.address, &burger).await, 3);
 
-    invalidated_after(&sibling, before).await;
+    wait_until_metric_exceeds(&sibling, INVALIDATIONS, before).await;
     assert_eq!(listed_stock(&sibling, &burger).await, 3);
 }
 
@@ -126,7 +115,7 @@ async fn a_lost_notification_connection_makes_the_product_list_read_the_database
     let before = metric(&app.address, INVALIDATIONS).await;
 
     let mut outage = ListenerOutage::begin(&app.database);
-    invalidated_after(&app.address, before).await;
+    wait_until_metric_exceeds(&app.address, INVALIDATIONS, before).await;
     // Heard by nobody: the only listening connection is gone.
     outage.write(&format!(
         "UPDATE products SET stock_available = 4 WHERE id = '{burger}'"

@@ -638,31 +638,16 @@ async fn a_registration_whose_code_ses_refuses_answers_503_and_leaves_nothing() 
 /// once; the failure keeps that status for another TTL, so the next round waits for nothing.
 #[tokio::test]
 async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_waiting() {
-    let proxy = FaultProxy::start(TestApp::moto_address().await)
-        .await
-        .unwrap();
-    let ttl = Duration::from_secs(1);
-    let app = TestApp::spawn_with(Options {
-        app_aws_endpoint: Some(proxy.endpoint()),
-        admin_status_ttl: Some(ttl),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_fault_proxy(ADMIN_STATUS_TTL).await;
     let known = admin_round(&app).await;
     assert!(known.iter().all(|(status, _)| *status == StatusCode::OK));
     proxy.set(Fault::Hang);
     // Waits out the TTL under test: the status must be stale for the refresh to happen.
-    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    tokio::time::sleep(ADMIN_STATUS_TTL + Duration::from_millis(100)).await;
 
     let refreshing = admin_round(&app).await;
     let after_failure = admin_round(&app).await;
 
-    let slow = |round: &[(StatusCode, Duration)]| {
-        round
-            .iter()
-            .filter(|(_, took)| *took >= Duration::from_secs(1))
-            .count()
-    };
     eprintln!(
         "drill: hanging Cognito, admin status stale — {refreshing:?}, then {after_failure:?}"
     );
@@ -682,30 +667,15 @@ async fn cognito_outage_drill_admin_requests_keep_the_last_known_status_without_
 
 #[tokio::test]
 async fn cognito_outage_drill_with_no_status_known_one_admin_request_per_ttl_waits() {
-    let proxy = FaultProxy::start(TestApp::moto_address().await)
-        .await
-        .unwrap();
-    let ttl = Duration::from_secs(1);
-    let app = TestApp::spawn_with(Options {
-        app_aws_endpoint: Some(proxy.endpoint()),
-        admin_status_ttl: Some(ttl),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, app) = app_behind_fault_proxy(ADMIN_STATUS_TTL).await;
     // Hanging before the app ever asked about this admin: nothing is known.
     proxy.set(Fault::Hang);
 
     let first_lookup = admin_round(&app).await;
     // Waits out the TTL under test: the failure must be stale for another lookup to start.
-    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    tokio::time::sleep(ADMIN_STATUS_TTL + Duration::from_millis(100)).await;
     let next_lookup = admin_round(&app).await;
 
-    let slow = |round: &[(StatusCode, Duration)]| {
-        round
-            .iter()
-            .filter(|(_, took)| *took >= Duration::from_secs(1))
-            .count()
-    };
     eprintln!(
         "drill: hanging Cognito, no admin status known — {first_lookup:?}, then {next_lookup:?}"
     );
@@ -726,6 +696,32 @@ async fn cognito_outage_drill_with_no_status_known_one_admin_request_per_ttl_wai
         1,
         "after the TTL, again one: {next_lookup:?}"
     );
+}
+
+/// The admin-status TTL of the outage drills: short, so that they can wait it out.
+const ADMIN_STATUS_TTL: Duration = Duration::from_secs(1);
+
+/// An app whose AWS calls go through a fault proxy in front of moto, caching admin statuses
+/// for `ttl`.
+async fn app_behind_fault_proxy(ttl: Duration) -> (FaultProxy, TestApp) {
+    let proxy = FaultProxy::start(TestApp::moto_address().await)
+        .await
+        .unwrap();
+    let app = TestApp::spawn_with(Options {
+        app_aws_endpoint: Some(proxy.endpoint()),
+        admin_status_ttl: Some(ttl),
+        ..Options::default()
+    })
+    .await;
+    (proxy, app)
+}
+
+/// How many requests of a round waited a second or more (on Cognito).
+fn slow(round: &[(StatusCode, Duration)]) -> usize {
+    round
+        .iter()
+        .filter(|(_, took)| *took >= Duration::from_secs(1))
+        .count()
 }
 
 /// Four admin requests at once: each one's status and how long it took.
