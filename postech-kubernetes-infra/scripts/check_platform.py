@@ -396,8 +396,12 @@ class Checker:
                        f"edge-otlp/: listener {name} is not TLS on 443: spans would cross the VPC in clear")
             self.check(str(label(listener.get("ssl_policy", ""))).startswith("ELBSecurityPolicy-TLS13-1-2-"),
                        f"edge-otlp/: listener {name} allows TLS below 1.2 (policy {label(listener.get('ssl_policy'))!r})")
-            self.check("aws_acm_certificate_validation." in str(listener.get("certificate_arn", "")),
-                       f"edge-otlp/: listener {name} does not wait for its certificate's validation")
+            self.check("module.certificate.certificate_arn" in str(listener.get("certificate_arn", "")),
+                       f"edge-otlp/: listener {name} does not use the validated certificate of module.certificate")
+        # The shared certificate module hands out the ARN only once ACM has validated it.
+        shared = (self.terraform / "public-certificate" / "outputs.tf").read_text(encoding="utf-8")
+        self.check("aws_acm_certificate_validation.this.certificate_arn" in shared,
+                   "public-certificate/: certificate_arn is not the validated certificate's: a listener could start without it")
         groups = self.resources("aws_lb_target_group", folder)
         for name, group in groups.items():
             self.check(label(group.get("target_type")) == "instance" and label(group.get("port")) == "${var.node_port}",

@@ -53,6 +53,11 @@ MUTATIONS = {
         "  referenced_security_group_id = aws_security_group.edge_functions.id\n",
         '  cidr_ipv4                    = "10.0.0.0/8"\n',
     ),
+    "certificate_not_waiting_for_validation": (
+        "terraform/public-certificate/outputs.tf",
+        "aws_acm_certificate_validation.this.certificate_arn",
+        "aws_acm_certificate.this.arn",
+    ),
     "edge_otlp_public_name": ("terraform/edge-otlp/tls.tf", "  vpc {\n    vpc_id = var.vpc_id\n  }\n", ""),
     "edge_functions_not_endpoint_client": ("terraform/endpoints.tf", '      "edge-functions" = module.edge_otlp.edge_functions_security_group_id\n', ""),
     "edge_otlp_node_port_mismatch": ("terraform/monitoring.tf", "edge_otlp_node_port       = var.otlp_node_port", "edge_otlp_node_port       = 30319"),

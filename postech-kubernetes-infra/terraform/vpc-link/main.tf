@@ -61,7 +61,7 @@ resource "aws_lb_listener" "app" {
   port              = 443
   # TLS 1.3 and 1.2 with forward secrecy only; API Gateway speaks both.
   ssl_policy      = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-  certificate_arn = aws_acm_certificate_validation.app.certificate_arn
+  certificate_arn = module.certificate.certificate_arn
 
   default_action {
     type             = "forward"

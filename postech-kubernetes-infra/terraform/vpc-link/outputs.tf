@@ -5,7 +5,7 @@ output "load_balancer_arn" {
 
 output "tls_server_name" {
   description = "Name on the HTTPS listener's certificate: the host of the integration URIs."
-  value       = aws_acm_certificate.app.domain_name
+  value       = module.certificate.domain_name
   # Published once the listener serves the validated certificate.
   depends_on = [aws_lb_listener.app]
 }

@@ -1,36 +1,26 @@
-# The listener's certificate: public ACM (free, renewed by ACM), validated by a DNS record in
-# the stage's public hosted zone. API Gateway trusts only publicly trusted CAs for private
+# The listener's certificate: public ACM, validated in the stage's public hosted zone
+# (../public-certificate). API Gateway trusts only publicly trusted CAs for private
 # integrations, which rules out a private CA.
-data "aws_route53_zone" "public" {
-  name         = var.dns_zone_name
-  private_zone = false
+module "certificate" {
+  source = "../public-certificate"
+
+  name          = "${var.name}-app"
+  domain_name   = var.tls_server_name
+  dns_zone_name = var.dns_zone_name
 }
 
-resource "aws_acm_certificate" "app" {
-  domain_name       = var.tls_server_name
-  validation_method = "DNS"
-
-  tags = { Name = "${var.name}-app" }
-
-  lifecycle {
-    create_before_destroy = true
-  }
+# The certificate moved into the shared module: the same resources, not new ones.
+moved {
+  from = aws_acm_certificate.app
+  to   = module.certificate.aws_acm_certificate.this
 }
 
-resource "aws_route53_record" "app_certificate_validation" {
-  for_each = {
-    for option in aws_acm_certificate.app.domain_validation_options : option.domain_name => option
-  }
-
-  zone_id         = data.aws_route53_zone.public.zone_id
-  name            = each.value.resource_record_name
-  type            = each.value.resource_record_type
-  records         = [each.value.resource_record_value]
-  ttl             = 300
-  allow_overwrite = true
+moved {
+  from = aws_route53_record.app_certificate_validation
+  to   = module.certificate.aws_route53_record.validation
 }
 
-resource "aws_acm_certificate_validation" "app" {
-  certificate_arn         = aws_acm_certificate.app.arn
-  validation_record_fqdns = [for record in aws_route53_record.app_certificate_validation : record.fqdn]
+moved {
+  from = aws_acm_certificate_validation.app
+  to   = module.certificate.aws_acm_certificate_validation.this
 }
