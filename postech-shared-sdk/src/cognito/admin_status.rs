@@ -16,9 +16,10 @@ use super::{CognitoClient, CognitoError};
 /// bounded, `aws_timeouts`) — the first lookup of an admin included: while it is under way,
 /// the others get [`CognitoError::Unavailable`] at once rather than asking too. A failed lookup
 /// keeps the last answer, however old, and trusts it for another TTL; with none known, the
-/// error goes to the caller, and again at once for the TTL instead of another hanging call. The verifiers then honour the token (it came from a
-/// login Cognito checked at most the token's lifetime ago) and log a warning: a Cognito outage
-/// must not stop the kitchen display, and disabling an admin is itself a Cognito call.
+/// error goes to the caller, and again at once for the TTL instead of another hanging call.
+/// The verifiers then honour the token (it came from a login Cognito checked at most the
+/// token's lifetime ago) and log a warning: a Cognito outage must not stop the kitchen display,
+/// and disabling an admin is itself a Cognito call.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
